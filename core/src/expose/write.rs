@@ -1,0 +1,560 @@
+//! The byte-level writers both text encoders share: integers, floats in the
+//! forms the Go client (`expfmt`) writes, timestamps, escaping and label sets.
+//!
+//! Everything appends to one `Vec<u8>`; nothing here allocates apart from
+//! that vector growing. Floats get their shortest round-trip digits from
+//! `core::fmt` (`{:e}`), written into a stack buffer and then laid out the
+//! way Go's `strconv.FormatFloat(f, 'g', -1, 64)` does.
+
+use std::fmt::Write as _;
+
+use crate::labels::LabelValues;
+
+/// `"00"`, `"01"`, … `"99"`: two digits per division, as `itoa` does.
+const DIGIT_PAIRS: [u8; 200] = {
+    let mut t = [0u8; 200];
+    let mut i = 0;
+    while i < 100 {
+        t[2 * i] = b'0' + (i / 10) as u8;
+        t[2 * i + 1] = b'0' + (i % 10) as u8;
+        i += 1;
+    }
+    t
+};
+
+/// Appends `n` in decimal.
+#[inline]
+pub(super) fn write_u64(out: &mut Vec<u8>, mut n: u64) {
+    let mut buf = [0u8; 20]; // u64::MAX has 20 digits
+    let mut i = buf.len();
+    while n >= 100 {
+        let pair = (n % 100) as usize * 2;
+        n /= 100;
+        i -= 2;
+        buf[i..i + 2].copy_from_slice(&DIGIT_PAIRS[pair..pair + 2]);
+    }
+    if n >= 10 {
+        let pair = n as usize * 2;
+        i -= 2;
+        buf[i..i + 2].copy_from_slice(&DIGIT_PAIRS[pair..pair + 2]);
+    } else {
+        i -= 1;
+        buf[i] = b'0' + n as u8;
+    }
+    out.extend_from_slice(&buf[i..]);
+}
+
+/// A fixed buffer that `core::fmt` can write into without allocating.
+struct StackBuf {
+    buf: [u8; 40],
+    len: usize,
+}
+
+impl std::fmt::Write for StackBuf {
+    fn write_str(&mut self, s: &str) -> std::fmt::Result {
+        let end = self.len + s.len();
+        let dst = self.buf.get_mut(self.len..end).ok_or(std::fmt::Error)?;
+        dst.copy_from_slice(s.as_bytes());
+        self.len = end;
+        Ok(())
+    }
+}
+
+/// Integral values below this print as integers in Go's `'g'` form (it switches
+/// to an exponent at 10^6).
+const GO_EXPONENT_FROM: f64 = 1e6;
+
+/// Appends `f` as Go's `strconv.FormatFloat(f, 'g', -1, 64)` does (what
+/// `expfmt` writes in the 0.0.4 text format): shortest round-trip digits,
+/// fixed notation for decimal exponents -4..=5 and `d.ddde±XX` otherwise, so
+/// `1`, `0.005`, `123456`, `1e+06`, `1e-05`. Non-finite values are `+Inf`,
+/// `-Inf` and `NaN`.
+///
+/// With `openmetrics`, a result without `.` or `e` gets `.0` appended and zero
+/// is `0.0`, as `expfmt`'s `writeOpenMetricsFloat` and `prometheus_client`'s
+/// `floatToGoString` do: `1.0`, `0.005`, `123456.0`, `1e+06`.
+pub(super) fn write_f64(out: &mut Vec<u8>, f: f64, openmetrics: bool) {
+    if f.is_nan() {
+        out.extend_from_slice(b"NaN");
+        return;
+    }
+    if f.is_infinite() {
+        out.extend_from_slice(if f > 0.0 { b"+Inf" } else { b"-Inf" });
+        return;
+    }
+    if openmetrics && f == 0.0 {
+        out.extend_from_slice(b"0.0");
+        return;
+    }
+    if f.fract() == 0.0 && f.abs() < GO_EXPONENT_FROM {
+        // Fast path for the common integral value: no digit generation needed.
+        if f.is_sign_negative() {
+            out.push(b'-');
+        }
+        // Integral and below 10^6, so the cast is exact.
+        write_u64(out, f.abs() as u64);
+        if openmetrics {
+            out.extend_from_slice(b".0");
+        }
+        return;
+    }
+    // `{:e}` gives the shortest digits that round-trip: "-1.2345e-5", "5e-3", "1e6".
+    let mut sci = StackBuf {
+        buf: [0; 40],
+        len: 0,
+    };
+    if write!(sci, "{f:e}").is_err() {
+        // Unreachable: the longest f64 in `{:e}` form has 24 bytes.
+        let _ = write!(VecWriter(out), "{f}");
+        return;
+    }
+    let sci = &sci.buf[..sci.len];
+    let (negative, sci) = match sci.split_first() {
+        Some((b'-', rest)) => (true, rest),
+        _ => (false, sci),
+    };
+    let e_at = sci.iter().position(|&b| b == b'e').unwrap_or(sci.len());
+    let (mantissa, exp_text) = sci.split_at(e_at);
+    let exp = parse_exponent(exp_text.get(1..).unwrap_or_default());
+    // The significant digits, without the decimal point.
+    let mut digits = [0u8; 20];
+    let mut nd = 0;
+    for &b in mantissa.iter().filter(|b| b.is_ascii_digit()) {
+        digits[nd] = b;
+        nd += 1;
+    }
+    let digits = &digits[..nd];
+    if negative {
+        out.push(b'-');
+    }
+    if !(-4..6).contains(&exp) {
+        // d[.ddd]e±XX, at least two exponent digits (Go's %e).
+        out.push(digits[0]);
+        if nd > 1 {
+            out.push(b'.');
+            out.extend_from_slice(&digits[1..]);
+        }
+        out.push(b'e');
+        out.push(if exp < 0 { b'-' } else { b'+' });
+        let e = u64::from(exp.unsigned_abs());
+        if e < 10 {
+            out.push(b'0');
+        }
+        write_u64(out, e);
+    } else if exp < 0 {
+        out.extend_from_slice(b"0.");
+        for _ in 0..(-exp - 1) {
+            out.push(b'0');
+        }
+        out.extend_from_slice(digits);
+    } else {
+        let int_len = exp as usize + 1;
+        if nd > int_len {
+            out.extend_from_slice(&digits[..int_len]);
+            out.push(b'.');
+            out.extend_from_slice(&digits[int_len..]);
+        } else {
+            // Integral (the fast path catches most of these).
+            out.extend_from_slice(digits);
+            for _ in nd..int_len {
+                out.push(b'0');
+            }
+            if openmetrics {
+                out.extend_from_slice(b".0");
+            }
+        }
+    }
+}
+
+fn parse_exponent(text: &[u8]) -> i32 {
+    let (negative, text) = match text.split_first() {
+        Some((b'-', rest)) => (true, rest),
+        _ => (false, text),
+    };
+    let magnitude = text
+        .iter()
+        .fold(0i32, |acc, &b| acc * 10 + i32::from(b - b'0'));
+    if negative { -magnitude } else { magnitude }
+}
+
+/// `io::Write`-free adapter so `write!` can target the output vector.
+struct VecWriter<'a>(&'a mut Vec<u8>);
+
+impl std::fmt::Write for VecWriter<'_> {
+    fn write_str(&mut self, s: &str) -> std::fmt::Result {
+        self.0.extend_from_slice(s.as_bytes());
+        Ok(())
+    }
+}
+
+/// Appends a Unix timestamp in seconds as a plain decimal with the shortest
+/// digits that round-trip (`1520430000.123`), the form the OpenMetrics
+/// specification's examples use for `_created` and exemplar timestamps.
+pub(super) fn write_timestamp(out: &mut Vec<u8>, secs: f64) {
+    if !write_timestamp_fast(out, secs) {
+        if secs.is_finite() {
+            // Rust's `Display` for f64 is shortest round-trip and never uses an exponent.
+            let _ = write!(VecWriter(out), "{secs}");
+        } else {
+            write_f64(out, secs, true);
+        }
+    }
+}
+
+/// [`write_timestamp`] without the general float formatter, for non-negative
+/// values below 2^53. The shortest decimal that reads back as `secs` is the
+/// one with the fewest decimals lying strictly within half an ulp of it; that
+/// is what `Display` prints, and this finds it at a fraction of the cost.
+/// Returns false (writing nothing) when the value is out of range, needs more
+/// than 9 decimals, or a candidate is too near the rounding boundary to decide
+/// in floating point.
+fn write_timestamp_fast(out: &mut Vec<u8>, secs: f64) -> bool {
+    const MAX_DECIMALS: u32 = 9;
+    if !(0.0..9_007_199_254_740_992.0).contains(&secs) {
+        return false;
+    }
+    let int = secs.trunc();
+    let frac = secs - int; // exact
+    // The closer neighbour bounds the interval that rounds to `secs`.
+    let up = f64::from_bits(secs.to_bits() + 1) - secs;
+    let down = if secs > 0.0 {
+        secs - f64::from_bits(secs.to_bits() - 1)
+    } else {
+        up
+    };
+    let half = up.min(down) / 2.0;
+    // Start at the most decimals whose step (10^-d) still exceeds the interval's width:
+    // at most one such decimal fits in the interval, so a shorter one that fits is this
+    // one with trailing zeros, and if this one misses, every shorter one does.
+    let (mut decimals, mut scale) = (0, 1.0);
+    while decimals < MAX_DECIMALS && scale * 10.0 * 2.0 * half < 1.0 {
+        decimals += 1;
+        scale *= 10.0;
+    }
+    loop {
+        // Non-negative and below 10^9 + 1: the cast rounds half up, exactly enough here.
+        let digits = (frac * scale + 0.5) as u64;
+        let miss = (digits as f64 / scale - frac).abs();
+        // The error in `miss` is ~1e-16 absolute; leave a wide margin either side.
+        if (miss - half).abs() <= half * 1e-6 {
+            return false;
+        }
+        if miss < half {
+            let (mut int, mut digits) = (int as u64, digits); // below 2^53: exact
+            if digits == 10u64.pow(decimals) {
+                int += 1;
+                digits = 0;
+            }
+            while decimals > 0 && digits % 10 == 0 {
+                digits /= 10;
+                decimals -= 1;
+            }
+            write_u64(out, int);
+            if decimals > 0 {
+                out.push(b'.');
+                let mut width = 1;
+                while width < decimals && digits >= 10u64.pow(width) {
+                    width += 1;
+                }
+                for _ in width..decimals {
+                    out.push(b'0');
+                }
+                write_u64(out, digits);
+            }
+            return true;
+        }
+        if decimals == MAX_DECIMALS {
+            return false;
+        }
+        decimals += 1;
+        scale *= 10.0;
+    }
+}
+
+/// Appends `s`, escaping `\` as `\\` and a newline as `\n`, and also `"` as
+/// `\"` when `quote` is set (label values everywhere; HELP in OpenMetrics).
+#[inline]
+pub(super) fn write_escaped(out: &mut Vec<u8>, s: &str, quote: bool) {
+    let bytes = s.as_bytes();
+    let special = |b: u8| b == b'\\' || b == b'\n' || (quote && b == b'"');
+    // A full scan without early exit, which the compiler vectorises; values are short.
+    if !bytes.iter().fold(false, |found, &b| found | special(b)) {
+        out.extend_from_slice(bytes);
+        return;
+    }
+    let mut start = 0;
+    for (i, &b) in bytes.iter().enumerate() {
+        if special(b) {
+            out.extend_from_slice(&bytes[start..i]);
+            out.extend_from_slice(match b {
+                b'\\' => b"\\\\",
+                b'\n' => b"\\n",
+                _ => b"\\\"",
+            });
+            start = i + 1;
+        }
+    }
+    out.extend_from_slice(&bytes[start..]);
+}
+
+/// Appends `name="value",…` for a series (no braces), values escaped.
+pub(super) fn write_label_pairs(out: &mut Vec<u8>, names: &[String], values: &LabelValues) {
+    for (i, (name, value)) in names.iter().zip(values.iter()).enumerate() {
+        if i > 0 {
+            out.push(b',');
+        }
+        out.extend_from_slice(name.as_bytes());
+        out.extend_from_slice(b"=\"");
+        write_escaped(out, value, true);
+        out.push(b'"');
+    }
+}
+
+/// Appends `{pairs}`, `{pairs,le="…"}`, `{le="…"}` or nothing, where `pairs`
+/// was prepared by [`write_label_pairs`] and `le` is an already formatted bound.
+#[inline]
+pub(super) fn write_label_set(out: &mut Vec<u8>, pairs: &[u8], le: Option<&[u8]>) {
+    if pairs.is_empty() && le.is_none() {
+        return;
+    }
+    out.push(b'{');
+    out.extend_from_slice(pairs);
+    if let Some(le) = le {
+        if !pairs.is_empty() {
+            out.push(b',');
+        }
+        out.extend_from_slice(b"le=\"");
+        out.extend_from_slice(le);
+        out.push(b'"');
+    }
+    out.push(b'}');
+}
+
+/// Appends a sample line's start: `name` `suffix` and its label set.
+#[inline]
+pub(super) fn write_sample_start(
+    out: &mut Vec<u8>,
+    name: &str,
+    suffix: &str,
+    pairs: &[u8],
+    le: Option<&[u8]>,
+) {
+    out.extend_from_slice(name.as_bytes());
+    out.extend_from_slice(suffix.as_bytes());
+    write_label_set(out, pairs, le);
+    out.push(b' ');
+}
+
+/// Appends a one-line series' start, `name` `suffix` `{labels} `, writing the
+/// labels straight from `values` (no scratch copy).
+#[inline]
+pub(super) fn write_series_start(
+    out: &mut Vec<u8>,
+    name: &str,
+    suffix: &str,
+    names: &[String],
+    values: &LabelValues,
+) {
+    out.extend_from_slice(name.as_bytes());
+    out.extend_from_slice(suffix.as_bytes());
+    if !names.is_empty() {
+        out.push(b'{');
+        write_label_pairs(out, names, values);
+        out.push(b'}');
+    }
+    out.push(b' ');
+}
+
+/// Formatted `le` bounds, kept from one series to the next: the series of a
+/// family almost always share their bounds, so each is formatted once.
+#[derive(Default)]
+pub(super) struct LeCache {
+    bits: Vec<u64>,
+    text: Vec<u8>,
+    ends: Vec<usize>,
+}
+
+impl LeCache {
+    /// Makes the cache hold `bounds` (formatted in the OpenMetrics canonical form).
+    pub(super) fn load(&mut self, bounds: impl ExactSizeIterator<Item = f64> + Clone) {
+        let same = self.bits.len() == bounds.len()
+            && bounds
+                .clone()
+                .zip(&self.bits)
+                .all(|(b, &bits)| b.to_bits() == bits);
+        if same {
+            return;
+        }
+        self.bits.clear();
+        self.text.clear();
+        self.ends.clear();
+        for b in bounds {
+            self.bits.push(b.to_bits());
+            write_f64(&mut self.text, b, true);
+            self.ends.push(self.text.len());
+        }
+    }
+
+    /// The formatted `i`-th bound.
+    pub(super) fn get(&self, i: usize) -> &[u8] {
+        let start = if i == 0 { 0 } else { self.ends[i - 1] };
+        &self.text[start..self.ends[i]]
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn go(f: f64) -> String {
+        let mut v = Vec::new();
+        write_f64(&mut v, f, false);
+        String::from_utf8(v).unwrap()
+    }
+
+    fn om(f: f64) -> String {
+        let mut v = Vec::new();
+        write_f64(&mut v, f, true);
+        String::from_utf8(v).unwrap()
+    }
+
+    #[test]
+    fn integers() {
+        for n in [
+            0,
+            1,
+            9,
+            10,
+            99,
+            100,
+            101,
+            12_345,
+            1_000_000,
+            u64::MAX / 3,
+            u64::MAX,
+        ] {
+            let mut v = Vec::new();
+            write_u64(&mut v, n);
+            assert_eq!(String::from_utf8(v).unwrap(), n.to_string());
+        }
+    }
+
+    #[test]
+    fn floats_like_go_strconv_g() {
+        // Expected strings are what Go's strconv.FormatFloat(f, 'g', -1, 64) prints.
+        let cases = [
+            (0.0, "0"),
+            (-0.0, "-0"),
+            (1.0, "1"),
+            (-1.0, "-1"),
+            (0.005, "0.005"),
+            (0.1, "0.1"),
+            (2.5, "2.5"),
+            (10.0, "10"),
+            (123_456.0, "123456"),
+            (999_999.5, "999999.5"),
+            (1e6, "1e+06"),
+            (1_234_567.0, "1.234567e+06"),
+            (2.5e6, "2.5e+06"),
+            (1e21, "1e+21"),
+            (0.0001, "0.0001"),
+            (0.000_123, "0.000123"),
+            (1e-5, "1e-05"),
+            (1.5e-7, "1.5e-07"),
+            (1e100, "1e+100"),
+            (-3.25e-300, "-3.25e-300"),
+            (f64::MAX, "1.7976931348623157e+308"),
+            (f64::MIN_POSITIVE, "2.2250738585072014e-308"),
+            (5e-324, "5e-324"),
+            (0.1 + 0.2, "0.30000000000000004"),
+            (f64::INFINITY, "+Inf"),
+            (f64::NEG_INFINITY, "-Inf"),
+            (f64::NAN, "NaN"),
+        ];
+        for (f, want) in cases {
+            assert_eq!(go(f), want, "{f:e}");
+        }
+    }
+
+    #[test]
+    fn floats_like_openmetrics() {
+        let cases = [
+            (0.0, "0.0"),
+            (-0.0, "0.0"),
+            (1.0, "1.0"),
+            (-1.0, "-1.0"),
+            (10.0, "10.0"),
+            (0.005, "0.005"),
+            (123_456.0, "123456.0"),
+            (1e6, "1e+06"),
+            (1e-5, "1e-05"),
+            (f64::INFINITY, "+Inf"),
+            (f64::NAN, "NaN"),
+        ];
+        for (f, want) in cases {
+            assert_eq!(om(f), want, "{f:e}");
+        }
+    }
+
+    #[test]
+    fn floats_round_trip() {
+        let mut x = 0x2545_f491_4f6c_dd1d_u64;
+        for _ in 0..10_000 {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            let f = f64::from_bits(x);
+            if f.is_finite() {
+                assert_eq!(
+                    go(f).parse::<f64>().unwrap().to_bits(),
+                    f.to_bits(),
+                    "{f:e} -> {}",
+                    go(f)
+                );
+                assert_eq!(om(f).parse::<f64>().unwrap().to_bits(), f.to_bits());
+            }
+        }
+    }
+
+    fn ts(secs: f64) -> String {
+        let mut v = Vec::new();
+        write_timestamp(&mut v, secs);
+        String::from_utf8(v).unwrap()
+    }
+
+    #[test]
+    fn timestamps_are_plain_decimals() {
+        assert_eq!(ts(1_520_430_000.123), "1520430000.123");
+        assert_eq!(ts(1_520_430_000.0), "1520430000");
+        assert_eq!(ts(1_520_430_000.05), "1520430000.05");
+        assert_eq!(ts(0.000_001), "0.000001");
+        assert_eq!(ts(0.0), "0");
+        assert_eq!(ts(-1.5), "-1.5");
+        assert_eq!(ts(0.999_999_999_9), "0.9999999999");
+        let below_one = f64::from_bits(1.0f64.to_bits() - 1);
+        assert_eq!(ts(below_one), below_one.to_string()); // 16 decimals: the fallback
+        assert_eq!(ts(1e-12), "0.000000000001");
+        assert_eq!(ts(f64::NAN), "NaN");
+        // As Display (shortest round-trip, no exponent) for clock-like values.
+        let mut x = 0x9e37_79b9_7f4a_7c15_u64;
+        for _ in 0..100_000 {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            let secs = 1.6e9 + (x >> 11) as f64 / (1u64 << 53) as f64 * 4e8;
+            assert_eq!(ts(secs), secs.to_string());
+            let coarse = (secs * 1e3).round() / 1e3;
+            assert_eq!(ts(coarse), coarse.to_string());
+        }
+    }
+
+    #[test]
+    fn escaping() {
+        let mut v = Vec::new();
+        write_escaped(&mut v, "a\\b\"c\nd", true);
+        assert_eq!(v, br#"a\\b\"c\nd"#);
+        v.clear();
+        write_escaped(&mut v, "a\\b\"c\nd", false);
+        assert_eq!(v, br#"a\\b"c\nd"#);
+    }
+}

@@ -1,0 +1,692 @@
+//! Histograms: the distribution of recorded values, HDR-backed.
+//!
+//! Every histogram keeps HdrHistogram counts (default: 1 to 60,000,000 at 3
+//! significant figures, i.e. 1 µs to 60 s in microseconds), so any quantile
+//! is available within `10^-figures` relative error and snapshots convert to
+//! the `hdrhistogram` crate and to HdrHistogram V2 blobs. Counts are atomic
+//! and allocated a page at a time on first use, so any thread records without
+//! a lock and a histogram pays only for the ranges it sees. Sum, min and max
+//! are kept exactly beside the counts.
+//!
+//! Values are recorded as integers in the histogram's [`Resolution`] (one
+//! microsecond by default) or as floats in base units (seconds for time, as
+//! Prometheus requires) with [`Histogram::observe`], or in milliseconds with
+//! [`Histogram::record_ms`]; the conversion is explicit in the method's name.
+//! Values above the highest trackable value saturate to it and are counted in
+//! [`HistogramSnapshot::saturated`].
+//!
+//! Prometheus `_bucket` lines: when bucket bounds are given, their counts are
+//! exact (a value equal to a bound counts in it, compared as recorded: the
+//! float for `observe`, the integer for `record`). They are derived from the
+//! HDR counts plus a small correction kept only for the HDR buckets a bound
+//! cuts through (module `buckets`), so `count` always equals the `+Inf`
+//! bucket. Without given bounds, the default bounds are derived from the HDR
+//! counts at scrape time, exact to within one HDR sub-bucket.
+
+mod buckets;
+mod counts;
+mod layout;
+mod snapshot;
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+pub use layout::Layout;
+pub use snapshot::{Bucket, HistogramSnapshot};
+
+use crate::adder::Adder;
+use crate::error::{Error, ErrorKind, Result};
+use crate::exemplar::Exemplar;
+use crate::labels::LabelValues;
+use crate::lazy::LazyBox;
+use crate::series::Series;
+use crate::window::{Rotating, Slot, WindowOpts};
+use buckets::{BucketMap, Corrections};
+use counts::Counts;
+
+/// What one recorded integer means.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Resolution {
+    /// One nanosecond.
+    Nanosecond,
+    /// One microsecond (the default: 1 µs .. 60 s covers request latencies).
+    #[default]
+    Microsecond,
+    /// One millisecond.
+    Millisecond,
+    /// One base unit (a byte, an item, a second).
+    Unit,
+}
+
+impl Resolution {
+    /// Recorded integers per base unit (per second for time).
+    pub fn per_base_unit(self) -> f64 {
+        match self {
+            Self::Nanosecond => 1e9,
+            Self::Microsecond => 1e6,
+            Self::Millisecond => 1e3,
+            Self::Unit => 1.0,
+        }
+    }
+}
+
+/// Prometheus client libraries' default bounds, in seconds.
+pub const DEFAULT_BUCKETS: [f64; 14] = [
+    0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.25, 0.5, 0.75, 1.0, 2.5, 5.0, 7.5, 10.0,
+];
+
+/// How to build a histogram.
+#[derive(Debug, Clone, PartialEq)]
+pub struct HistogramOpts {
+    lowest: u64,
+    highest: u64,
+    significant_figures: u8,
+    resolution: Resolution,
+    buckets: Option<Vec<f64>>,
+    window: Option<WindowOpts>,
+}
+
+impl Default for HistogramOpts {
+    fn default() -> Self {
+        Self {
+            lowest: 1,
+            highest: 60_000_000,
+            significant_figures: 3,
+            resolution: Resolution::Microsecond,
+            buckets: None,
+            window: None,
+        }
+    }
+}
+
+impl HistogramOpts {
+    /// 1 µs .. 60 s at 3 significant figures, microsecond resolution, derived default buckets, no window.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Trackable range, in recorded integers.
+    #[must_use]
+    pub fn range(mut self, lowest: u64, highest: u64) -> Self {
+        self.lowest = lowest;
+        self.highest = highest;
+        self
+    }
+    /// Significant decimal figures (0..=5).
+    #[must_use]
+    pub fn significant_figures(mut self, figures: u8) -> Self {
+        self.significant_figures = figures;
+        self
+    }
+    /// What one recorded integer means.
+    #[must_use]
+    pub fn resolution(mut self, resolution: Resolution) -> Self {
+        self.resolution = resolution;
+        self
+    }
+    /// Prometheus bucket upper bounds in base units (seconds for time), kept exact.
+    /// A trailing `+Inf` is implied and may be given.
+    #[must_use]
+    pub fn buckets(mut self, bounds: impl Into<Vec<f64>>) -> Self {
+        self.buckets = Some(bounds.into());
+        self
+    }
+    /// Also keep a sliding window (see [`WindowOpts`]) for [`Histogram::window_snapshot`].
+    #[must_use]
+    pub fn window(mut self, window: WindowOpts) -> Self {
+        self.window = Some(window);
+        self
+    }
+    /// The resolution.
+    pub fn get_resolution(&self) -> Resolution {
+        self.resolution
+    }
+    /// The window, if any.
+    pub fn get_window(&self) -> Option<WindowOpts> {
+        self.window
+    }
+
+    /// Checks the options for `metric` and returns the layout and exposition bounds.
+    pub(crate) fn validate(&self, metric: &str) -> Result<(Layout, Vec<f64>, bool)> {
+        let layout = Layout::new(metric, self.lowest, self.highest, self.significant_figures)?;
+        let Some(given) = &self.buckets else {
+            let bounds = match self.resolution {
+                Resolution::Unit => decades(layout.lowest(), layout.highest()),
+                _ => DEFAULT_BUCKETS.to_vec(),
+            };
+            return Ok((layout, bounds, false));
+        };
+        let mut bounds = given.clone();
+        if bounds.last() == Some(&f64::INFINITY) {
+            bounds.pop();
+        }
+        let bad = |rule: String| Err(Error::for_metric(ErrorKind::InvalidConfig, metric, rule));
+        if bounds.is_empty() {
+            return bad("histogram needs at least one finite bucket bound".into());
+        }
+        if let Some(b) = bounds.iter().find(|b| !b.is_finite()) {
+            return bad(format!(
+                "bucket bound {b} is not finite (+Inf is implied last)"
+            ));
+        }
+        if let Some([a, b]) = bounds.windows(2).find(|w| w[0] >= w[1]) {
+            return bad(format!(
+                "bucket bounds must increase strictly, but {a} is followed by {b}"
+            ));
+        }
+        Ok((layout, bounds, true))
+    }
+}
+
+/// Powers of ten spanning `lowest..=highest`, for unit-resolution histograms without bounds.
+fn decades(lowest: u64, highest: u64) -> Vec<f64> {
+    let mut v = Vec::new();
+    let mut b = 1u64;
+    while b < lowest {
+        b = b.saturating_mul(10);
+    }
+    while b <= highest {
+        v.push(b as f64);
+        match b.checked_mul(10) {
+            Some(n) => b = n,
+            None => break,
+        }
+    }
+    if v.is_empty() {
+        v.push(highest as f64);
+    }
+    v
+}
+
+/// HDR counts plus exact sum, min and max: the whole of a histogram, or one sub-window of it.
+pub(crate) struct HdrCore {
+    counts: Counts,
+    /// In recorded integers (not base units), so integer sums stay exact to 2^53.
+    sum: Adder<f64>,
+    min: AtomicU64,
+    max: AtomicU64,
+}
+
+impl HdrCore {
+    fn new(layout: &Layout) -> Self {
+        Self {
+            counts: Counts::new(layout.counts_len()),
+            sum: Adder::new(0.0),
+            min: AtomicU64::new(u64::MAX),
+            max: AtomicU64::new(0),
+        }
+    }
+
+    #[inline]
+    fn record(&self, index: usize, value: u64, n: u64, native_sum: f64) {
+        self.counts.add(index, n);
+        self.sum.add(native_sum);
+        // Relaxed: min/max publish nothing else; the load skips the RMW in the common case.
+        if value < self.min.load(Ordering::Relaxed) {
+            self.min.fetch_min(value, Ordering::Relaxed);
+        }
+        if value > self.max.load(Ordering::Relaxed) {
+            self.max.fetch_max(value, Ordering::Relaxed);
+        }
+    }
+
+    /// Takes another histogram's sum and extremes, after its counts were added index by index.
+    fn absorb(&self, native_sum: f64, min: u64, max: u64) {
+        self.sum.add(native_sum);
+        // Relaxed: as in `record`.
+        self.min.fetch_min(min, Ordering::Relaxed);
+        self.max.fetch_max(max, Ordering::Relaxed);
+    }
+}
+
+impl Slot for HdrCore {
+    fn clear(&self) {
+        self.counts.clear();
+        self.sum.take();
+        // Relaxed: see `record`.
+        self.min.store(u64::MAX, Ordering::Relaxed);
+        self.max.store(0, Ordering::Relaxed);
+    }
+}
+
+/// What every series of a histogram family shares: name, layout, bounds and how the bounds
+/// map onto the HDR indexes. Built once per family.
+#[doc(hidden)]
+#[derive(Debug)]
+pub struct HistogramShape {
+    name: Arc<str>,
+    layout: Layout,
+    resolution: Resolution,
+    /// Exposition bounds in base units, without `+Inf`.
+    bounds: Arc<[f64]>,
+    /// Present when the user gave bounds: their `_bucket` counts are then kept exact.
+    exact: Option<BucketMap>,
+    window: Option<WindowOpts>,
+}
+
+impl HistogramShape {
+    pub(crate) fn new(name: &str, opts: &HistogramOpts) -> Result<Arc<Self>> {
+        let (layout, bounds, exact) = opts.validate(name)?;
+        let per = opts.resolution.per_base_unit();
+        Ok(Arc::new(Self {
+            name: name.into(),
+            exact: exact.then(|| BucketMap::new(&bounds, &layout, per)),
+            layout,
+            resolution: opts.resolution,
+            bounds: bounds.into(),
+            window: opts.window,
+        }))
+    }
+}
+
+/// The cell behind a histogram series.
+#[doc(hidden)]
+pub struct HistogramCell {
+    shape: Arc<HistogramShape>,
+    hdr: HdrCore,
+    saturated: AtomicU64,
+    /// Corrections to the HDR-derived bucket counts; empty unless the buckets are exact.
+    corrections: Corrections,
+    /// One exemplar per bucket (+Inf last), allocated on the first exemplar.
+    exemplars: LazyBox<Mutex<Vec<Option<Exemplar>>>>,
+    window: Option<Box<Rotating<HdrCore>>>,
+}
+
+impl HistogramCell {
+    pub(crate) fn new(shape: &Arc<HistogramShape>) -> Self {
+        let layout = shape.layout;
+        Self {
+            shape: Arc::clone(shape),
+            hdr: HdrCore::new(&layout),
+            saturated: AtomicU64::new(0),
+            corrections: Corrections::new(shape.exact.as_ref().map_or(0, BucketMap::len)),
+            exemplars: LazyBox::new(),
+            window: shape
+                .window
+                .map(|w| Box::new(Rotating::new(w, || HdrCore::new(&layout)))),
+        }
+    }
+
+    /// Records `n` occurrences of `value` (recorded integers). `exact_bucket` finds the
+    /// value's exact bucket; it runs only where the HDR index cannot tell (see `buckets`).
+    #[inline]
+    fn record_n(
+        &self,
+        value: u64,
+        n: u64,
+        native_sum: f64,
+        exact_bucket: impl FnOnce(&BucketMap) -> usize,
+    ) {
+        let layout = &self.shape.layout;
+        let saturated = value > layout.highest();
+        let index = layout.index_for(value.min(layout.highest()));
+        self.hdr.record(index, value, n, native_sum);
+        if let Some(w) = &self.window {
+            w.current().record(index, value, n, native_sum);
+        }
+        if let Some(map) = &self.shape.exact
+            && (saturated || map.is_marked(index))
+        {
+            self.corrections
+                .shift(map.derived(index), exact_bucket(map), n);
+        }
+        if saturated {
+            // Relaxed: a plain tally.
+            self.saturated.fetch_add(n, Ordering::Relaxed);
+        }
+    }
+
+    /// Records a float given in units where `per_input` recorded integers make one input
+    /// unit and `input_per_base` input units one base unit.
+    #[inline]
+    fn record_float(&self, x: f64, per_input: f64, input_per_base: f64, unit: &str) -> Result<()> {
+        // Written so that NaN fails too.
+        if !(x >= 0.0 && x.is_finite()) {
+            return Err(self.bad_float(x, unit));
+        }
+        let native = x * per_input;
+        // Rounds half up as `round` does for x >= 0, without its libm call. `as` saturates,
+        // so huge values land on u64::MAX and then saturate the range.
+        let value = (native + 0.5) as u64;
+        self.record_n(value, 1, native, |_| self.bucket_of(x / input_per_base));
+        Ok(())
+    }
+
+    #[cold]
+    fn bad_float(&self, x: f64, unit: &str) -> Error {
+        let rule = if x.is_nan() {
+            format!("cannot record NaN ({unit})")
+        } else if x < 0.0 {
+            format!("cannot record a negative value ({x} {unit}); histograms hold values >= 0")
+        } else {
+            format!("cannot record an infinite value ({unit})")
+        };
+        Error::for_metric(ErrorKind::InvalidValue, &self.shape.name, rule)
+    }
+
+    /// The bucket (`+Inf` last) that `base`, in base units, falls in.
+    fn bucket_of(&self, base: f64) -> usize {
+        self.shape.bounds.partition_point(|&b| b < base)
+    }
+
+    fn set_exemplar(&self, bucket: usize, e: Exemplar) {
+        let m = self
+            .exemplars
+            .get_or_init(|| Box::new(Mutex::new(vec![None; self.shape.bounds.len() + 1])));
+        m.lock().unwrap_or_else(std::sync::PoisonError::into_inner)[bucket] = Some(e);
+    }
+
+    pub(crate) fn snapshot(&self) -> HistogramSnapshot {
+        let exemplars = self.exemplars.get().map(|m| {
+            m.lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner)
+                .clone()
+        });
+        // Corrections before counts (see `buckets`).
+        let exact = self
+            .shape
+            .exact
+            .as_ref()
+            .map(|map| (map, self.corrections.load()));
+        // Relaxed: a tally read at scrape time.
+        let saturated = self.saturated.load(Ordering::Relaxed);
+        HistogramSnapshot::from_core(&self.hdr, &self.shape, saturated, exact, exemplars)
+    }
+
+    pub(crate) fn window_snapshot(&self) -> Option<HistogramSnapshot> {
+        let w = self.window.as_ref()?;
+        let shape = &*self.shape;
+        let mut total =
+            HistogramSnapshot::empty(shape.layout, shape.resolution, Arc::clone(&shape.bounds));
+        for slot in w.live() {
+            total.merge_same_layout(&HistogramSnapshot::from_core(slot, shape, 0, None, None));
+        }
+        Some(total)
+    }
+
+    pub(crate) fn count(&self) -> u64 {
+        let mut n = 0;
+        self.hdr.counts.for_each_nonzero(|_, c| n += c);
+        n
+    }
+
+    /// Approximate heap bytes this series holds (its family's shared shape excluded).
+    pub(crate) fn heap_bytes(&self) -> usize {
+        self.hdr.counts.heap_bytes() + self.corrections.heap_bytes()
+    }
+
+    /// Adds another histogram's counts; see [`Histogram::merge_from`].
+    fn merge(&self, other: &HistogramSnapshot) -> Result<()> {
+        let shape = &*self.shape;
+        if other.resolution() != shape.resolution {
+            return Err(Error::for_metric(
+                ErrorKind::CorruptBlob,
+                &shape.name,
+                format!(
+                    "cannot merge a {:?} histogram into a {:?} one",
+                    other.resolution(),
+                    shape.resolution
+                ),
+            ));
+        }
+        if other.count() == 0 {
+            return Ok(());
+        }
+        let layout = shape.layout;
+        let same_bounds = other.buckets_exact() && other.bounds().eq(shape.bounds.iter().copied());
+        let mut derived = vec![0u64; shape.bounds.len() + 1];
+        let mut above_range = 0;
+        for (value, n) in other.recorded_values() {
+            // Clamped to the other side's exact extremes, each value stays in its HDR
+            // bucket while min and max carry over exactly.
+            let value = value.clamp(other.min(), other.max());
+            if value > layout.highest() {
+                above_range += n;
+            }
+            let index = layout.index_for(value.min(layout.highest()));
+            self.hdr.counts.add(index, n);
+            if let Some(w) = &self.window {
+                w.current().counts.add(index, n);
+            }
+            if let Some(map) = &shape.exact {
+                if same_bounds {
+                    derived[map.derived(index)] += n;
+                } else {
+                    self.corrections
+                        .shift(map.derived(index), map.exact_native(value), n);
+                }
+            }
+        }
+        if let (true, Some(map)) = (same_bounds, &shape.exact) {
+            // The other side's exact counts are the truth: correct ours by the difference.
+            let (mut exact_cumulative, mut derived_cumulative) = (0u64, 0u64);
+            let pairs = other.bucket_counts().into_iter().zip(derived);
+            for (bound, (e, d)) in pairs.take(map.len()).enumerate() {
+                exact_cumulative += e;
+                derived_cumulative += d;
+                let delta = exact_cumulative
+                    .wrapping_sub(derived_cumulative)
+                    .cast_signed();
+                self.corrections.add(bound, delta);
+            }
+        }
+        self.hdr
+            .absorb(other.sum_native(), other.min(), other.max());
+        if let Some(w) = &self.window {
+            w.current()
+                .absorb(other.sum_native(), other.min(), other.max());
+        }
+        // Relaxed: a plain tally. The other side's saturated values sit at its top, which
+        // is above our range too unless ours is wider: count each value once.
+        self.saturated
+            .fetch_add(other.saturated().max(above_range), Ordering::Relaxed);
+        Ok(())
+    }
+}
+
+/// A handle to one histogram series; cheap to clone, usable from any thread.
+#[derive(Clone)]
+#[must_use = "histograms do nothing unless you use them"]
+pub struct Histogram {
+    pub(crate) series: Arc<Series<HistogramCell>>,
+}
+
+impl Histogram {
+    /// A histogram that belongs to no registry.
+    ///
+    /// # Errors
+    /// [`ErrorKind::InvalidConfig`] if the options are inconsistent.
+    pub fn new(name: &str, opts: &HistogramOpts) -> Result<Self> {
+        let shape = HistogramShape::new(name, opts)?;
+        Ok(Self {
+            series: Series::new(LabelValues::empty(), HistogramCell::new(&shape)),
+        })
+    }
+
+    #[inline]
+    fn cell(&self) -> &HistogramCell {
+        &self.series.metric
+    }
+
+    /// Records `value`, in the histogram's resolution (microseconds by default).
+    #[inline]
+    pub fn record(&self, value: u64) {
+        self.cell()
+            .record_n(value, 1, value as f64, |map| map.exact_native(value));
+    }
+
+    /// Records `value` `n` times.
+    #[inline]
+    pub fn record_n(&self, value: u64, n: u64) {
+        self.cell()
+            .record_n(value, n, value as f64 * n as f64, |map| {
+                map.exact_native(value)
+            });
+    }
+
+    /// Records a value in base units: seconds for time, as Prometheus' `observe`.
+    ///
+    /// # Errors
+    /// [`ErrorKind::InvalidValue`] for NaN, negative or infinite values; nothing is recorded.
+    #[inline]
+    pub fn observe(&self, value: f64) -> Result<()> {
+        let cell = self.cell();
+        let per = cell.shape.resolution.per_base_unit();
+        cell.record_float(value, per, 1.0, "base units")
+    }
+
+    /// Records a duration given in seconds (for time histograms the same as [`Self::observe`]).
+    ///
+    /// # Errors
+    /// As [`Self::observe`].
+    #[inline]
+    pub fn record_secs(&self, secs: f64) -> Result<()> {
+        let cell = self.cell();
+        let per = cell.shape.resolution.per_base_unit();
+        cell.record_float(secs, per, 1.0, "s")
+    }
+
+    /// Records a duration given in milliseconds, the TypeScript-era unit.
+    ///
+    /// # Errors
+    /// As [`Self::observe`].
+    #[inline]
+    pub fn record_ms(&self, ms: f64) -> Result<()> {
+        let cell = self.cell();
+        let per = cell.shape.resolution.per_base_unit() / 1e3;
+        cell.record_float(ms, per, 1e3, "ms")
+    }
+
+    /// Records a `Duration`.
+    #[inline]
+    pub fn record_duration(&self, d: Duration) {
+        let cell = self.cell();
+        let native = d.as_nanos() as f64 * (cell.shape.resolution.per_base_unit() / 1e9);
+        cell.record_n((native + 0.5) as u64, 1, native, |_| {
+            cell.bucket_of(d.as_secs_f64())
+        });
+    }
+
+    /// Records a value in base units and keeps an exemplar on its bucket.
+    ///
+    /// # Errors
+    /// [`ErrorKind::InvalidValue`] as for [`Self::observe`] (nothing recorded), or
+    /// [`ErrorKind::InvalidExemplar`] (the value is recorded, the exemplar dropped).
+    pub fn observe_with_exemplar(
+        &self,
+        value: f64,
+        exemplar_labels: &[(&str, &str)],
+    ) -> Result<()> {
+        self.observe(value)?;
+        let cell = self.cell();
+        let exemplar = Exemplar::new(&cell.shape.name, exemplar_labels, value)?;
+        cell.set_exemplar(cell.bucket_of(value), exemplar);
+        Ok(())
+    }
+
+    /// Starts a timer that records the elapsed time when dropped or stopped.
+    pub fn start_timer(&self) -> Timer {
+        Timer {
+            histogram: self.clone(),
+            start: Instant::now(),
+            armed: true,
+        }
+    }
+
+    /// A consistent copy of the counts: `count` equals the sum of the bucket counts, even
+    /// while other threads record.
+    pub fn snapshot(&self) -> HistogramSnapshot {
+        self.cell().snapshot()
+    }
+
+    /// The sliding window's counts, if the histogram was built with a window.
+    pub fn window_snapshot(&self) -> Option<HistogramSnapshot> {
+        self.cell().window_snapshot()
+    }
+
+    /// How many values have been recorded.
+    pub fn count(&self) -> u64 {
+        self.cell().count()
+    }
+
+    /// The value at quantile `q` (0..=1), in recorded integers; 0 when empty.
+    pub fn value_at_quantile(&self, q: f64) -> u64 {
+        self.snapshot().value_at_quantile(q)
+    }
+
+    /// Adds another histogram's counts (e.g. decoded from a V2 blob from another process).
+    /// Exact buckets stay exact when both sides have the same bounds; otherwise the other
+    /// side's values are placed by their HDR bucket. Sum, min, max and the saturated count
+    /// carry over exactly.
+    ///
+    /// # Errors
+    /// [`ErrorKind::CorruptBlob`] if the resolutions differ (the integers would mean different things).
+    pub fn merge_from(&self, other: &HistogramSnapshot) -> Result<()> {
+        self.cell().merge(other)
+    }
+
+    /// This series' label values.
+    pub fn label_values(&self) -> &LabelValues {
+        &self.series.labels
+    }
+
+    /// The resolution of recorded integers.
+    pub fn resolution(&self) -> Resolution {
+        self.cell().shape.resolution
+    }
+
+    /// Approximate heap bytes held by this histogram's counts and bounds.
+    pub fn heap_bytes(&self) -> usize {
+        self.cell().heap_bytes()
+    }
+}
+
+impl std::fmt::Debug for Histogram {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Histogram")
+            .field("name", &self.cell().shape.name)
+            .field("labels", &self.series.labels)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Measures a span of time into a histogram: records when dropped, or on
+/// [`Timer::stop`]; [`Timer::discard`] records nothing.
+#[must_use = "a timer records when it is dropped; bind it to a variable"]
+pub struct Timer {
+    histogram: Histogram,
+    start: Instant,
+    armed: bool,
+}
+
+impl Timer {
+    /// Milliseconds since the timer started (the TypeScript-era unit), as f64.
+    pub fn elapsed_ms(&self) -> f64 {
+        self.start.elapsed().as_secs_f64() * 1e3
+    }
+
+    /// Records the elapsed time now and returns it in milliseconds.
+    pub fn stop(mut self) -> f64 {
+        self.armed = false;
+        let d = self.start.elapsed();
+        self.histogram.record_duration(d);
+        d.as_secs_f64() * 1e3
+    }
+
+    /// Stops without recording.
+    pub fn discard(mut self) {
+        self.armed = false;
+    }
+}
+
+impl Drop for Timer {
+    fn drop(&mut self) {
+        if self.armed {
+            self.histogram.record_duration(self.start.elapsed());
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests;

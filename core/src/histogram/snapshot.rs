@@ -1,0 +1,510 @@
+//! Point-in-time copies of a histogram: quantiles, statistics, Prometheus
+//! buckets, merging and HdrHistogram interchange.
+
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+
+use hdrhistogram::serialization::{Deserializer, Serializer, V2DeflateSerializer, V2Serializer};
+
+use super::buckets::{BucketMap, exact_counts, native_bound};
+use super::{HdrCore, HistogramShape, Layout, Resolution};
+use crate::error::{Error, ErrorKind, Result};
+use crate::exemplar::Exemplar;
+
+/// One cumulative Prometheus bucket.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct Bucket {
+    /// Upper bound in base units (`+Inf` for the last bucket).
+    pub le: f64,
+    /// Values `<= le`.
+    pub cumulative_count: u64,
+    /// The latest exemplar that fell in this bucket.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub exemplar: Option<Exemplar>,
+}
+
+/// A copy of a histogram's state. Its `count` is the sum of its HDR counts,
+/// read once, so the two always agree even when taken during recording.
+#[derive(Debug, Clone, PartialEq)]
+pub struct HistogramSnapshot {
+    layout: Layout,
+    resolution: Resolution,
+    /// Non-zero (index, count) pairs in index order.
+    counts: Vec<(u32, u64)>,
+    count: u64,
+    /// Sum in recorded integers.
+    sum: f64,
+    min: u64,
+    max: u64,
+    saturated: u64,
+    bounds: Arc<[f64]>,
+    /// Non-cumulative exact bucket counts (+Inf last), when the histogram keeps them.
+    exact: Option<Vec<u64>>,
+    exemplars: Option<Vec<Option<Exemplar>>>,
+}
+
+impl HistogramSnapshot {
+    pub(super) fn empty(layout: Layout, resolution: Resolution, bounds: Arc<[f64]>) -> Self {
+        Self {
+            layout,
+            resolution,
+            counts: Vec::new(),
+            count: 0,
+            sum: 0.0,
+            min: 0,
+            max: 0,
+            saturated: 0,
+            bounds,
+            exact: None,
+            exemplars: None,
+        }
+    }
+
+    /// Reads `hdr`; `exact` carries the bucket map and the corrections, loaded before
+    /// the counts (see `buckets`).
+    pub(super) fn from_core(
+        hdr: &HdrCore,
+        shape: &HistogramShape,
+        saturated: u64,
+        exact: Option<(&BucketMap, Vec<i64>)>,
+        exemplars: Option<Vec<Option<Exemplar>>>,
+    ) -> Self {
+        let layout = shape.layout;
+        let mut counts = Vec::new();
+        let mut count = 0u64;
+        hdr.counts.for_each_nonzero(|i, c| {
+            counts.push((i as u32, c));
+            count += c;
+        });
+        // Relaxed: see HdrCore::record.
+        let (mut min, mut max) = (
+            hdr.min.load(Ordering::Relaxed),
+            hdr.max.load(Ordering::Relaxed),
+        );
+        if let (Some(&(first, _)), Some(&(last, _))) = (counts.first(), counts.last()) {
+            // A record racing with this read may have counted but not yet moved min/max;
+            // a min above the range is exact (the value saturated), not stale.
+            if min <= layout.highest() || min == u64::MAX {
+                min = min.min(layout.highest_equivalent(layout.value_for(first as usize)));
+            }
+            max = max.max(layout.value_for(last as usize));
+        } else {
+            (min, max) = (0, 0);
+        }
+        Self {
+            layout,
+            resolution: shape.resolution,
+            exact: exact.map(|(map, corrections)| {
+                exact_counts(&map.derived_cumulative(&counts), &corrections, count)
+            }),
+            counts,
+            count,
+            sum: hdr.sum.sum(),
+            min,
+            max,
+            saturated,
+            bounds: Arc::clone(&shape.bounds),
+            exemplars,
+        }
+    }
+
+    /// Adds `other`'s counts, which must share this layout (window sub-windows do).
+    pub(super) fn merge_same_layout(&mut self, other: &Self) {
+        if other.count == 0 {
+            return;
+        }
+        let mut merged = Vec::with_capacity(self.counts.len().max(other.counts.len()));
+        let (mut a, mut b) = (
+            self.counts.iter().peekable(),
+            other.counts.iter().peekable(),
+        );
+        loop {
+            match (a.peek(), b.peek()) {
+                (Some(&&(ia, ca)), Some(&&(ib, cb))) => match ia.cmp(&ib) {
+                    std::cmp::Ordering::Equal => {
+                        merged.push((ia, ca + cb));
+                        a.next();
+                        b.next();
+                    }
+                    std::cmp::Ordering::Less => {
+                        merged.push((ia, ca));
+                        a.next();
+                    }
+                    std::cmp::Ordering::Greater => {
+                        merged.push((ib, cb));
+                        b.next();
+                    }
+                },
+                (Some(&&x), None) => {
+                    merged.push(x);
+                    a.next();
+                }
+                (None, Some(&&y)) => {
+                    merged.push(y);
+                    b.next();
+                }
+                (None, None) => break,
+            }
+        }
+        self.counts = merged;
+        self.min = if self.count == 0 {
+            other.min
+        } else {
+            self.min.min(other.min)
+        };
+        self.max = self.max.max(other.max);
+        let was_empty = self.count == 0;
+        self.count += other.count;
+        self.sum += other.sum;
+        self.saturated += other.saturated;
+        self.exact = match (self.exact.take(), &other.exact) {
+            _ if self.bounds != other.bounds => None,
+            (Some(x), Some(y)) => Some(x.iter().zip(y).map(|(p, q)| p + q).collect()),
+            (None, Some(y)) if was_empty => Some(y.clone()),
+            _ => None,
+        };
+        self.exemplars = None;
+    }
+
+    /// Adds `other` into this snapshot. With the same layout the counts add index by index;
+    /// otherwise `other`'s values are re-bucketed into this layout (as HdrHistogram's `add` does).
+    ///
+    /// # Errors
+    /// [`ErrorKind::CorruptBlob`] if the resolutions differ.
+    pub fn merge(&mut self, other: &Self) -> Result<()> {
+        if self.resolution != other.resolution {
+            return Err(Error::new(
+                ErrorKind::CorruptBlob,
+                None,
+                format!(
+                    "cannot merge a {:?} histogram into a {:?} one",
+                    other.resolution, self.resolution
+                ),
+            ));
+        }
+        if self.layout == other.layout {
+            self.merge_same_layout(other);
+            return Ok(());
+        }
+        let mut moved = Self::empty(self.layout, self.resolution, Arc::clone(&self.bounds));
+        let mut counts = std::collections::BTreeMap::<u32, u64>::new();
+        let mut above_range = 0;
+        for (v, n) in other.recorded_values() {
+            let v = v.clamp(other.min, other.max);
+            if v > self.layout.highest() {
+                above_range += n;
+            }
+            *counts
+                .entry(self.layout.index_for(v.min(self.layout.highest())) as u32)
+                .or_default() += n;
+        }
+        moved.counts = counts.into_iter().collect();
+        moved.count = other.count;
+        moved.sum = other.sum;
+        moved.min = other.min;
+        moved.max = other.max;
+        // Values saturated there sit at its top, above our range too unless ours is wider.
+        moved.saturated = other.saturated.max(above_range);
+        if self.bounds == other.bounds {
+            moved.exact.clone_from(&other.exact);
+        }
+        self.merge_same_layout(&moved);
+        Ok(())
+    }
+
+    /// The bucket layout (range and precision).
+    pub fn layout(&self) -> Layout {
+        self.layout
+    }
+    /// What one recorded integer means.
+    pub fn resolution(&self) -> Resolution {
+        self.resolution
+    }
+    /// Number of recorded values (equal to the sum of all counts).
+    pub fn count(&self) -> u64 {
+        self.count
+    }
+    /// Sum of recorded values in recorded integers (microseconds by default).
+    pub fn sum_native(&self) -> f64 {
+        self.sum
+    }
+    /// Sum in base units (seconds for time).
+    pub fn sum(&self) -> f64 {
+        self.sum / self.resolution.per_base_unit()
+    }
+    /// Smallest recorded value (0 when empty).
+    pub fn min(&self) -> u64 {
+        self.min
+    }
+    /// Largest recorded value, before saturation (0 when empty).
+    pub fn max(&self) -> u64 {
+        self.max
+    }
+    /// Values that were above the highest trackable value and were counted at it.
+    pub fn saturated(&self) -> u64 {
+        self.saturated
+    }
+    /// Exact mean in recorded integers (0 when empty).
+    pub fn mean(&self) -> f64 {
+        if self.count == 0 {
+            0.0
+        } else {
+            self.sum / self.count as f64
+        }
+    }
+    /// Population standard deviation in recorded integers, from the HDR counts
+    /// (each value taken at the middle of its bucket, as HdrHistogram does).
+    pub fn stddev(&self) -> f64 {
+        if self.count == 0 {
+            return 0.0;
+        }
+        let mean = self.mean();
+        let total: f64 = self
+            .recorded_values()
+            .map(|(v, n)| {
+                let d = self.layout.median_equivalent(v) as f64 - mean;
+                d * d * n as f64
+            })
+            .sum();
+        (total / self.count as f64).sqrt()
+    }
+
+    /// The value at quantile `q` (0..=1) in recorded integers, exactly as HdrHistogram
+    /// computes it: the highest value equivalent to the `ceil(q * count)`-th smallest value.
+    /// 0 when empty.
+    pub fn value_at_quantile(&self, q: f64) -> u64 {
+        let q = q.clamp(0.0, 1.0);
+        let rank = ((q * self.count as f64).ceil() as u64).max(1);
+        let mut seen = 0;
+        for &(i, c) in &self.counts {
+            seen += c;
+            if seen >= rank {
+                let v = self.layout.value_for(i as usize);
+                return if q == 0.0 {
+                    v
+                } else {
+                    self.layout.highest_equivalent(v)
+                };
+            }
+        }
+        0
+    }
+
+    /// The value at quantile `q` in base units (seconds for time), clamped to the exact
+    /// `[min, max]` so that, say, p99.9 never reads above the largest value recorded.
+    pub fn quantile(&self, q: f64) -> f64 {
+        let v = self.value_at_quantile(q);
+        let v = if self.count == 0 {
+            0
+        } else {
+            v.clamp(self.min, self.max.max(self.min))
+        };
+        v as f64 / self.resolution.per_base_unit()
+    }
+
+    /// `(lowest equivalent value, count)` for every non-zero count, in value order.
+    pub fn recorded_values(&self) -> impl Iterator<Item = (u64, u64)> + '_ {
+        self.counts
+            .iter()
+            .map(|&(i, c)| (self.layout.value_for(i as usize), c))
+    }
+
+    /// The exposition bounds (base units), without the implied `+Inf`.
+    pub fn bounds(&self) -> impl Iterator<Item = f64> + '_ {
+        self.bounds.iter().copied()
+    }
+
+    /// Whether bucket counts are exact (bounds were given) rather than derived from HDR counts.
+    pub fn buckets_exact(&self) -> bool {
+        self.exact.is_some()
+    }
+
+    /// Non-cumulative counts per bound, `+Inf` last.
+    pub fn bucket_counts(&self) -> Vec<u64> {
+        if let Some(e) = &self.exact {
+            return e.clone();
+        }
+        let per_base = self.resolution.per_base_unit();
+        let native: Vec<u64> = self
+            .bounds
+            .iter()
+            .filter(|&&b| b >= 0.0)
+            .map(|&b| native_bound(b, per_base))
+            .collect();
+        let negative = self.bounds.len() - native.len();
+        let mut out = vec![0; self.bounds.len() + 1];
+        for (v, n) in self.recorded_values() {
+            out[negative + native.partition_point(|&b| b < v)] += n;
+        }
+        out
+    }
+
+    /// Cumulative Prometheus buckets, `+Inf` last; the last count is the `_count` to expose.
+    pub fn buckets(&self) -> Vec<Bucket> {
+        let mut cumulative = 0;
+        let counts = self.bucket_counts();
+        let bounds = self
+            .bounds
+            .iter()
+            .copied()
+            .chain(std::iter::once(f64::INFINITY));
+        bounds
+            .zip(counts)
+            .enumerate()
+            .map(|(i, (le, n))| {
+                cumulative += n;
+                let exemplar = self
+                    .exemplars
+                    .as_ref()
+                    .and_then(|e| e.get(i).cloned().flatten());
+                Bucket {
+                    le,
+                    cumulative_count: cumulative,
+                    exemplar,
+                }
+            })
+            .collect()
+    }
+
+    /// The counts as an `hdrhistogram::Histogram`.
+    ///
+    /// # Panics
+    /// Never: the layout was validated with the same rules `hdrhistogram` applies.
+    pub fn to_hdr(&self) -> hdrhistogram::Histogram<u64> {
+        let mut h = hdrhistogram::Histogram::<u64>::new_with_bounds(
+            self.layout.lowest(),
+            self.layout.highest(),
+            self.layout.significant_figures(),
+        )
+        .expect("layout validated by Layout::new with hdrhistogram's rules");
+        for (v, n) in self.recorded_values() {
+            h.record_n(v.clamp(self.min, self.max), n)
+                .expect("value_for stays within the layout");
+        }
+        h
+    }
+
+    /// A snapshot from an `hdrhistogram::Histogram` whose integers mean `resolution`.
+    /// HDR keeps no exact sum, so the sum is estimated from bucket midpoints.
+    ///
+    /// # Errors
+    /// [`ErrorKind::CorruptBlob`] if its range or precision is outside what we support.
+    pub fn from_hdr(h: &hdrhistogram::Histogram<u64>, resolution: Resolution) -> Result<Self> {
+        let layout = Layout::new("hdr", h.low(), h.high(), h.sigfig()).map_err(|e| {
+            Error::new(
+                ErrorKind::CorruptBlob,
+                None,
+                format!("HDR histogram has an unusable layout: {}", e.rule()),
+            )
+        })?;
+        let mut counts = Vec::new();
+        let mut sum = 0.0;
+        for v in h.iter_recorded() {
+            let value = v.value_iterated_to();
+            let n = v.count_at_value();
+            counts.push((layout.index_for(value.min(layout.highest())) as u32, n));
+            sum += h.median_equivalent(value) as f64 * n as f64;
+        }
+        let count = h.len();
+        let bounds: Arc<[f64]> = match resolution {
+            Resolution::Unit => super::decades(layout.lowest(), layout.highest()).into(),
+            _ => super::DEFAULT_BUCKETS.to_vec().into(),
+        };
+        Ok(Self {
+            layout,
+            resolution,
+            counts,
+            count,
+            sum,
+            min: if count == 0 { 0 } else { h.min() },
+            max: if count == 0 { 0 } else { h.max() },
+            saturated: 0,
+            bounds,
+            exact: None,
+            exemplars: None,
+        })
+    }
+
+    /// Encodes as an HdrHistogram V2 blob (uncompressed), readable by every HdrHistogram.
+    ///
+    /// # Panics
+    /// Never: serialising into a `Vec` cannot fail.
+    pub fn encode_v2(&self) -> Vec<u8> {
+        let mut out = Vec::new();
+        V2Serializer::new()
+            .serialize(&self.to_hdr(), &mut out)
+            .expect("writing to a Vec cannot fail");
+        out
+    }
+
+    /// Encodes as an HdrHistogram V2 deflate-compressed blob (what `hdrh` and
+    /// `hdr-histogram-js` `encode()` produce before base64).
+    ///
+    /// # Panics
+    /// Never: serialising and compressing into a `Vec` cannot fail.
+    pub fn encode_v2_deflate(&self) -> Vec<u8> {
+        let mut out = Vec::new();
+        V2DeflateSerializer::new()
+            .serialize(&self.to_hdr(), &mut out)
+            .expect("writing to a Vec cannot fail");
+        out
+    }
+
+    /// Decodes a V2 blob, plain or deflate-compressed.
+    ///
+    /// # Errors
+    /// [`ErrorKind::CorruptBlob`] naming what is wrong with the bytes.
+    pub fn decode_v2(bytes: &[u8], resolution: Resolution) -> Result<Self> {
+        let mut reader = bytes;
+        let h: hdrhistogram::Histogram<u64> =
+            Deserializer::new().deserialize(&mut reader).map_err(|e| {
+                Error::new(
+                    ErrorKind::CorruptBlob,
+                    None,
+                    format!("not a valid HdrHistogram V2 blob: {e:?}"),
+                )
+            })?;
+        Self::from_hdr(&h, resolution)
+    }
+}
+
+impl serde::Serialize for HistogramSnapshot {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        let per = self.resolution.per_base_unit();
+        let mut m = s.serialize_map(Some(14))?;
+        m.serialize_entry("count", &self.count)?;
+        m.serialize_entry("sum", &self.sum())?;
+        m.serialize_entry("min", &(self.min as f64 / per))?;
+        m.serialize_entry("max", &(self.max as f64 / per))?;
+        m.serialize_entry("mean", &(self.mean() / per))?;
+        m.serialize_entry("stddev", &(self.stddev() / per))?;
+        for (k, q) in [
+            ("p50", 0.5),
+            ("p90", 0.9),
+            ("p95", 0.95),
+            ("p99", 0.99),
+            ("p999", 0.999),
+        ] {
+            m.serialize_entry(k, &self.quantile(q))?;
+        }
+        m.serialize_entry("saturated", &self.saturated)?;
+        m.serialize_entry("resolution", &self.resolution)?;
+        let buckets: Vec<(String, u64)> = self
+            .buckets()
+            .iter()
+            .map(|b| {
+                (
+                    if b.le.is_infinite() {
+                        "+Inf".to_owned()
+                    } else {
+                        b.le.to_string()
+                    },
+                    b.cumulative_count,
+                )
+            })
+            .collect();
+        m.serialize_entry("buckets", &buckets)?;
+        m.end()
+    }
+}

@@ -1,0 +1,191 @@
+use super::*;
+
+fn hist(opts: &HistogramOpts) -> Histogram {
+    Histogram::new("latency_seconds", opts).unwrap()
+}
+
+#[test]
+fn records_and_summarises() {
+    let h = hist(&HistogramOpts::new());
+    for v in [1000, 2000, 3000, 4000] {
+        h.record(v);
+    }
+    let s = h.snapshot();
+    assert_eq!(s.count(), 4);
+    assert_eq!(s.min(), 1000);
+    assert_eq!(s.max(), 4000);
+    assert!((s.sum() - 0.01).abs() < 1e-12);
+    assert!((s.mean() - 2500.0).abs() < 1e-9);
+    assert_eq!(s.value_at_quantile(0.5), 2000); // below 2048 every integer has its own count
+    assert_eq!(s.value_at_quantile(1.0), 4001); // 2048..4095 counts in steps of 2
+    assert_eq!(s.value_at_quantile(0.0), 1000);
+    assert!(h.heap_bytes() < 8 * 1024);
+}
+
+#[test]
+fn float_recording_converts_units_explicitly() {
+    let h = hist(&HistogramOpts::new());
+    h.record_ms(1.5).unwrap(); // 1500 µs
+    h.observe(0.25).unwrap(); // 250_000 µs
+    h.record_secs(0.000_002).unwrap(); // 2 µs
+    h.record_duration(Duration::from_micros(7));
+    let s = h.snapshot();
+    assert_eq!(s.min(), 2);
+    assert_eq!(s.max(), 250_000);
+    assert!((s.sum_native() - 251_509.0).abs() < 1e-6);
+}
+
+#[test]
+fn bad_values_are_rejected_and_nothing_is_lost() {
+    let h = hist(&HistogramOpts::new());
+    h.record(10);
+    for (bad, what) in [
+        (f64::NAN, "NaN"),
+        (-1.0, "negative"),
+        (f64::INFINITY, "infinite"),
+    ] {
+        let e = h.record_ms(bad).unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::InvalidValue);
+        assert_eq!(e.metric(), Some("latency_seconds"));
+        assert!(e.to_string().contains(what), "{e}");
+    }
+    assert_eq!(h.count(), 1);
+}
+
+#[test]
+fn saturates_above_range() {
+    let h = hist(&HistogramOpts::new().range(1, 1000));
+    h.record(5000);
+    h.record(10);
+    let s = h.snapshot();
+    assert_eq!(s.saturated(), 1);
+    assert_eq!(s.count(), 2);
+    assert_eq!(s.max(), 5000, "max reports the real value");
+    assert!(s.value_at_quantile(1.0) >= 1000);
+}
+
+#[test]
+fn exact_buckets_include_values_equal_to_bounds() {
+    let h = hist(&HistogramOpts::new().buckets(vec![0.005, 0.01, 0.1]));
+    h.observe(0.005).unwrap();
+    h.observe(0.005_000_1).unwrap(); // above the bound: next bucket, even though µs rounding says 5000
+    h.record(10_000); // 0.01 s exactly, recorded as an integer
+    h.record_ms(100.0).unwrap();
+    h.observe(3.0).unwrap();
+    let b = h.snapshot().buckets();
+    let c: Vec<u64> = b.iter().map(|b| b.cumulative_count).collect();
+    assert_eq!(c, vec![1, 3, 4, 5]);
+    assert!(b[3].le.is_infinite());
+}
+
+#[test]
+fn derived_buckets_without_bounds() {
+    let h = hist(&HistogramOpts::new());
+    h.observe(0.004).unwrap();
+    h.observe(0.2).unwrap();
+    let s = h.snapshot();
+    assert!(!s.buckets_exact());
+    let b = s.buckets();
+    assert_eq!(b.len(), DEFAULT_BUCKETS.len() + 1);
+    assert_eq!(b[0].cumulative_count, 1);
+    assert_eq!(b.last().unwrap().cumulative_count, 2);
+}
+
+#[test]
+fn invalid_buckets() {
+    for bad in [vec![], vec![1.0, 1.0], vec![2.0, 1.0], vec![f64::NAN]] {
+        let e = Histogram::new("h", &HistogramOpts::new().buckets(bad.clone())).unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::InvalidConfig, "{bad:?}");
+    }
+    assert!(Histogram::new("h", &HistogramOpts::new().buckets(vec![1.0, f64::INFINITY])).is_ok());
+}
+
+#[test]
+fn v2_round_trip_and_hdr_equivalence() {
+    let h = hist(&HistogramOpts::new());
+    let mut reference = hdrhistogram::Histogram::<u64>::new_with_bounds(1, 60_000_000, 3).unwrap();
+    for v in (1..5000u64).map(|i| i * i % 3_000_000 + 1) {
+        h.record(v);
+        reference.record(v).unwrap();
+    }
+    let s = h.snapshot();
+    let ours = s.to_hdr();
+    assert_eq!(ours.len(), reference.len());
+    for q in [0.0, 0.1, 0.5, 0.9, 0.99, 0.999, 1.0] {
+        assert_eq!(
+            s.value_at_quantile(q),
+            reference.value_at_quantile(q),
+            "q={q}"
+        );
+    }
+    for blob in [s.encode_v2(), s.encode_v2_deflate()] {
+        let back = HistogramSnapshot::decode_v2(&blob, Resolution::Microsecond).unwrap();
+        assert_eq!(back.count(), s.count());
+        for q in [0.5, 0.99] {
+            assert_eq!(back.value_at_quantile(q), s.value_at_quantile(q));
+        }
+    }
+    let e = HistogramSnapshot::decode_v2(b"not a histogram", Resolution::Microsecond).unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::CorruptBlob);
+}
+
+#[test]
+fn merge_equals_recording_into_one() {
+    let (a, b, both) = (
+        hist(&HistogramOpts::new()),
+        hist(&HistogramOpts::new()),
+        hist(&HistogramOpts::new()),
+    );
+    for v in 1..1000 {
+        a.record(v * 7);
+        both.record(v * 7);
+    }
+    for v in 1..500 {
+        b.record(v * 1013);
+        both.record(v * 1013);
+    }
+    let mut m = a.snapshot();
+    m.merge(&b.snapshot()).unwrap();
+    assert_eq!(m, both.snapshot());
+    let live = hist(&HistogramOpts::new());
+    live.merge_from(&a.snapshot()).unwrap();
+    live.merge_from(&b.snapshot()).unwrap();
+    assert_eq!(live.snapshot(), both.snapshot());
+}
+
+#[test]
+fn timer_records_on_drop_and_stop() {
+    let h = hist(&HistogramOpts::new());
+    {
+        let _t = h.start_timer();
+        std::thread::sleep(Duration::from_millis(2));
+    }
+    let ms = h.start_timer().stop();
+    assert!(ms >= 0.0);
+    h.start_timer().discard();
+    let s = h.snapshot();
+    assert_eq!(s.count(), 2);
+    assert!(s.max() >= 2000, "slept 2 ms: {}", s.max());
+}
+
+#[test]
+fn window_snapshot_holds_recent_values() {
+    let h = hist(&HistogramOpts::new().window(WindowOpts::DEFAULT));
+    h.record(100);
+    h.record(300);
+    let w = h.window_snapshot().unwrap();
+    assert_eq!(w.count(), 2);
+    assert_eq!(w.max(), 300);
+    assert!(hist(&HistogramOpts::new()).window_snapshot().is_none());
+}
+
+#[test]
+fn two_decades_stay_small() {
+    let h = hist(&HistogramOpts::new());
+    let mut x = 1000.0f64;
+    while x < 100_000.0 {
+        h.record(x as u64);
+        x *= 1.0005;
+    }
+    assert!(h.heap_bytes() <= 32 * 1024, "{} bytes", h.heap_bytes());
+}

@@ -1,0 +1,85 @@
+//! # metricore
+//!
+//! One metrics engine for Rust, C, Python and Node: lock-free counters,
+//! gauges and HDR histograms, a registry of labelled families, and
+//! Prometheus / OpenMetrics exposition.
+//!
+//! ## The concepts
+//!
+//! - A **counter** is an unsigned 64-bit integer that only goes up. Rates are
+//!   computed by whoever reads it. An uncontended increment is a single atomic
+//!   operation; when threads contend, the counter spreads itself over
+//!   cache-padded cells (as Java's `LongAdder` does) and reads add them up.
+//! - A **gauge** is a 64-bit float that goes up and down (a queue length, a
+//!   temperature, the time of the last success).
+//! - A **histogram** is a distribution. metricore keeps HdrHistogram counts:
+//!   any quantile within `10^-figures` relative error (0.1 % by default), from
+//!   1 µs to 60 s by default, mergeable across processes and languages through
+//!   HdrHistogram V2 blobs. Exact sum, min and max sit beside the counts; exact
+//!   Prometheus bucket counts too, when bounds are given.
+//! - A **window** keeps only the last N seconds (60 by default) in rotating
+//!   sub-windows, for "p99 of the last minute".
+//! - A **meter** turns events into rates: Dropwizard's 1/5/15-minute EWMA and
+//!   mean rate, and per-second rates over a window.
+//! - A **registry** holds **families**: a name, help, unit, kind and label
+//!   names. Each distinct set of label values is a **series**, found through a
+//!   concurrent map and returned as a handle the caller keeps, so the hot path
+//!   never looks a name up.
+//!
+//! Time is recorded in microseconds by default and exposed in seconds, the
+//! Prometheus base unit; the TypeScript-era API in milliseconds is served by
+//! [`Histogram::record_ms`], [`Timer::elapsed_ms`] and [`LatencyStats`].
+//!
+//! ## Example
+//!
+//! ```
+//! use metricore::{Registry, HistogramOpts, MetricOpts};
+//!
+//! let registry = Registry::new();
+//! let requests = registry.counter_family(MetricOpts::new("http_requests", "Requests served.").labels(["method"]))?;
+//! let latency = registry.histogram(MetricOpts::new("http_latency_seconds", "Request latency."), HistogramOpts::new())?;
+//!
+//! let get = requests.with_label_values(&["GET"])?; // keep the handle: the hot path is one atomic add
+//! get.inc();
+//! latency.record_ms(12.5)?;
+//!
+//! assert_eq!(get.get(), 1);
+//! assert_eq!(latency.snapshot().count(), 1);
+//! let text = registry.render_text();
+//! assert!(text.contains("http_requests_total{method=\"GET\"} 1"));
+//! # Ok::<(), metricore::Error>(())
+//! ```
+#![deny(missing_docs)]
+#![cfg_attr(docsrs, feature(doc_cfg))]
+
+mod adder;
+mod clock;
+pub mod counter;
+pub mod error;
+pub mod exemplar;
+pub mod expose;
+pub mod gauge;
+pub mod histogram;
+pub mod labels;
+mod lazy;
+pub mod meter;
+pub mod registry;
+#[doc(hidden)]
+pub mod series;
+pub mod stats;
+mod sync;
+pub mod window;
+
+pub use counter::Counter;
+pub use error::{Error, ErrorKind, Result};
+pub use exemplar::Exemplar;
+pub use expose::{Format, encode, encode_json, negotiate};
+pub use gauge::Gauge;
+pub use histogram::{
+    Bucket, Histogram, HistogramOpts, HistogramSnapshot, Layout, Resolution, Timer,
+};
+pub use labels::LabelValues;
+pub use meter::{Ewma, Meter, MeterSnapshot, Throughput};
+pub use registry::{Family, MetricKind, MetricOpts, Registry, default_registry};
+pub use stats::{HistogramSummary, LatencyStats, RegistrySummary, ThroughputStats};
+pub use window::WindowOpts;

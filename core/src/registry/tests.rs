@@ -1,0 +1,72 @@
+use super::*;
+
+#[test]
+fn lookups_return_the_same_series() {
+    let r = Registry::new();
+    let f = r
+        .counter_family(MetricOpts::new("x", "h").labels(["a", "b"]))
+        .unwrap();
+    f.with_label_values(&["1", "2"]).unwrap().inc();
+    f.with_labels(&[("b", "2"), ("a", "1")]).unwrap().inc();
+    assert_eq!(f.with_label_values(&["1", "2"]).unwrap().get(), 2);
+    assert_eq!(f.len(), 1);
+}
+
+#[test]
+fn label_values_are_not_confused_by_concatenation() {
+    let r = Registry::new();
+    let f = r
+        .counter_family(MetricOpts::new("x", "h").labels(["a", "b"]))
+        .unwrap();
+    f.with_label_values(&["ab", "c"]).unwrap().inc();
+    f.with_label_values(&["a", "bc"]).unwrap().inc_by(5);
+    assert_eq!(f.len(), 2);
+    assert_eq!(f.with_label_values(&["ab", "c"]).unwrap().get(), 1);
+}
+
+#[test]
+fn unlabelled_family_has_one_series() {
+    let r = Registry::new();
+    let c = r.counter(MetricOpts::new("requests_total", "h")).unwrap();
+    c.inc();
+    let again = r.counter(MetricOpts::new("requests", "h")).unwrap();
+    assert_eq!(again.get(), 1, "`_total` names the same counter");
+    let e = r
+        .counter(MetricOpts::new("labelled", "h").labels(["a"]))
+        .unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::InvalidLabels);
+}
+
+#[test]
+fn idle_series_are_evicted_after_ttl() {
+    let r = Registry::new();
+    let f = r
+        .gauge_family(
+            MetricOpts::new("g", "h")
+                .labels(["a"])
+                .idle_ttl(Duration::from_millis(100)),
+        )
+        .unwrap();
+    let busy = f.with_label_values(&["busy"]).unwrap();
+    let _idle = f.with_label_values(&["idle"]).unwrap();
+    let t0 = clock::coarse_monotonic_ms();
+    assert_eq!(r.evict_idle_at(t0), 0);
+    busy.set(1.0);
+    assert_eq!(r.evict_idle_at(t0 + 50), 0);
+    busy.set(2.0);
+    // `idle` was last touched at creation (before t0); `busy` changed at t0 + 50.
+    assert_eq!(r.evict_idle_at(t0 + 120), 1);
+    assert_eq!(f.len(), 1);
+    assert!((f.with_label_values(&["busy"]).unwrap().get() - 2.0).abs() < f64::EPSILON);
+}
+
+#[test]
+fn sample_names_cannot_collide() {
+    let r = Registry::new();
+    let _c = r.counter(MetricOpts::new("jobs", "h")).unwrap();
+    let e = r.gauge(MetricOpts::new("jobs_total", "h")).unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::Conflict);
+    assert!(e.to_string().contains("'jobs_total'"), "{e}");
+    assert!(r.unregister("jobs"));
+    let _g = r.gauge(MetricOpts::new("jobs_total", "h")).unwrap();
+}

@@ -1,0 +1,42 @@
+//! What every metric handle points at: one series of a family.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use crate::clock;
+use crate::labels::LabelValues;
+
+/// One series: its label values, its birth time (OpenMetrics `_created`, moved by a reset),
+/// when it was last looked up (for idle eviction), and the metric's cell.
+#[doc(hidden)]
+pub struct Series<M> {
+    pub(crate) labels: LabelValues,
+    /// Unix seconds as f64 bits.
+    created: AtomicU64,
+    /// Coarse monotonic milliseconds of the last lookup by label values.
+    pub(crate) touched_ms: AtomicU64,
+    pub(crate) metric: M,
+}
+
+impl<M> Series<M> {
+    pub(crate) fn new(labels: LabelValues, metric: M) -> Arc<Self> {
+        Arc::new(Self {
+            labels,
+            created: AtomicU64::new(clock::unix_seconds().to_bits()),
+            touched_ms: AtomicU64::new(clock::coarse_monotonic_ms()),
+            metric,
+        })
+    }
+
+    /// When the series was created or last reset, in Unix seconds.
+    pub(crate) fn created(&self) -> f64 {
+        // Relaxed: a timestamp read at scrape time; it orders nothing.
+        f64::from_bits(self.created.load(Ordering::Relaxed))
+    }
+
+    /// Marks the series as created now (after a reset, as OpenMetrics requires).
+    pub(crate) fn recreate(&self) {
+        self.created
+            .store(clock::unix_seconds().to_bits(), Ordering::Relaxed);
+    }
+}

@@ -1,0 +1,99 @@
+#!/usr/bin/env bash
+# Shared helpers for scripts/setup.sh and scripts/test.sh.
+# Source it from the repository root:  . scripts/lib.sh
+# Every ensure_* function is idempotent and non-interactive.
+
+# Put rustup's cargo on PATH when it is installed there but not yet on PATH.
+if [ -d "${HOME:-/root}/.cargo/bin" ]; then
+    case ":${PATH}:" in
+        *":${HOME:-/root}/.cargo/bin:"*) ;;
+        *) PATH="${HOME:-/root}/.cargo/bin:${PATH}" ;;
+    esac
+    export PATH
+fi
+
+export DEBIAN_FRONTEND=noninteractive
+
+VENV_DIR="${VENV_DIR:-.venv}"
+PY_PACKAGES=(prometheus_client)
+
+log() {
+    printf '==> %s\n' "$*"
+}
+
+# Run a command as root: directly when we are root, else through sudo -n.
+as_root() {
+    if [ "$(id -u)" -eq 0 ]; then
+        "$@"
+    else
+        sudo -n "$@"
+    fi
+}
+
+_APT_UPDATED=0
+apt_update_once() {
+    if [ "${_APT_UPDATED}" -eq 0 ]; then
+        log "apt-get update"
+        as_root apt-get update -qq </dev/null || return 1
+        _APT_UPDATED=1
+    fi
+}
+
+# apt_install PKG... : install Debian packages without recommends or prompts.
+apt_install() {
+    apt_update_once || return 1
+    log "apt-get install $*"
+    as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
+        --no-install-recommends "$@" </dev/null
+}
+
+# promtool ships in Debian's `prometheus` package (/usr/bin/promtool).
+# Installing the package may start a prometheus service; nothing here relies on it.
+ensure_promtool() {
+    if command -v promtool >/dev/null 2>&1; then
+        return 0
+    fi
+    apt_install prometheus || return 1
+    command -v promtool >/dev/null 2>&1 || {
+        echo "promtool still missing after installing prometheus" >&2
+        return 1
+    }
+}
+
+# Python venv at $VENV_DIR with prometheus_client in it.
+ensure_venv() {
+    local py="${VENV_DIR}/bin/python"
+    # A venv whose interpreter no longer runs (moved or removed base Python) is rebuilt.
+    if [ -e "${VENV_DIR}" ] && ! "${py}" -c 'pass' >/dev/null 2>&1; then
+        log "removing broken venv at ${VENV_DIR}"
+        rm -rf "${VENV_DIR}"
+    fi
+    if [ ! -x "${py}" ]; then
+        log "creating Python venv at ${VENV_DIR}"
+        if ! python3 -m venv "${VENV_DIR}" 2>/dev/null; then
+            # Debian's own python3 needs python3-venv for `-m venv`.
+            rm -rf "${VENV_DIR}"
+            apt_install python3-venv || return 1
+            python3 -m venv "${VENV_DIR}" || return 1
+        fi
+    fi
+    if ! "${py}" -c 'import prometheus_client' >/dev/null 2>&1; then
+        log "pip install ${PY_PACKAGES[*]} into ${VENV_DIR}"
+        "${py}" -m pip install --quiet --disable-pip-version-check \
+            "${PY_PACKAGES[@]}" </dev/null || return 1
+    fi
+}
+
+ensure_cargo() {
+    command -v cargo >/dev/null 2>&1 || {
+        echo "cargo not found on PATH (nor in \$HOME/.cargo/bin)" >&2
+        return 1
+    }
+}
+
+# Everything the scripts need beyond the Rust toolchain.
+ensure_all() {
+    ensure_cargo || return 1
+    ensure_promtool || return 1
+    ensure_venv || return 1
+}
