@@ -488,9 +488,12 @@ impl<M: Metric> Family<M> {
         {
             let table = shard.read().unwrap_or_else(PoisonError::into_inner);
             if let Some(s) = table.find(hash, |s| s.labels.matches(values)) {
-                // Relaxed: an approximate idle clock.
-                s.touched_ms
-                    .store(clock::coarse_monotonic_ms(), Ordering::Relaxed);
+                // Only eviction reads the idle clock: families without a TTL skip the clock read.
+                if inner.desc.idle_ttl.is_some() {
+                    // Relaxed: an approximate idle clock.
+                    s.touched_ms
+                        .store(clock::coarse_monotonic_ms(), Ordering::Relaxed);
+                }
                 return Ok(M::from_series(Arc::clone(s)));
             }
         }

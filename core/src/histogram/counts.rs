@@ -6,9 +6,17 @@
 //! A count that carries past 2^32 adds the carry to the high word, so counts
 //! are exact to 2^64; a reader racing with that (rare) carry can see the low
 //! word wrapped before the high word moved.
+//!
+//! Threads that record into one histogram at once would fight over the cache
+//! lines of the counts they share. They contend on the histogram's sum first,
+//! whose [`Adder`](crate::adder) then spreads them over cells; the counts
+//! follow them into the stripe of the same number. Stripes other than the
+//! first appear only then, and their pages only as they are touched, so an
+//! uncontended histogram pays nothing for them. Reads add the stripes.
 
 use std::sync::atomic::{AtomicU32, Ordering};
 
+use crate::adder::slot_count;
 use crate::lazy::LazyBox;
 
 pub(crate) const PAGE_SHIFT: usize = 8;
@@ -25,22 +33,81 @@ struct Page {
     high: LazyBox<Words>,
 }
 
-pub(crate) struct Counts {
+impl Page {
+    /// Calls `f(slot, count)` for every non-zero count in the page.
+    #[inline]
+    fn for_each_nonzero(&self, mut f: impl FnMut(usize, u64)) {
+        match self.high.get() {
+            None => {
+                for (slot, low) in self.low.iter().enumerate() {
+                    // Relaxed: see `Counts::add`.
+                    let c = low.load(Ordering::Relaxed);
+                    if c != 0 {
+                        f(slot, u64::from(c));
+                    }
+                }
+            }
+            Some(high) => {
+                for (slot, (low, high)) in self.low.iter().zip(high).enumerate() {
+                    // Relaxed: see `Counts::add`.
+                    let c = u64::from(low.load(Ordering::Relaxed))
+                        | u64::from(high.load(Ordering::Relaxed)) << 32;
+                    if c != 0 {
+                        f(slot, c);
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// One stripe: the page table, pages allocated on first use.
+struct Stripe {
     pages: Box<[LazyBox<Page>]>,
+}
+
+impl Stripe {
+    fn new(pages: usize) -> Self {
+        Self {
+            pages: (0..pages).map(|_| LazyBox::new()).collect(),
+        }
+    }
+
+    fn heap_bytes(&self) -> usize {
+        let table = self.pages.len() * size_of::<LazyBox<Page>>();
+        let pages: usize = self
+            .pages
+            .iter()
+            .filter_map(LazyBox::get)
+            .map(|p| size_of::<Page>() + p.high.get().map_or(0, |_| size_of::<Words>()))
+            .sum();
+        table + pages
+    }
+}
+
+pub(crate) struct Counts {
+    first: Stripe,
+    /// Stripes 1.., allocated on the first contended recording.
+    others: LazyBox<Box<[LazyBox<Stripe>]>>,
 }
 
 impl Counts {
     pub(crate) fn new(len: usize) -> Self {
         Self {
-            pages: (0..len.div_ceil(PAGE_LEN))
-                .map(|_| LazyBox::new())
-                .collect(),
+            first: Stripe::new(len.div_ceil(PAGE_LEN)),
+            others: LazyBox::new(),
         }
     }
 
+    /// Adds `n` at `index` in stripe `stripe` (any number: it wraps to the stripes there are).
     #[inline]
-    pub(crate) fn add(&self, index: usize, n: u64) {
-        let page = self.pages[index >> PAGE_SHIFT].get_or_init(|| {
+    pub(crate) fn add(&self, index: usize, n: u64, stripe: usize) {
+        let stripe = if stripe == 0 {
+            &self.first
+        } else {
+            self.other_stripe(stripe)
+        };
+        let page = stripe.pages[index >> PAGE_SHIFT].get_or_init(|| {
             Box::new(Page {
                 low: [const { AtomicU32::new(0) }; PAGE_LEN],
                 high: LazyBox::new(),
@@ -56,17 +123,48 @@ impl Counts {
         }
     }
 
-    /// Calls `f(index, count)` for every non-zero count, in index order.
+    fn other_stripe(&self, stripe: usize) -> &Stripe {
+        let others = self.others.get_or_init(|| {
+            Box::new(
+                (1..slot_count())
+                    .map(|_| LazyBox::new())
+                    .collect::<Box<[_]>>(),
+            )
+        });
+        let pages = self.first.pages.len();
+        others[(stripe - 1) % others.len()].get_or_init(|| Box::new(Stripe::new(pages)))
+    }
+
+    fn stripes(&self) -> impl Iterator<Item = &Stripe> {
+        let others = self.others.get().map_or(&[][..], |o| &o[..]);
+        std::iter::once(&self.first).chain(others.iter().filter_map(LazyBox::get))
+    }
+
+    /// Calls `f(index, count)` for every non-zero count (summed over stripes), in index order.
     pub(crate) fn for_each_nonzero(&self, mut f: impl FnMut(usize, u64)) {
-        for (p, page) in self.pages.iter().enumerate() {
-            let Some(page) = page.get() else { continue };
-            let high = page.high.get();
-            for (slot, low) in page.low.iter().enumerate() {
-                // Relaxed: see `add`.
-                let mut c = u64::from(low.load(Ordering::Relaxed));
-                if let Some(high) = high {
-                    c |= u64::from(high[slot].load(Ordering::Relaxed)) << 32;
+        if self.others.get().is_none() {
+            for (p, page) in self.first.pages.iter().enumerate() {
+                if let Some(page) = page.get() {
+                    page.for_each_nonzero(|slot, c| f((p << PAGE_SHIFT) | slot, c));
                 }
+            }
+            return;
+        }
+        let stripes: Vec<&Stripe> = self.stripes().collect();
+        let mut page_sum = [0u64; PAGE_LEN];
+        for p in 0..self.first.pages.len() {
+            let mut any = false;
+            for page in stripes.iter().filter_map(|s| s.pages[p].get()) {
+                if !any {
+                    page_sum = [0; PAGE_LEN];
+                    any = true;
+                }
+                page.for_each_nonzero(|slot, c| page_sum[slot] += c);
+            }
+            if !any {
+                continue;
+            }
+            for (slot, &c) in page_sum.iter().enumerate() {
                 if c != 0 {
                     f((p << PAGE_SHIFT) | slot, c);
                 }
@@ -76,28 +174,27 @@ impl Counts {
 
     /// Zeroes every count; pages stay allocated for reuse.
     pub(crate) fn clear(&self) {
-        for page in self.pages.iter().filter_map(LazyBox::get) {
-            for w in &page.low {
-                w.store(0, Ordering::Relaxed);
-            }
-            if let Some(high) = page.high.get() {
-                for w in high {
+        for stripe in self.stripes() {
+            for page in stripe.pages.iter().filter_map(LazyBox::get) {
+                for w in &page.low {
                     w.store(0, Ordering::Relaxed);
+                }
+                if let Some(high) = page.high.get() {
+                    for w in high {
+                        w.store(0, Ordering::Relaxed);
+                    }
                 }
             }
         }
     }
 
-    /// Heap bytes held: the page table plus allocated pages.
+    /// Heap bytes held: page tables plus allocated pages, over all stripes.
     pub(crate) fn heap_bytes(&self) -> usize {
-        let table = self.pages.len() * size_of::<LazyBox<Page>>();
-        let pages: usize = self
-            .pages
-            .iter()
-            .filter_map(LazyBox::get)
-            .map(|p| size_of::<Page>() + p.high.get().map_or(0, |_| size_of::<Words>()))
-            .sum();
-        table + pages
+        let others = self
+            .others
+            .get()
+            .map_or(0, |o| o.len() * size_of::<LazyBox<Stripe>>());
+        others + self.stripes().map(Stripe::heap_bytes).sum::<usize>()
     }
 }
 
@@ -108,9 +205,9 @@ mod tests {
     #[test]
     fn carries_past_32_bits() {
         let c = Counts::new(1000);
-        c.add(5, u64::from(u32::MAX));
-        c.add(5, 2);
-        c.add(700, 1 << 40);
+        c.add(5, u64::from(u32::MAX), 0);
+        c.add(5, 2, 0);
+        c.add(700, 1 << 40, 0);
         let mut seen = vec![];
         c.for_each_nonzero(|i, n| seen.push((i, n)));
         assert_eq!(seen, vec![(5, u64::from(u32::MAX) + 2), (700, 1 << 40)]);
@@ -121,10 +218,26 @@ mod tests {
     }
 
     #[test]
+    fn stripes_add_up_in_index_order() {
+        let c = Counts::new(1000);
+        c.add(300, 1, 0);
+        c.add(300, 2, 1);
+        c.add(10, 4, 7);
+        c.add(999, 8, 3);
+        let mut seen = vec![];
+        c.for_each_nonzero(|i, n| seen.push((i, n)));
+        assert_eq!(seen, vec![(10, 4), (300, 3), (999, 8)]);
+        c.clear();
+        let mut any = false;
+        c.for_each_nonzero(|_, _| any = true);
+        assert!(!any);
+    }
+
+    #[test]
     fn pages_are_lazy() {
         let c = Counts::new(27 * 1024);
         let empty = c.heap_bytes();
-        c.add(3000, 1);
+        c.add(3000, 1, 0);
         assert!(c.heap_bytes() - empty <= 1100, "{}", c.heap_bytes() - empty);
     }
 }

@@ -199,11 +199,22 @@ fn decades(lowest: u64, highest: u64) -> Vec<f64> {
     v
 }
 
+/// What one recording adds to the sum, in recorded integers.
+#[derive(Clone, Copy)]
+enum Sum {
+    /// From an integer recording: exact, and one `fetch_add`.
+    Integer(u64),
+    /// From a float recording, before rounding.
+    Float(f64),
+}
+
 /// HDR counts plus exact sum, min and max: the whole of a histogram, or one sub-window of it.
 pub(crate) struct HdrCore {
     counts: Counts,
-    /// In recorded integers (not base units), so integer sums stay exact to 2^53.
-    sum: Adder<f64>,
+    /// Sums in recorded integers (not base units): integer recordings add exactly (to
+    /// 2^64), float recordings keep their fractions.
+    integer_sum: Adder<u64>,
+    float_sum: Adder<f64>,
     min: AtomicU64,
     max: AtomicU64,
 }
@@ -212,16 +223,22 @@ impl HdrCore {
     fn new(layout: &Layout) -> Self {
         Self {
             counts: Counts::new(layout.counts_len()),
-            sum: Adder::new(0.0),
+            integer_sum: Adder::new(0),
+            float_sum: Adder::new(0.0),
             min: AtomicU64::new(u64::MAX),
             max: AtomicU64::new(0),
         }
     }
 
     #[inline]
-    fn record(&self, index: usize, value: u64, n: u64, native_sum: f64) {
-        self.counts.add(index, n);
-        self.sum.add(native_sum);
+    fn record(&self, index: usize, value: u64, n: u64, sum: Sum) {
+        // The sum goes first: its adder detects contention and picks this thread's
+        // stripe, which the count then shares (see `counts`).
+        let stripe = match sum {
+            Sum::Integer(s) => self.integer_sum.add(s),
+            Sum::Float(s) => self.float_sum.add(s),
+        };
+        self.counts.add(index, n, stripe);
         // Relaxed: min/max publish nothing else; the load skips the RMW in the common case.
         if value < self.min.load(Ordering::Relaxed) {
             self.min.fetch_min(value, Ordering::Relaxed);
@@ -233,7 +250,7 @@ impl HdrCore {
 
     /// Takes another histogram's sum and extremes, after its counts were added index by index.
     fn absorb(&self, native_sum: f64, min: u64, max: u64) {
-        self.sum.add(native_sum);
+        self.float_sum.add(native_sum);
         // Relaxed: as in `record`.
         self.min.fetch_min(min, Ordering::Relaxed);
         self.max.fetch_max(max, Ordering::Relaxed);
@@ -243,7 +260,8 @@ impl HdrCore {
 impl Slot for HdrCore {
     fn clear(&self) {
         self.counts.clear();
-        self.sum.take();
+        self.integer_sum.take();
+        self.float_sum.take();
         // Relaxed: see `record`.
         self.min.store(u64::MAX, Ordering::Relaxed);
         self.max.store(0, Ordering::Relaxed);
@@ -315,15 +333,15 @@ impl HistogramCell {
         &self,
         value: u64,
         n: u64,
-        native_sum: f64,
+        sum: Sum,
         exact_bucket: impl FnOnce(&BucketMap) -> usize,
     ) {
         let layout = &self.shape.layout;
         let saturated = value > layout.highest();
         let index = layout.index_for(value.min(layout.highest()));
-        self.hdr.record(index, value, n, native_sum);
+        self.hdr.record(index, value, n, sum);
         if let Some(w) = &self.window {
-            w.current().record(index, value, n, native_sum);
+            w.current().record(index, value, n, sum);
         }
         if let Some(map) = &self.shape.exact
             && (saturated || map.is_marked(index))
@@ -349,7 +367,9 @@ impl HistogramCell {
         // Rounds half up as `round` does for x >= 0, without its libm call. `as` saturates,
         // so huge values land on u64::MAX and then saturate the range.
         let value = (native + 0.5) as u64;
-        self.record_n(value, 1, native, |_| self.bucket_of(x / input_per_base));
+        self.record_n(value, 1, Sum::Float(native), |_| {
+            self.bucket_of(x / input_per_base)
+        });
         Ok(())
     }
 
@@ -445,9 +465,9 @@ impl HistogramCell {
                 above_range += n;
             }
             let index = layout.index_for(value.min(layout.highest()));
-            self.hdr.counts.add(index, n);
+            self.hdr.counts.add(index, n, 0);
             if let Some(w) = &self.window {
-                w.current().counts.add(index, n);
+                w.current().counts.add(index, n, 0);
             }
             if let Some(map) = &shape.exact {
                 if same_bounds {
@@ -513,14 +533,14 @@ impl Histogram {
     #[inline]
     pub fn record(&self, value: u64) {
         self.cell()
-            .record_n(value, 1, value as f64, |map| map.exact_native(value));
+            .record_n(value, 1, Sum::Integer(value), |map| map.exact_native(value));
     }
 
     /// Records `value` `n` times.
     #[inline]
     pub fn record_n(&self, value: u64, n: u64) {
         self.cell()
-            .record_n(value, n, value as f64 * n as f64, |map| {
+            .record_n(value, n, Sum::Integer(value.wrapping_mul(n)), |map| {
                 map.exact_native(value)
             });
     }
@@ -563,7 +583,7 @@ impl Histogram {
     pub fn record_duration(&self, d: Duration) {
         let cell = self.cell();
         let native = d.as_nanos() as f64 * (cell.shape.resolution.per_base_unit() / 1e9);
-        cell.record_n((native + 0.5) as u64, 1, native, |_| {
+        cell.record_n((native + 0.5) as u64, 1, Sum::Float(native), |_| {
             cell.bucket_of(d.as_secs_f64())
         });
     }

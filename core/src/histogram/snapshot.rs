@@ -99,7 +99,7 @@ impl HistogramSnapshot {
             }),
             counts,
             count,
-            sum: hdr.sum.sum(),
+            sum: hdr.integer_sum.sum() as f64 + hdr.float_sum.sum(),
             min,
             max,
             saturated,
@@ -325,17 +325,29 @@ impl HistogramSnapshot {
             return e.clone();
         }
         let per_base = self.resolution.per_base_unit();
-        let native: Vec<u64> = self
+        let layout = self.layout;
+        // A value counts under a bound when the lowest value of its HDR bucket does, i.e.
+        // when its index is at most the index of the bound's integer.
+        let bound_indexes: Vec<u32> = self
             .bounds
             .iter()
             .filter(|&&b| b >= 0.0)
-            .map(|&b| native_bound(b, per_base))
+            .map(|&b| layout.index_for(native_bound(b, per_base).min(layout.highest())) as u32)
             .collect();
-        let negative = self.bounds.len() - native.len();
+        let negative = self.bounds.len() - bound_indexes.len();
         let mut out = vec![0; self.bounds.len() + 1];
-        for (v, n) in self.recorded_values() {
-            out[negative + native.partition_point(|&b| b < v)] += n;
+        // Counts come in index order, so the bucket only ever moves up; the running
+        // total stays in a register until it does.
+        let (mut bucket, mut total) = (0, 0);
+        for &(i, n) in &self.counts {
+            while bucket < bound_indexes.len() && bound_indexes[bucket] < i {
+                out[negative + bucket] = total;
+                total = 0;
+                bucket += 1;
+            }
+            total += n;
         }
+        out[negative + bucket] = total;
         out
     }
 
