@@ -1,11 +1,11 @@
 #!/usr/bin/env bash
-# Run every test in every language: Rust (fmt, clippy, tests, loom, benches in
+# Run every test in every language: Rust (fmt, clippy, docs, tests, loom, benches in
 # test mode) and the exposition checks (promtool for the Prometheus text format,
 # prometheus_client's OpenMetrics parser for the OpenMetrics format).
 #
 # Usage: scripts/test.sh [GROUP|STEP ...]
 #   no argument   run every step
-#   rust          fmt clippy test loom bench
+#   rust          fmt clippy doc test loom bench
 #   expo          exposition openmetrics
 #   STEP          any single step name below, e.g. `scripts/test.sh clippy loom`
 #
@@ -20,8 +20,8 @@ cd "$(dirname "$0")/.." || exit 2
 # shellcheck source=scripts/lib.sh
 . scripts/lib.sh
 
-ALL_STEPS=(setup fmt clippy test loom bench exposition openmetrics)
-RUST_STEPS=(fmt clippy test loom bench)
+ALL_STEPS=(setup fmt clippy doc test loom bench exposition openmetrics)
+RUST_STEPS=(fmt clippy doc test loom bench)
 EXPO_STEPS=(exposition openmetrics)
 
 # ---------------------------------------------------------------- selection
@@ -131,6 +131,7 @@ check_openmetrics() {
 step setup setup_tools
 step fmt cargo fmt --all --check
 step clippy cargo clippy --workspace --all-targets -- -D warnings
+step doc env RUSTDOCFLAGS=-Dwarnings cargo doc --workspace --no-deps
 step test cargo test --workspace
 step loom loom_tests
 step bench cargo bench -p metricore -- --test
