@@ -1,8 +1,8 @@
 //! # metricore
 //!
 //! One metrics engine for Rust, C, Python and Node: lock-free counters,
-//! gauges and HDR histograms, a registry of labelled families, and
-//! Prometheus / OpenMetrics exposition.
+//! gauges and HDR histograms, a registry of labelled families, resource
+//! samplers, and Prometheus / OpenMetrics exposition.
 //!
 //! ## The concepts
 //!
@@ -25,6 +25,11 @@
 //!   names. Each distinct set of label values is a **series**, found through a
 //!   concurrent map and returned as a handle the caller keeps, so the hot path
 //!   never looks a name up.
+//! - A **sampler** ([`Registry::sampler`]) reads CPU, memory, disk, network,
+//!   threads and file descriptors of the process and the machine on a
+//!   background thread and publishes them with the registry's families under
+//!   the `process_*` and node_exporter `node_*` names; figures a platform
+//!   cannot give are absent, never 0.
 //!
 //! Time is recorded in microseconds by default and exposed in seconds, the
 //! Prometheus base unit; the TypeScript-era API in milliseconds is served by
@@ -64,6 +69,7 @@ pub mod labels;
 mod lazy;
 pub mod meter;
 pub mod registry;
+pub mod sampler;
 #[doc(hidden)]
 pub mod series;
 pub mod stats;
@@ -81,5 +87,9 @@ pub use histogram::{
 pub use labels::LabelValues;
 pub use meter::{Ewma, Meter, MeterSnapshot, Throughput};
 pub use registry::{Family, MetricKind, MetricOpts, Registry, default_registry};
+pub use sampler::{
+    Collector, OperationProfile, ResourceMetrics, ResourceShapes, Sample, Sampler,
+    profile_operation,
+};
 pub use stats::{HistogramSummary, LatencyStats, RegistrySummary, ThroughputStats};
 pub use window::WindowOpts;

@@ -32,6 +32,7 @@ use crate::histogram::{
     Histogram, HistogramCell, HistogramOpts, HistogramShape, HistogramSnapshot,
 };
 use crate::labels::{LabelValues, hash_values, validate_label_name, validate_metric_name};
+use crate::sampler::{FAMILY_NAMES, Sampler};
 use crate::series::Series;
 
 /// The label value every label of the overflow series carries.
@@ -206,20 +207,22 @@ pub(crate) struct Desc {
 impl Desc {
     /// Every sample name the family exposes, which no other family may use.
     fn sample_names(&self) -> Vec<String> {
-        let n = &self.name;
-        match self.kind {
-            MetricKind::Counter => vec![n.clone(), format!("{n}_total"), format!("{n}_created")],
-            MetricKind::Gauge => vec![n.clone()],
-            MetricKind::Histogram => {
-                vec![
-                    n.clone(),
-                    format!("{n}_bucket"),
-                    format!("{n}_sum"),
-                    format!("{n}_count"),
-                    format!("{n}_created"),
-                ]
-            }
-        }
+        sample_names(&self.name, self.kind)
+    }
+}
+
+/// The sample names a family of `kind` called `n` exposes (and so claims).
+fn sample_names(n: &str, kind: MetricKind) -> Vec<String> {
+    match kind {
+        MetricKind::Counter => vec![n.to_owned(), format!("{n}_total"), format!("{n}_created")],
+        MetricKind::Gauge => vec![n.to_owned()],
+        MetricKind::Histogram => vec![
+            n.to_owned(),
+            format!("{n}_bucket"),
+            format!("{n}_sum"),
+            format!("{n}_count"),
+            format!("{n}_created"),
+        ],
     }
 }
 
@@ -326,6 +329,7 @@ impl Metric for Histogram {
 /// One series' value at collection time.
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
 #[serde(untagged)]
+#[non_exhaustive]
 pub enum SeriesValue {
     /// A counter's total and latest exemplar.
     Counter {
@@ -334,6 +338,12 @@ pub enum SeriesValue {
         /// The latest exemplar, if any.
         #[serde(skip_serializing_if = "Option::is_none")]
         exemplar: Option<Exemplar>,
+    },
+    /// A counter read from outside the registry (the kernel's CPU seconds, a disk's bytes),
+    /// which may be fractional.
+    SampledCounter {
+        /// The total.
+        value: f64,
     },
     /// A gauge's value.
     Gauge {
@@ -793,6 +803,8 @@ struct RegistryState {
     by_name: HashMap<String, usize>,
     /// Every sample name claimed -> the family name that claimed it.
     samples: HashMap<String, String>,
+    /// The resource sampler, once asked for; its families are collected with the others.
+    sampler: Option<Sampler>,
 }
 
 /// A set of families, collected together. Cloning is cheap; clones share the families.
@@ -903,6 +915,41 @@ impl Registry {
             .with_label_values::<&str>(&[])
     }
 
+    /// This registry's resource sampler, made (stopped) on the first call; its latest sample
+    /// is collected with the registry's families under the `process_*` and `node_*` names,
+    /// which it reserves.
+    ///
+    /// # Errors
+    /// [`ErrorKind::Conflict`] if a family already uses one of those names.
+    pub fn sampler(&self) -> Result<Sampler> {
+        let mut state = self.state.write().unwrap_or_else(PoisonError::into_inner);
+        if let Some(s) = &state.sampler {
+            return Ok(s.clone());
+        }
+        let claimed: Vec<String> = FAMILY_NAMES
+            .iter()
+            .flat_map(|&(name, kind)| sample_names(name, kind))
+            .collect();
+        if let Some((sample, owner)) = claimed
+            .iter()
+            .find_map(|s| state.samples.get(s).map(|o| (s, o)))
+        {
+            return Err(Error::for_metric(
+                ErrorKind::Conflict,
+                owner,
+                format!(
+                    "the resource sampler publishes '{sample}', which this family already uses"
+                ),
+            ));
+        }
+        for s in claimed {
+            state.samples.insert(s, "resource sampler".to_owned());
+        }
+        let sampler = Sampler::new();
+        state.sampler = Some(sampler.clone());
+        Ok(sampler)
+    }
+
     /// Removes a family by name; returns whether it existed.
     pub fn unregister(&self, name: &str) -> bool {
         let mut state = self.state.write().unwrap_or_else(PoisonError::into_inner);
@@ -952,12 +999,10 @@ impl Registry {
     /// counters when any family overflowed or any histogram saturated.
     pub fn gather(&self) -> Vec<FamilySnapshot> {
         self.evict_idle();
-        let families = self
-            .state
-            .read()
-            .unwrap_or_else(PoisonError::into_inner)
-            .families
-            .clone();
+        let (families, sampler) = {
+            let state = self.state.read().unwrap_or_else(PoisonError::into_inner);
+            (state.families.clone(), state.sampler.clone())
+        };
         let mut out: Vec<FamilySnapshot> = families
             .iter()
             .map(|f| each_family!(f, fam => fam.snapshot()))
@@ -1001,6 +1046,9 @@ impl Registry {
             if !rows.is_empty() {
                 out.push(self_family(name, help, rows));
             }
+        }
+        if let Some(sampler) = sampler {
+            out.extend(sampler.families());
         }
         out
     }

@@ -226,6 +226,8 @@ pub struct RegistrySummary {
     pub counters: BTreeMap<String, u64>,
     /// Gauge values by series id.
     pub gauges: BTreeMap<String, f64>,
+    /// Totals of counters read from outside the registry (the resource sampler's) by series id.
+    pub sampled_counters: BTreeMap<String, f64>,
     /// Histogram summaries by series id.
     pub histograms: BTreeMap<String, HistogramSummary>,
     /// When the summary was collected, in Unix seconds.
@@ -249,6 +251,9 @@ impl RegistrySummary {
                     }
                     SeriesValue::Gauge { value } => {
                         out.gauges.insert(id, *value);
+                    }
+                    SeriesValue::SampledCounter { value } => {
+                        out.sampled_counters.insert(id, *value);
                     }
                     SeriesValue::Histogram(h) => {
                         out.histograms.insert(id, HistogramSummary::from(h));

@@ -547,6 +547,7 @@ fn check_expect(case: &Case, expect: &Value) -> Res<Vec<String>> {
                 }
             }
             SeriesValue::Histogram(s) => check_histogram(s, w)?,
+            other => vec![format!("fixtures record no {other:?}")],
         };
         bad.extend(errs.into_iter().map(|err| format!("{what}: {err}")));
     }

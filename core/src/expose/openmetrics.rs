@@ -87,6 +87,13 @@ fn encode_family(
                 }
                 out.push(b'\n');
             }
+            SeriesValue::SampledCounter { value } => {
+                pairs.clear();
+                write_label_pairs(pairs, &family.label_names, &series.labels);
+                write_sample_start(out, name, "_total", pairs, None);
+                write_f64(out, *value, true);
+                out.push(b'\n');
+            }
             SeriesValue::Histogram(h) => {
                 pairs.clear();
                 write_label_pairs(pairs, &family.label_names, &series.labels);

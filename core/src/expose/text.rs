@@ -67,6 +67,11 @@ fn encode_family(
                 write_u64(out, *value);
                 out.push(b'\n');
             }
+            SeriesValue::SampledCounter { value } => {
+                write_series_start(out, name, "_total", &family.label_names, &series.labels);
+                write_f64(out, *value, false);
+                out.push(b'\n');
+            }
             SeriesValue::Gauge { value } => {
                 write_series_start(out, name, "", &family.label_names, &series.labels);
                 write_f64(out, *value, false);
