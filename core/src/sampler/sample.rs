@@ -234,6 +234,8 @@ pub struct SystemSample {
     pub filesystems: Vec<FilesystemSample>,
     /// Network interfaces.
     pub network: Vec<InterfaceSample>,
-    /// TCP connections (IPv4 and IPv6) by state, in node_exporter's state names.
+    /// TCP connections (IPv4 and IPv6) by state, in node_exporter's state names; on
+    /// Linux counted at most every 10 s (the kernel walks its whole connection table
+    /// for them) and repeated by samples in between.
     pub tcp_connections: Option<BTreeMap<String, u64>>,
 }
