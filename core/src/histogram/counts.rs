@@ -14,7 +14,7 @@
 //! first appear only then, and their pages only as they are touched, so an
 //! uncontended histogram pays nothing for them. Reads add the stripes.
 
-use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
 
 use crate::adder::slot_count;
 use crate::lazy::LazyBox;
@@ -31,30 +31,29 @@ fn zeroed_words() -> Box<Words> {
 struct Page {
     low: Words,
     high: LazyBox<Words>,
+    /// One bit per slot, set when the slot is first counted, so readers visit only
+    /// slots that may be non-zero (a latency histogram touches a fraction of each page).
+    touched: [AtomicU64; PAGE_LEN / 64],
 }
 
 impl Page {
     /// Calls `f(slot, count)` for every non-zero count in the page.
     #[inline]
     fn for_each_nonzero(&self, mut f: impl FnMut(usize, u64)) {
-        match self.high.get() {
-            None => {
-                for (slot, low) in self.low.iter().enumerate() {
-                    // Relaxed: see `Counts::add`.
-                    let c = low.load(Ordering::Relaxed);
-                    if c != 0 {
-                        f(slot, u64::from(c));
-                    }
+        let high = self.high.get();
+        for (w, word) in self.touched.iter().enumerate() {
+            // Relaxed: see `Counts::add`; a slot counted after this load is left for the
+            // next reader, like any count that races with a read.
+            let mut bits = word.load(Ordering::Relaxed);
+            while bits != 0 {
+                let slot = w * 64 + bits.trailing_zeros() as usize;
+                bits &= bits - 1;
+                let mut c = u64::from(self.low[slot].load(Ordering::Relaxed));
+                if let Some(high) = high {
+                    c |= u64::from(high[slot].load(Ordering::Relaxed)) << 32;
                 }
-            }
-            Some(high) => {
-                for (slot, (low, high)) in self.low.iter().zip(high).enumerate() {
-                    // Relaxed: see `Counts::add`.
-                    let c = u64::from(low.load(Ordering::Relaxed))
-                        | u64::from(high.load(Ordering::Relaxed)) << 32;
-                    if c != 0 {
-                        f(slot, c);
-                    }
+                if c != 0 {
+                    f(slot, c);
                 }
             }
         }
@@ -111,12 +110,18 @@ impl Counts {
             Box::new(Page {
                 low: [const { AtomicU32::new(0) }; PAGE_LEN],
                 high: LazyBox::new(),
+                touched: [const { AtomicU64::new(0) }; PAGE_LEN / 64],
             })
         });
         let slot = index & (PAGE_LEN - 1);
         let low = n as u32;
         // Relaxed: counts publish no other memory; snapshots take what they find.
         let prev = page.low[slot].fetch_add(low, Ordering::Relaxed);
+        if prev == 0 {
+            // First count here (or the low word wrapped to exactly 0, and then the bit
+            // is already set): mark the slot for readers.
+            page.touched[slot / 64].fetch_or(1 << (slot % 64), Ordering::Relaxed);
+        }
         let high = (n >> 32) + u64::from(prev.checked_add(low).is_none());
         if high != 0 {
             page.high.get_or_init(zeroed_words)[slot].fetch_add(high as u32, Ordering::Relaxed);
@@ -231,6 +236,34 @@ mod tests {
         let mut any = false;
         c.for_each_nonzero(|_, _| any = true);
         assert!(!any);
+    }
+
+    #[test]
+    fn readers_visit_exactly_the_counted_slots() {
+        let c = Counts::new(600);
+        for i in [0, 63, 64, 255, 256, 511, 599] {
+            c.add(i, i as u64 + 1, 0);
+        }
+        let mut seen = vec![];
+        c.for_each_nonzero(|i, n| seen.push((i, n)));
+        assert_eq!(
+            seen,
+            vec![
+                (0, 1),
+                (63, 64),
+                (64, 65),
+                (255, 256),
+                (256, 257),
+                (511, 512),
+                (599, 600)
+            ]
+        );
+        // A window rotation zeroes counts but leaves the marks; a recount is found again.
+        c.clear();
+        c.add(64, 9, 0);
+        seen.clear();
+        c.for_each_nonzero(|i, n| seen.push((i, n)));
+        assert_eq!(seen, vec![(64, 9)]);
     }
 
     #[test]
