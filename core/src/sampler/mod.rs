@@ -139,7 +139,14 @@ impl Collector {
 fn add_rates(now: &mut Sample, before: &Sample, secs: f64) {
     now.interval_seconds = Some(secs);
     if let (Some(a), Some(b)) = (now.process.cpu_seconds, before.process.cpu_seconds) {
-        now.process.cpu_percent = Some(((a - b) / secs * 100.0).max(0.0));
+        // The kernel counts CPU time in clock ticks (10 ms), so over a short interval one
+        // tick can read as several cores; no process uses more cores than there are.
+        let cores = now
+            .system
+            .cpu_seconds
+            .len()
+            .max(std::thread::available_parallelism().map_or(1, std::num::NonZero::get));
+        now.process.cpu_percent = Some(((a - b) / secs * 100.0).clamp(0.0, 100.0 * cores as f64));
     }
     now.system.cpu_percent = cpu_percent(&now.system.cpu_seconds, &before.system.cpu_seconds);
     let rate = |a: f64, b: f64| ((a - b) / secs).max(0.0);

@@ -27,6 +27,7 @@ pub struct ProcessSample {
     /// CPU time in the kernel on the process's behalf.
     pub cpu_system_seconds: Option<f64>,
     /// CPU used over the last interval, in percent of one core (two busy cores: 200).
+    /// The kernel counts CPU time in 10 ms ticks, so intervals well under a second are coarse.
     pub cpu_percent: Option<f64>,
     /// Resident set size.
     pub resident_memory_bytes: Option<u64>,
