@@ -15,7 +15,17 @@ fi
 export DEBIAN_FRONTEND=noninteractive
 
 VENV_DIR="${VENV_DIR:-.venv}"
-PY_PACKAGES=(prometheus_client)
+# Pinned: the Python package's build (maturin), tests (pytest, pytest-timeout, psutil, mypy for
+# stubtest), interop peers (hdrhistogram is `import hdrh`) and the exposition checks.
+PY_PACKAGES=(
+    prometheus_client==0.26.0
+    maturin==1.16.0
+    pytest==9.2.0
+    pytest-timeout==2.4.0
+    hdrhistogram==0.10.8
+    mypy==2.4.1
+    psutil==7.2.2
+)
 
 log() {
     printf '==> %s\n' "$*"
@@ -60,7 +70,37 @@ ensure_promtool() {
     }
 }
 
-# Python venv at $VENV_DIR with prometheus_client in it.
+# cbindgen, pinned: point releases change the generated header, and the committed
+# include/metricore.h must match what this exact version writes (scripts/test.sh c-header).
+CBINDGEN_VERSION="0.29.4"
+ensure_cbindgen() {
+    ensure_cargo || return 1
+    if command -v cbindgen >/dev/null 2>&1 \
+        && [ "$(cbindgen --version 2>/dev/null)" = "cbindgen ${CBINDGEN_VERSION}" ]; then
+        return 0
+    fi
+    log "cargo install --locked cbindgen --version ${CBINDGEN_VERSION}"
+    cargo install --locked --quiet cbindgen --version "${CBINDGEN_VERSION}" </dev/null || return 1
+    [ "$(cbindgen --version 2>/dev/null)" = "cbindgen ${CBINDGEN_VERSION}" ] || {
+        echo "cbindgen on PATH is '$(cbindgen --version 2>&1)', not ${CBINDGEN_VERSION}" >&2
+        return 1
+    }
+}
+
+# The C toolchain and checkers for tests/c: a C compiler, pkg-config and valgrind (Debian
+# packages), each installed only when missing. gcc brings AddressSanitizer and UBSan.
+ensure_c_tools() {
+    local missing=()
+    command -v cc >/dev/null 2>&1 || missing+=(gcc libc6-dev)
+    command -v pkg-config >/dev/null 2>&1 || missing+=(pkg-config)
+    command -v valgrind >/dev/null 2>&1 || missing+=(valgrind)
+    command -v nm >/dev/null 2>&1 || missing+=(binutils)
+    if [ "${#missing[@]}" -gt 0 ]; then
+        apt_install "${missing[@]}" || return 1
+    fi
+}
+
+# Python venv at $VENV_DIR with the pinned PY_PACKAGES in it.
 ensure_venv() {
     local py="${VENV_DIR}/bin/python"
     # A venv whose interpreter no longer runs (moved or removed base Python) is rebuilt.
@@ -77,10 +117,15 @@ ensure_venv() {
             python3 -m venv "${VENV_DIR}" || return 1
         fi
     fi
-    if ! "${py}" -c 'import prometheus_client' >/dev/null 2>&1; then
+    # A stamp holding the pinned list: pip runs only when the list changed since the last install.
+    local stamp="${VENV_DIR}/.metricore-packages" want
+    want="$(printf '%s\n' "${PY_PACKAGES[@]}")"
+    if [ "$(cat "${stamp}" 2>/dev/null)" != "${want}" ] \
+        || ! "${py}" -c 'import prometheus_client' >/dev/null 2>&1; then
         log "pip install ${PY_PACKAGES[*]} into ${VENV_DIR}"
         "${py}" -m pip install --quiet --disable-pip-version-check \
             "${PY_PACKAGES[@]}" </dev/null || return 1
+        printf '%s\n' "${want}" >"${stamp}"
     fi
 }
 
@@ -112,4 +157,14 @@ promtool_check() {
         return 1
     fi
     echo "promtool check metrics: ok on ${file} ($(grep -vc '^#' "${file}") sample lines)"
+}
+
+# build_python_wheel: build the `metricore` abi3 wheel with maturin (release, into
+# target/wheels) and install it into the venv, replacing any earlier build.
+build_python_wheel() {
+    rm -f target/wheels/metricore-*.whl
+    "${VENV_DIR}/bin/maturin" build --release --quiet -m bindings-python/Cargo.toml \
+        -i "${VENV_DIR}/bin/python" -o target/wheels </dev/null || return 1
+    "${VENV_DIR}/bin/python" -m pip install --quiet --disable-pip-version-check \
+        --force-reinstall --no-deps target/wheels/metricore-*.whl </dev/null
 }

@@ -1,0 +1,322 @@
+//! Rust-side tests of the C ABI: they call the `extern "C"` functions directly, as C does.
+//! The C programs in tests/c run the same API through the real libraries.
+
+use std::ffi::{CStr, c_char};
+use std::ptr;
+
+use crate::counter::*;
+use crate::error::*;
+use crate::family::*;
+use crate::ffi::metricore_str;
+use crate::gauge::*;
+use crate::histogram::*;
+use crate::registry::*;
+
+fn s(text: &str) -> metricore_str {
+    metricore_str::borrowed(text)
+}
+
+fn last_error() -> String {
+    let mut n = 0;
+    assert_eq!(
+        metricore_last_error_message(ptr::null_mut(), 0, &raw mut n),
+        if n == 0 {
+            metricore_status::Ok
+        } else {
+            metricore_status::BufferTooSmall
+        }
+    );
+    let mut buf = vec![0u8; n + 1];
+    assert_eq!(
+        metricore_last_error_message(buf.as_mut_ptr().cast(), buf.len(), &raw mut n),
+        metricore_status::Ok
+    );
+    CStr::from_bytes_until_nul(&buf)
+        .unwrap()
+        .to_str()
+        .unwrap()
+        .to_owned()
+}
+
+fn builder(name: &str, labels: &[&str]) -> *mut metricore_family_builder {
+    let mut b = ptr::null_mut();
+    assert_eq!(
+        metricore_family_builder_new(
+            name.as_ptr().cast(),
+            name.len(),
+            c"Help.".as_ptr(),
+            5,
+            &raw mut b
+        ),
+        metricore_status::Ok
+    );
+    let names: Vec<metricore_str> = labels.iter().map(|l| s(l)).collect();
+    assert_eq!(
+        metricore_family_builder_set_labels(b, names.as_ptr(), names.len()),
+        metricore_status::Ok
+    );
+    b
+}
+
+/// The numbers C programs compile in: never renumber.
+#[test]
+fn status_values_never_change() {
+    let fixed = [
+        (metricore_status::Ok, 0),
+        (metricore_status::NullParameter, 1),
+        (metricore_status::InvalidArgument, 2),
+        (metricore_status::InvalidUtf8, 3),
+        (metricore_status::Panic, 4),
+        (metricore_status::BufferTooSmall, 5),
+        (metricore_status::InvalidName, 6),
+        (metricore_status::InvalidLabels, 7),
+        (metricore_status::Conflict, 8),
+        (metricore_status::InvalidValue, 9),
+        (metricore_status::InvalidConfig, 10),
+        (metricore_status::InvalidExemplar, 11),
+        (metricore_status::CorruptBlob, 12),
+        (metricore_status::NotFound, 13),
+        (metricore_status::WrongKind, 14),
+        (metricore_status::Unknown, 15),
+    ];
+    let fallback = metricore_status_str(u32::MAX);
+    // SAFETY: metricore_status_str returns static NUL-terminated strings.
+    let fallback = unsafe { CStr::from_ptr(fallback) };
+    assert_eq!(fallback.to_str().unwrap(), "unrecognised status code");
+    for (status, code) in fixed {
+        assert_eq!(status as u32, code);
+        // SAFETY: as above.
+        let text = unsafe { CStr::from_ptr(metricore_status_str(code)) };
+        assert!(!text.is_empty() && text != fallback, "{status:?}");
+    }
+}
+
+fn header() -> String {
+    std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../include/metricore.h"
+    ))
+    .expect("include/metricore.h")
+}
+
+fn define(header: &str, name: &str) -> u32 {
+    let prefix = format!("#define {name} ");
+    header
+        .lines()
+        .find_map(|l| l.strip_prefix(&prefix))
+        .unwrap_or_else(|| panic!("no #define {name} in include/metricore.h"))
+        .trim()
+        .parse()
+        .unwrap_or_else(|e| panic!("#define {name}: {e}"))
+}
+
+/// cbindgen.toml's version macros follow Cargo.toml, and the ABI macro follows `ABI_VERSION`.
+#[test]
+fn header_versions_match() {
+    let h = header();
+    let cargo = |v: &str| v.parse::<u32>().unwrap();
+    assert_eq!(
+        define(&h, "METRICORE_VERSION_MAJOR"),
+        cargo(env!("CARGO_PKG_VERSION_MAJOR"))
+    );
+    assert_eq!(
+        define(&h, "METRICORE_VERSION_MINOR"),
+        cargo(env!("CARGO_PKG_VERSION_MINOR"))
+    );
+    assert_eq!(
+        define(&h, "METRICORE_VERSION_PATCH"),
+        cargo(env!("CARGO_PKG_VERSION_PATCH"))
+    );
+    assert_eq!(define(&h, "METRICORE_ABI_VERSION"), crate::ABI_VERSION);
+    assert_eq!(crate::metricore_abi_version(), crate::ABI_VERSION);
+    // SAFETY: metricore_version returns a static NUL-terminated string.
+    let v = unsafe { CStr::from_ptr(crate::metricore_version()) };
+    assert_eq!(v.to_str().unwrap(), env!("CARGO_PKG_VERSION"));
+}
+
+/// build.rs's SONAME follows `ABI_VERSION`.
+#[test]
+fn soname_carries_abi_version() {
+    assert_eq!(
+        env!("METRICORE_SONAME"),
+        format!("libmetricore.so.{}", crate::ABI_VERSION)
+    );
+}
+
+#[test]
+fn counter_round_trip_and_exposition() {
+    let registry = metricore_registry_new();
+    let mut family = ptr::null();
+    assert_eq!(
+        metricore_family_builder_build_counter(
+            builder("rust_side_requests", &["method"]),
+            registry,
+            &raw mut family
+        ),
+        metricore_status::Ok
+    );
+    let get = [s("GET")];
+    let mut counter = ptr::null();
+    assert_eq!(
+        metricore_counter_family_with_labels(family, get.as_ptr(), 1, &raw mut counter),
+        metricore_status::Ok
+    );
+    metricore_counter_inc(counter);
+    metricore_counter_add(counter, 41);
+    assert_eq!(metricore_counter_get(counter), 42);
+
+    let mut n = 0;
+    assert_eq!(
+        metricore_registry_render(registry, 0, ptr::null_mut(), 0, &raw mut n),
+        metricore_status::BufferTooSmall
+    );
+    let mut buf = vec![0u8; n];
+    assert_eq!(
+        metricore_registry_render(registry, 0, buf.as_mut_ptr(), buf.len(), &raw mut n),
+        metricore_status::Ok
+    );
+    let text = String::from_utf8(buf[..n].to_vec()).unwrap();
+    assert!(
+        text.contains("rust_side_requests_total{method=\"GET\"} 42\n"),
+        "{text}"
+    );
+
+    metricore_counter_free(counter);
+    metricore_counter_family_free(family);
+    metricore_registry_free(registry);
+}
+
+#[test]
+fn errors_name_the_metric_and_the_rule() {
+    let registry = metricore_registry_new();
+    let mut family = ptr::null();
+    assert_eq!(
+        metricore_family_builder_build_gauge(
+            builder("rust_side_temp", &["room"]),
+            registry,
+            &raw mut family
+        ),
+        metricore_status::Ok
+    );
+    let mut gauge = ptr::null();
+    let two = [s("a"), s("b")];
+    assert_eq!(
+        metricore_gauge_family_with_labels(family, two.as_ptr(), 2, &raw mut gauge),
+        metricore_status::InvalidLabels
+    );
+    assert!(gauge.is_null(), "outputs are only written on success");
+    let msg = last_error();
+    assert!(
+        msg.starts_with("metric 'rust_side_temp': ") && msg.contains("got 2"),
+        "{msg}"
+    );
+
+    let bad = [metricore_str {
+        data: b"\xff\xfe".as_ptr().cast::<c_char>(),
+        len: 2,
+    }];
+    assert_eq!(
+        metricore_gauge_family_with_labels(family, bad.as_ptr(), 1, &raw mut gauge),
+        metricore_status::InvalidUtf8
+    );
+    assert!(last_error().contains("label_values[0]"), "{}", last_error());
+
+    assert_eq!(
+        metricore_gauge_family_with_labels(ptr::null(), two.as_ptr(), 1, &raw mut gauge),
+        metricore_status::NullParameter
+    );
+    assert_eq!(last_error(), "argument 'family' is NULL");
+
+    // The infallible calls do nothing on NULL.
+    metricore_gauge_set(ptr::null(), 1.0);
+    assert!(metricore_gauge_get(ptr::null()).abs() < f64::EPSILON);
+
+    metricore_gauge_family_free(family);
+    metricore_registry_free(registry);
+}
+
+#[test]
+fn last_error_truncates_on_a_character_boundary() {
+    fail(metricore_status::InvalidName, "métrique");
+    let mut buf = [0xAAu8; 3];
+    let mut n = 0;
+    assert_eq!(
+        metricore_last_error_message(buf.as_mut_ptr().cast(), buf.len(), &raw mut n),
+        metricore_status::BufferTooSmall
+    );
+    assert_eq!(n, "métrique".len());
+    // "m" fits, the two bytes of "é" do not: "m\0".
+    assert_eq!(&buf[..2], b"m\0");
+}
+
+#[test]
+fn boundary_turns_a_panic_into_a_status() {
+    fn exploding() -> metricore_status {
+        boundary! {
+            panic!("boom at the boundary");
+        }
+    }
+    fn exploding_value() -> *const metricore_registry {
+        boundary! {
+            panic!("boom");
+        }
+    }
+    assert_eq!(exploding(), metricore_status::Panic);
+    assert!(last_error().contains("boom at the boundary"));
+    assert!(exploding_value().is_null());
+}
+
+#[test]
+fn v2_blob_round_trip_and_corrupt_blob() {
+    let registry = metricore_registry_new();
+    let mut family = ptr::null();
+    assert_eq!(
+        metricore_family_builder_build_histogram(
+            builder("rust_side_latency", &[]),
+            registry,
+            &raw mut family
+        ),
+        metricore_status::Ok
+    );
+    let mut h = ptr::null();
+    assert_eq!(
+        metricore_histogram_family_with_labels(family, ptr::null(), 0, &raw mut h),
+        metricore_status::Ok
+    );
+    for v in [1000, 2000, 3000] {
+        metricore_histogram_record(h, v);
+    }
+    let mut snap = ptr::null_mut();
+    assert_eq!(
+        metricore_histogram_take_snapshot(h, &raw mut snap),
+        metricore_status::Ok
+    );
+    let mut n = 0;
+    let mut blob = vec![0u8; 4096];
+    assert_eq!(
+        metricore_histogram_snapshot_encode_v2(snap, true, blob.as_mut_ptr(), 4096, &raw mut n),
+        metricore_status::Ok
+    );
+    let mut decoded = ptr::null_mut();
+    assert_eq!(
+        metricore_histogram_snapshot_decode_v2(blob.as_ptr(), n, 1, &raw mut decoded),
+        metricore_status::Ok
+    );
+    assert_eq!(metricore_histogram_snapshot_count(decoded), 3);
+    assert_eq!(
+        metricore_histogram_snapshot_merge(decoded, decoded),
+        metricore_status::Ok
+    );
+    assert_eq!(metricore_histogram_snapshot_count(decoded), 6);
+    let mut bad = ptr::null_mut();
+    assert_eq!(
+        metricore_histogram_snapshot_decode_v2(b"nope".as_ptr(), 4, 1, &raw mut bad),
+        metricore_status::CorruptBlob
+    );
+    assert!(bad.is_null());
+    metricore_histogram_snapshot_free(decoded);
+    metricore_histogram_snapshot_free(snap);
+    metricore_histogram_free(h);
+    metricore_histogram_family_free(family);
+    metricore_registry_free(registry);
+}
