@@ -136,6 +136,27 @@ ensure_cargo() {
     }
 }
 
+# ensure_node_deps: Node (apt-get fallback when `node` is missing) and bindings-node's
+# pinned devDependencies. `npm ci` runs when node_modules is missing or package-lock.json
+# changed since the last install (a stamp holds the lockfile's hash); if `npm ci` fails on
+# an optional platform package the registry lacks, `npm install` with the committed lock
+# is the fallback (STYLE.md, toolchain notes).
+ensure_node_deps() {
+    if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then
+        apt_install nodejs npm || return 1
+    fi
+    local dir=bindings-node stamp want
+    stamp="${dir}/node_modules/.metricore-lock-stamp"
+    want="$(sha256sum "${dir}/package-lock.json" | cut -d' ' -f1)" || return 1
+    if [ -d "${dir}/node_modules" ] && [ "$(cat "${stamp}" 2>/dev/null)" = "${want}" ]; then
+        return 0
+    fi
+    log "npm ci in ${dir}"
+    (cd "${dir}" && { npm ci --no-audit --no-fund </dev/null \
+        || npm install --no-audit --no-fund </dev/null; }) || return 1
+    printf '%s\n' "${want}" >"${stamp}"
+}
+
 # Everything the scripts need beyond the Rust toolchain.
 ensure_all() {
     ensure_cargo || return 1

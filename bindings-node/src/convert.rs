@@ -1,0 +1,120 @@
+//! Option objects from JavaScript, checked and turned into the core's builders.
+
+use metricore::{ErrorKind, HistogramOpts, MetricOpts, Resolution};
+use napi::Env;
+use napi_derive::napi;
+
+use crate::errors::throw;
+
+/// Name, help, labels and limits of a family (the native side of prom-client's
+/// `{name, help, labelNames}`).
+#[napi(object)]
+pub struct MetricOptions {
+    /// The metric name (a counter's is given without `_total`).
+    pub name: String,
+    /// Help text.
+    pub help: Option<String>,
+    /// Label names, in the order values are given.
+    pub label_names: Option<Vec<String>>,
+    /// Unit (`seconds`, `bytes`, ...), appended to the name unless it already ends with it.
+    pub unit: Option<String>,
+    /// Distinct label sets before new ones go to the overflow series (default 10000).
+    pub cardinality_limit: Option<u32>,
+}
+
+/// How a histogram records: its HDR range and precision, its resolution and its exact
+/// Prometheus buckets.
+#[napi(object)]
+pub struct HistogramOptions {
+    /// Exact Prometheus bucket bounds in base units (seconds for time).
+    pub buckets: Option<Vec<f64>>,
+    /// Lowest trackable value, in recorded integers (default 1).
+    pub lowest: Option<f64>,
+    /// Highest trackable value, in recorded integers (default 60000000: 60 s in microseconds).
+    pub highest: Option<f64>,
+    /// Significant decimal figures, 0..=5 (default 3).
+    pub significant_figures: Option<u32>,
+    /// What one recorded integer means: `nanosecond`, `microsecond` (default),
+    /// `millisecond` or `unit` (a byte, an item).
+    pub resolution: Option<String>,
+}
+
+/// The core's options for `o`.
+pub fn metric_opts(o: MetricOptions) -> MetricOpts {
+    let mut opts = MetricOpts::new(o.name, o.help.unwrap_or_default())
+        .labels(o.label_names.unwrap_or_default());
+    if let Some(unit) = o.unit {
+        opts = opts.unit(unit);
+    }
+    if let Some(limit) = o.cardinality_limit {
+        opts = opts.cardinality_limit(limit as usize);
+    }
+    opts
+}
+
+/// A resolution from its name.
+///
+/// # Errors
+/// `ERR_METRICORE_INVALID_CONFIG` naming `metric` for an unknown name.
+pub fn resolution(env: Env, metric: Option<&str>, name: Option<&str>) -> napi::Result<Resolution> {
+    Ok(match name {
+        None | Some("microsecond") => Resolution::Microsecond,
+        Some("nanosecond") => Resolution::Nanosecond,
+        Some("millisecond") => Resolution::Millisecond,
+        Some("unit") => Resolution::Unit,
+        Some(other) => {
+            return Err(throw(
+                env,
+                ErrorKind::InvalidConfig,
+                metric,
+                &format!(
+                    "resolution must be 'nanosecond', 'microsecond', 'millisecond' or 'unit', not '{other}'"
+                ),
+            ));
+        }
+    })
+}
+
+/// A whole, non-negative number that fits a `u64` exactly (at most 2^53).
+pub fn whole(v: f64) -> Option<u64> {
+    const MAX_EXACT: f64 = 9_007_199_254_740_992.0;
+    (v.is_finite() && v >= 0.0 && v.fract() == 0.0 && v <= MAX_EXACT).then_some(v as u64)
+}
+
+/// The core's histogram options for `o`.
+///
+/// # Errors
+/// `ERR_METRICORE_INVALID_CONFIG` naming `metric` for a bad range or resolution; the core
+/// checks the rest at registration.
+pub fn histogram_opts(
+    env: Env,
+    metric: &str,
+    o: Option<HistogramOptions>,
+) -> napi::Result<HistogramOpts> {
+    let mut opts = HistogramOpts::new();
+    let Some(o) = o else { return Ok(opts) };
+    let bad_range = |what: &str, v: f64| {
+        throw(
+            env,
+            ErrorKind::InvalidConfig,
+            Some(metric),
+            &format!("{what} must be a whole number >= 0, not {v}"),
+        )
+    };
+    if o.lowest.is_some() || o.highest.is_some() {
+        let lowest = o.lowest.unwrap_or(1.0);
+        let highest = o.highest.unwrap_or(60_000_000.0);
+        let lo = whole(lowest).ok_or_else(|| bad_range("lowest", lowest))?;
+        let hi = whole(highest).ok_or_else(|| bad_range("highest", highest))?;
+        opts = opts.range(lo, hi);
+    }
+    if let Some(figures) = o.significant_figures {
+        // Anything above 5 is rejected by the core; saturate rather than wrap.
+        opts = opts.significant_figures(u8::try_from(figures).unwrap_or(u8::MAX));
+    }
+    opts = opts.resolution(resolution(env, Some(metric), o.resolution.as_deref())?);
+    if let Some(bounds) = o.buckets {
+        opts = opts.buckets(bounds);
+    }
+    Ok(opts)
+}

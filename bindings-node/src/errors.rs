@@ -1,0 +1,88 @@
+//! The one place that maps the core's [`ErrorKind`] to JavaScript errors.
+//!
+//! Every error metricore throws is a `TypeError` or a `RangeError` (so code that catches
+//! the builtin classes keeps working) with a stable `code` string, so callers can branch
+//! without parsing the message:
+//!
+//! | core kind                   | JS class     | `code`                          |
+//! |-----------------------------|--------------|---------------------------------|
+//! | `InvalidName`               | `TypeError`  | `ERR_METRICORE_INVALID_NAME`    |
+//! | `InvalidLabels`             | `TypeError`  | `ERR_METRICORE_INVALID_LABELS`  |
+//! | `Conflict`                  | `TypeError`  | `ERR_METRICORE_CONFLICT`        |
+//! | `InvalidValue`              | `RangeError` | `ERR_METRICORE_INVALID_VALUE`   |
+//! | `InvalidConfig`             | `RangeError` | `ERR_METRICORE_INVALID_CONFIG`  |
+//! | `InvalidExemplar`           | `TypeError`  | `ERR_METRICORE_INVALID_EXEMPLAR`|
+//! | `CorruptBlob` (and later)   | `TypeError`  | `ERR_METRICORE_CORRUPT_BLOB`    |
+//!
+//! The JS skin (`lib/errors.js`) adds `ERR_METRICORE_INVALID_TYPE` (a `TypeError`) for
+//! arguments of the wrong JavaScript type, checked before the native call. Messages are the
+//! core's: `metric 'NAME': RULE`.
+//!
+//! A function that can fail takes the `Env`, throws the JS error itself with
+//! `napi_throw_*_error` (which is what sets `code`), and returns
+//! `Status::PendingException`, which the generated glue passes through untouched.
+
+use metricore::{Error as CoreError, ErrorKind};
+use napi::{Env, Error, Status};
+
+/// The JS class an error is thrown as.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Class {
+    Type,
+    Range,
+}
+
+/// The stable `code` and JS class of a core error kind.
+fn describe(kind: ErrorKind) -> (&'static str, Class) {
+    match kind {
+        ErrorKind::InvalidName => ("ERR_METRICORE_INVALID_NAME", Class::Type),
+        ErrorKind::InvalidLabels => ("ERR_METRICORE_INVALID_LABELS", Class::Type),
+        ErrorKind::Conflict => ("ERR_METRICORE_CONFLICT", Class::Type),
+        ErrorKind::InvalidValue => ("ERR_METRICORE_INVALID_VALUE", Class::Range),
+        ErrorKind::InvalidConfig => ("ERR_METRICORE_INVALID_CONFIG", Class::Range),
+        ErrorKind::InvalidExemplar => ("ERR_METRICORE_INVALID_EXEMPLAR", Class::Type),
+        // A kind added to the core later is reported as the closest existing code; the
+        // message still says what happened.
+        _ => ("ERR_METRICORE_CORRUPT_BLOB", Class::Type),
+    }
+}
+
+/// Throws the JS error for `kind` on `env` and returns the error that tells the generated
+/// glue an exception is already pending.
+pub fn throw(env: Env, kind: ErrorKind, metric: Option<&str>, rule: &str) -> Error {
+    let message = match metric {
+        Some(m) => format!("metric '{m}': {rule}"),
+        None => rule.to_owned(),
+    };
+    let (code, class) = describe(kind);
+    let thrown = match class {
+        Class::Type => env.throw_type_error(&message, Some(code)),
+        Class::Range => env.throw_range_error(&message, Some(code)),
+    };
+    match thrown {
+        Ok(()) => Error::from_status(Status::PendingException),
+        // The env could not throw (it is tearing down): hand back a plain error instead.
+        Err(_) => Error::new(Status::GenericFailure, format!("{code}: {message}")),
+    }
+}
+
+/// Throws the JS error for a core error.
+pub fn core_error(env: Env, e: &CoreError) -> Error {
+    throw(env, e.kind(), e.metric(), e.rule())
+}
+
+/// `?`-friendly conversion of core results into thrown JS errors.
+pub trait OrThrow<T> {
+    /// Maps a core error to its JS error, thrown on `env`.
+    ///
+    /// # Errors
+    /// The pending-exception marker, when `self` is an error.
+    fn or_throw(self, env: Env) -> napi::Result<T>;
+}
+
+impl<T> OrThrow<T> for metricore::Result<T> {
+    #[inline]
+    fn or_throw(self, env: Env) -> napi::Result<T> {
+        self.map_err(|e| core_error(env, &e))
+    }
+}

@@ -1,0 +1,314 @@
+//! Families and series of counters, gauges and histograms.
+//!
+//! A family (`CounterFamily`, ...) hands out series by label values; a series
+//! (`CounterSeries`, ...) is the core handle the caller keeps, so the hot path (`inc`,
+//! `set`, `observe`) is one call into the core with no lookup. Every series keeps its
+//! family's name for error messages.
+
+use metricore::registry::Family;
+use metricore::{Counter, ErrorKind, Gauge, Histogram};
+use napi::Env;
+use napi_derive::napi;
+
+use crate::convert::whole;
+use crate::errors::{OrThrow, throw};
+use crate::snapshot::{JsHistogramSnapshot, JsLatencyStats};
+
+/// `(name, value)` pairs from two parallel arrays.
+fn pairs<'a>(
+    env: Env,
+    metric: &str,
+    names: &'a [String],
+    values: &'a [String],
+) -> napi::Result<Vec<(&'a str, &'a str)>> {
+    if names.len() != values.len() {
+        return Err(throw(
+            env,
+            ErrorKind::InvalidLabels,
+            Some(metric),
+            "label names and values differ in length",
+        ));
+    }
+    Ok(names
+        .iter()
+        .zip(values)
+        .map(|(n, v)| (n.as_str(), v.as_str()))
+        .collect())
+}
+
+/// The family methods every kind shares.
+macro_rules! family_methods {
+    ($family:ident, $series:ident, $metric:ty) => {
+        #[napi]
+        impl $family {
+            /// The registered name (a counter's without `_total`).
+            #[napi(getter, catch_unwind)]
+            pub fn name(&self) -> String {
+                self.family.name().to_owned()
+            }
+
+            /// The label names, in the order values are given.
+            #[napi(getter, catch_unwind)]
+            pub fn label_names(&self) -> Vec<String> {
+                self.family.label_names().to_vec()
+            }
+
+            /// The series for `values` (in label-name order), created on first use.
+            /// Keep it: recording through it needs no lookup.
+            #[napi(catch_unwind)]
+            pub fn labels(&self, env: Env, values: Vec<String>) -> napi::Result<$series> {
+                let handle = self.family.with_label_values(&values).or_throw(env)?;
+                Ok($series::new(self.family.clone(), handle))
+            }
+
+            /// The series for label `names[i] = values[i]`, in any order (prom-client's
+            /// `labels({...})`). Unknown, missing or repeated names are an error.
+            #[napi(catch_unwind)]
+            pub fn labels_by_name(
+                &self,
+                env: Env,
+                names: Vec<String>,
+                values: Vec<String>,
+            ) -> napi::Result<$series> {
+                let pairs = pairs(env, self.family.name(), &names, &values)?;
+                let handle = self.family.with_labels(&pairs).or_throw(env)?;
+                Ok($series::new(self.family.clone(), handle))
+            }
+
+            /// Removes the series for `values`; series already handed out keep working but
+            /// are no longer collected. Returns whether one was removed.
+            #[napi(catch_unwind)]
+            pub fn remove(&self, env: Env, values: Vec<String>) -> napi::Result<bool> {
+                self.family.remove(&values).or_throw(env)
+            }
+
+            /// Removes every series.
+            #[napi(catch_unwind)]
+            pub fn clear(&self) {
+                self.family.clear();
+            }
+
+            /// Number of series.
+            #[napi(getter, catch_unwind)]
+            pub fn size(&self) -> u32 {
+                u32::try_from(self.family.len()).unwrap_or(u32::MAX)
+            }
+        }
+
+        impl $series {
+            fn new(family: Family<$metric>, handle: $metric) -> Self {
+                Self { family, handle }
+            }
+        }
+
+        #[napi]
+        impl $series {
+            /// This series' label values, in label-name order.
+            #[napi(getter, catch_unwind)]
+            pub fn label_values(&self) -> Vec<String> {
+                self.handle
+                    .label_values()
+                    .iter()
+                    .map(ToOwned::to_owned)
+                    .collect()
+            }
+        }
+    };
+}
+
+/// A family of counters: monotonic unsigned integers.
+#[napi]
+pub struct CounterFamily {
+    pub(crate) family: Family<Counter>,
+}
+
+/// One counter series, a handle to keep.
+#[napi]
+pub struct CounterSeries {
+    family: Family<Counter>,
+    handle: Counter,
+}
+
+family_methods!(CounterFamily, CounterSeries, Counter);
+
+#[napi]
+impl CounterSeries {
+    /// Adds `value` (default 1): a whole number >= 0, at most 2^53.
+    /// Anything else is a `RangeError` `ERR_METRICORE_INVALID_VALUE`, and nothing is added.
+    #[napi(catch_unwind)]
+    pub fn inc(&self, env: Env, value: Option<f64>) -> napi::Result<()> {
+        match value {
+            None => self.handle.inc(),
+            Some(v) => match whole(v) {
+                Some(n) => self.handle.inc_by(n),
+                None => {
+                    return Err(throw(
+                        env,
+                        ErrorKind::InvalidValue,
+                        Some(self.family.name()),
+                        &format!(
+                            "a counter increment must be a whole number >= 0 (at most 2^53), not {v}"
+                        ),
+                    ));
+                }
+            },
+        }
+        Ok(())
+    }
+
+    /// The current total.
+    #[napi(catch_unwind)]
+    pub fn get(&self) -> f64 {
+        self.handle.get() as f64
+    }
+
+    /// Sets the total back to 0.
+    #[napi(catch_unwind)]
+    pub fn reset(&self) {
+        self.handle.reset();
+    }
+}
+
+/// A family of gauges: doubles that go up and down.
+#[napi]
+pub struct GaugeFamily {
+    pub(crate) family: Family<Gauge>,
+}
+
+/// One gauge series, a handle to keep.
+#[napi]
+pub struct GaugeSeries {
+    family: Family<Gauge>,
+    handle: Gauge,
+}
+
+family_methods!(GaugeFamily, GaugeSeries, Gauge);
+
+#[napi]
+impl GaugeSeries {
+    /// Sets the value (NaN and the infinities are allowed).
+    #[napi(catch_unwind)]
+    pub fn set(&self, value: f64) {
+        self.handle.set(value);
+    }
+
+    /// Adds `value` (default 1; negative subtracts).
+    #[napi(catch_unwind)]
+    pub fn inc(&self, value: Option<f64>) {
+        self.handle.add(value.unwrap_or(1.0));
+    }
+
+    /// Subtracts `value` (default 1).
+    #[napi(catch_unwind)]
+    pub fn dec(&self, value: Option<f64>) {
+        self.handle.sub(value.unwrap_or(1.0));
+    }
+
+    /// Sets the value to the current Unix time in seconds.
+    #[napi(catch_unwind)]
+    pub fn set_to_current_time(&self) {
+        self.handle.set_to_current_time();
+    }
+
+    /// The current value.
+    #[napi(catch_unwind)]
+    pub fn get(&self) -> f64 {
+        self.handle.get()
+    }
+
+    /// The family's name (for messages).
+    #[napi(getter, catch_unwind)]
+    pub fn name(&self) -> String {
+        self.family.name().to_owned()
+    }
+}
+
+/// A family of HDR histograms with exact Prometheus buckets.
+#[napi]
+pub struct HistogramFamily {
+    pub(crate) family: Family<Histogram>,
+}
+
+/// One histogram series, a handle to keep.
+#[napi]
+pub struct HistogramSeries {
+    family: Family<Histogram>,
+    handle: Histogram,
+}
+
+family_methods!(HistogramFamily, HistogramSeries, Histogram);
+
+#[napi]
+impl HistogramSeries {
+    /// Records `value` in base units (seconds for time), as prom-client's `observe`.
+    /// NaN, negative and infinite values are a `RangeError` `ERR_METRICORE_INVALID_VALUE`.
+    #[napi(catch_unwind)]
+    pub fn observe(&self, env: Env, value: f64) -> napi::Result<()> {
+        self.handle.observe(value).or_throw(env)
+    }
+
+    /// Records a duration in milliseconds (the TypeScript-era unit).
+    #[napi(catch_unwind)]
+    pub fn record_ms(&self, env: Env, ms: f64) -> napi::Result<()> {
+        self.handle.record_ms(ms).or_throw(env)
+    }
+
+    /// Records the whole number `value` (in the histogram's resolution) `count` times
+    /// (default once).
+    #[napi(catch_unwind)]
+    pub fn record(&self, env: Env, value: f64, count: Option<f64>) -> napi::Result<()> {
+        let count = count.unwrap_or(1.0);
+        match (whole(value), whole(count)) {
+            (Some(v), Some(n)) => {
+                self.handle.record_n(v, n);
+                Ok(())
+            }
+            _ => Err(throw(
+                env,
+                ErrorKind::InvalidValue,
+                Some(self.family.name()),
+                &format!(
+                    "record takes whole numbers >= 0 (at most 2^53), not value {value} count {count}"
+                ),
+            )),
+        }
+    }
+
+    /// The value at quantile `q` (0..=1) in base units (seconds for time), clamped to the
+    /// exact smallest and largest recorded values; 0 when empty.
+    #[napi(catch_unwind)]
+    pub fn quantile(&self, q: f64) -> f64 {
+        self.handle.snapshot().quantile(q)
+    }
+
+    /// The value at quantile `q` in recorded integers, exactly as HdrHistogram computes it.
+    #[napi(catch_unwind)]
+    pub fn value_at_quantile(&self, q: f64) -> f64 {
+        self.handle.value_at_quantile(q) as f64
+    }
+
+    /// Count, mean, min, max, standard deviation and p50..p99.9, in milliseconds.
+    #[napi(catch_unwind)]
+    pub fn latency_stats(&self) -> JsLatencyStats {
+        JsLatencyStats::from(&self.handle.snapshot().latency_stats())
+    }
+
+    /// Number of recorded values.
+    #[napi(catch_unwind)]
+    pub fn count(&self) -> f64 {
+        self.handle.count() as f64
+    }
+
+    /// A copy of this series' state (counts, sum, min, max, buckets).
+    #[napi(catch_unwind)]
+    pub fn snapshot(&self) -> JsHistogramSnapshot {
+        JsHistogramSnapshot::new(self.handle.snapshot())
+    }
+
+    /// Adds the counts of `other` into this series. Histograms of different resolutions
+    /// do not merge (`ERR_METRICORE_CORRUPT_BLOB`).
+    #[napi(catch_unwind)]
+    pub fn merge(&self, env: Env, other: &JsHistogramSnapshot) -> napi::Result<()> {
+        self.handle.merge_from(&other.inner).or_throw(env)
+    }
+}

@@ -1,0 +1,222 @@
+'use strict'
+// The prom-client-shaped API, metricore's own additions, bad input, promtool, and the same
+// calls on prom-client giving the same samples.
+const test = require('node:test')
+const assert = require('node:assert/strict')
+const fs = require('node:fs')
+const os = require('node:os')
+const path = require('node:path')
+const { spawnSync } = require('node:child_process')
+const m = require('..')
+
+const fresh = () => new m.Registry()
+
+test('counter: inc, labels, remove, reset', () => {
+  const registers = [fresh()]
+  const c = new m.Counter({ name: 'http_requests', help: 'Requests.', labelNames: ['method', 'code'], registers })
+  c.inc({ method: 'GET', code: 200 })
+  c.inc({ code: '200', method: 'GET' }, 4)
+  const post = c.labels('POST', '500')
+  post.inc()
+  post.inc(2)
+  assert.equal(c.get({ method: 'GET', code: '200' }), 5)
+  assert.equal(post.get(), 3)
+  const text = registers[0].metricsSync()
+  assert.match(text, /^http_requests_total\{method="GET",code="200"\} 5$/m)
+  assert.match(text, /^http_requests_total\{method="POST",code="500"\} 3$/m)
+  c.remove('POST', '500')
+  assert.doesNotMatch(registers[0].metricsSync(), /POST/)
+  c.reset()
+  assert.doesNotMatch(registers[0].metricsSync(), /GET/)
+  const plain = new m.Counter({ name: 'jobs', help: 'Jobs.', registers })
+  plain.inc()
+  plain.inc(9)
+  assert.equal(plain.get(), 10)
+  plain.reset()
+  assert.equal(plain.get(), 0)
+})
+
+test('gauge: set, inc, dec, setToCurrentTime, startTimer', () => {
+  const g = new m.Gauge({ name: 'queue_depth', help: 'Depth.', labelNames: ['q'], registers: [fresh()] })
+  g.set({ q: 'a' }, 10)
+  g.inc({ q: 'a' })
+  g.dec({ q: 'a' }, 3.5)
+  assert.equal(g.get({ q: 'a' }), 7.5)
+  const t = new m.Gauge({ name: 'temp', help: 'T.', registers: [fresh()] })
+  t.set(2)
+  t.inc(0.5)
+  t.dec()
+  assert.equal(t.get(), 1.5)
+  const before = Date.now() / 1000
+  t.setToCurrentTime()
+  assert.ok(Math.abs(t.get() - before) < 5, `setToCurrentTime gave ${t.get()}`)
+  const end = t.startTimer()
+  const secs = end()
+  assert.ok(secs >= 0 && secs < 5)
+  assert.equal(t.get(), secs)
+})
+
+test('histogram: observe, buckets, startTimer, quantile, latencyStats (ms)', async () => {
+  const reg = fresh()
+  const h = new m.Histogram({ name: 'latency_seconds', help: 'L.', buckets: [0.01, 0.1, 1], registers: [reg] })
+  for (const v of [0.005, 0.05, 0.05, 0.5]) h.observe(v)
+  const end = h.startTimer()
+  const secs = end()
+  assert.ok(secs >= 0 && secs < 1)
+  const text = await reg.metrics()
+  // The timer's near-zero observation lands in every bucket.
+  assert.match(text, /^latency_seconds_bucket\{le="0.01"\} 2$/m)
+  assert.match(text, /^latency_seconds_bucket\{le="0.1"\} 4$/m)
+  assert.match(text, /^latency_seconds_count 5$/m)
+  assert.equal(text, reg.metricsSync())
+  const h2 = new m.Histogram({ name: 'op_seconds', help: 'O.', labelNames: ['op'], registers: [reg] })
+  for (let i = 1; i <= 100; i++) h2.observe({ op: 'read' }, i / 1000)
+  const q = h2.quantile(0.99, { op: 'read' })
+  assert.ok(Math.abs(q - 0.099) <= 0.099 * 1e-3, `p99 ${q}`)
+  const stats = h2.labels('read').latencyStats()
+  assert.equal(stats.count, 100)
+  assert.equal(stats.minMs, 1)
+  assert.equal(stats.maxMs, 100)
+  assert.ok(Math.abs(stats.meanMs - 50.5) < 1e-9)
+  assert.ok(Math.abs(stats.p50Ms - 50) <= 0.05)
+})
+
+test('HDR V2 blobs round-trip (plain and deflate) and merge', () => {
+  const h = new m.Histogram({ name: 'rt_seconds', help: 'R.', registers: [fresh()] })
+  for (let i = 1; i <= 1000; i++) h.observe(i / 1e4)
+  const snap = h.snapshot()
+  for (const deflate of [false, true]) {
+    const blob = snap.encodeV2(deflate)
+    assert.ok(Buffer.isBuffer(blob) && blob.length > 0)
+    const back = m.decodeV2(blob)
+    assert.equal(back.count, 1000)
+    assert.equal(back.valueAtQuantile(0.5), snap.valueAtQuantile(0.5))
+    assert.equal(back.valueAtQuantile(0.999), snap.valueAtQuantile(0.999))
+  }
+  const into = new m.Histogram({ name: 'into_seconds', help: 'I.', registers: [fresh()] })
+  into.merge(m.decodeV2(snap.encodeV2(true)))
+  into.merge(snap)
+  assert.equal(into.snapshot().count, 2000)
+  assert.throws(() => m.decodeV2(Buffer.from('not a blob')), { name: 'TypeError', code: 'ERR_METRICORE_CORRUPT_BLOB' })
+})
+
+test('registry: contentType, OpenMetrics, getSingleMetric, clear, async render', async () => {
+  const reg = fresh()
+  assert.equal(reg.contentType, 'text/plain; version=0.0.4; charset=utf-8')
+  assert.equal(m.register.contentType, m.contentType)
+  const c = new m.Counter({ name: 'a_total', help: 'A.', registers: [reg] })
+  c.inc()
+  assert.equal(reg.getSingleMetric('a_total'), c)
+  reg.setContentType(m.Registry.OPENMETRICS_CONTENT_TYPE)
+  const om = await reg.metrics()
+  assert.match(om, /# EOF\n$/)
+  assert.throws(() => reg.setContentType('text/html'), { name: 'RangeError', code: 'ERR_METRICORE_INVALID_CONFIG' })
+  reg.clear()
+  assert.equal(reg.getSingleMetric('a_total'), undefined)
+  assert.deepEqual(reg._native.familyNames(), [])
+  const def = new m.Counter({ name: 'metricore_node_test_default', help: 'D.' })
+  def.inc()
+  assert.match(m.register.metricsSync(), /^metricore_node_test_default_total 1$/m)
+  m.register.removeSingleMetric('metricore_node_test_default')
+  assert.doesNotMatch(m.register.metricsSync(), /metricore_node_test_default/)
+})
+
+test('bad input: TypeError/RangeError with a code and the metric name; what was recorded stays', () => {
+  const reg = fresh()
+  const c = new m.Counter({ name: 'jobs_done', help: 'J.', labelNames: ['queue'], registers: [reg] })
+  c.inc({ queue: 'a' }, 2)
+  const cases = [
+    [() => c.inc({ queue: 'a' }, -1), 'RangeError', 'ERR_METRICORE_INVALID_VALUE'],
+    [() => c.inc({ queue: 'a' }, NaN), 'RangeError', 'ERR_METRICORE_INVALID_VALUE'],
+    [() => c.inc({ queue: 'a' }, 0.5), 'RangeError', 'ERR_METRICORE_INVALID_VALUE'],
+    [() => c.inc({ queue: 'a' }, '1'), 'TypeError', 'ERR_METRICORE_INVALID_TYPE'],
+    [() => c.inc({ nope: 'a' }), 'TypeError', 'ERR_METRICORE_INVALID_LABELS'],
+    [() => c.inc({ queue: 'a', extra: 'b' }), 'TypeError', 'ERR_METRICORE_INVALID_LABELS'],
+    [() => c.labels('a', 'b'), 'TypeError', 'ERR_METRICORE_INVALID_LABELS'],
+    [() => c.inc(), 'TypeError', 'ERR_METRICORE_INVALID_LABELS'],
+  ]
+  for (const [fn, name, code] of cases) {
+    assert.throws(fn, (e) => e.name === name && e.code === code && e.message.startsWith("metric 'jobs_done"), `${fn}`)
+  }
+  assert.equal(c.get({ queue: 'a' }), 2)
+  const h = new m.Histogram({ name: 'h_seconds', help: 'H.', registers: [reg] })
+  h.observe(0.1)
+  assert.throws(() => h.observe(NaN), { name: 'RangeError', code: 'ERR_METRICORE_INVALID_VALUE' })
+  assert.throws(() => h.observe(-1), { name: 'RangeError', code: 'ERR_METRICORE_INVALID_VALUE' })
+  assert.equal(h.snapshot().count, 1)
+  assert.throws(() => new m.Counter({ name: 'bad-name', registers: [reg] }), (e) => e.name === 'TypeError' && e.code === 'ERR_METRICORE_INVALID_NAME' && /bad-name/.test(e.message))
+  assert.throws(() => new m.Counter({ name: 'ok', labelNames: ['le-x'], registers: [reg] }), { code: 'ERR_METRICORE_INVALID_NAME' })
+  assert.throws(() => new m.Gauge({ name: 'jobs_done', help: 'J.', registers: [reg] }), (e) => e.name === 'TypeError' && e.code === 'ERR_METRICORE_CONFLICT')
+  assert.throws(() => new m.Histogram({ name: 'r', buckets: [1, 0.5], registers: [reg] }), { name: 'RangeError', code: 'ERR_METRICORE_INVALID_CONFIG' })
+  assert.throws(() => new m.Histogram({ name: 'r2', resolution: 'week', registers: [reg] }), { name: 'RangeError', code: 'ERR_METRICORE_INVALID_CONFIG' })
+  assert.throws(() => new m.Counter({ name: 'two', registers: [fresh(), fresh()] }), { code: 'ERR_METRICORE_INVALID_CONFIG' })
+})
+
+function promtool() {
+  const r = spawnSync('promtool', ['--version'])
+  return r.status === 0
+}
+
+test('exposition passes promtool check metrics', { skip: promtool() ? false : 'promtool is not installed (scripts/lib.sh ensure_promtool installs it)' }, async () => {
+  const reg = fresh()
+  const c = new m.Counter({ name: 'http_requests', help: 'Requests.', labelNames: ['method'], registers: [reg] })
+  c.inc({ method: 'GET' }, 3)
+  const g = new m.Gauge({ name: 'temperature_celsius', help: 'Temp.', registers: [reg] })
+  g.set(21.5)
+  const h = new m.Histogram({ name: 'latency_seconds', help: 'L.', labelNames: ['route'], registers: [reg] })
+  h.observe({ route: '/a"b\\c\n' }, 0.2)
+  const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'metricore-node-')), 'metrics.prom')
+  fs.writeFileSync(file, await reg.metrics())
+  const r = spawnSync('promtool', ['check', 'metrics'], { input: fs.readFileSync(file) })
+  assert.equal(r.status, 0, `promtool: exit ${r.status}\n${r.stderr}${r.stdout}\n${fs.readFileSync(file, 'utf8')}`)
+  assert.equal(`${r.stderr}${r.stdout}`.trim(), '')
+})
+
+/** Sample lines as a sorted list of [name{labels}, value]; HELP/TYPE lines dropped. */
+function samples(text) {
+  return text
+    .split('\n')
+    .filter((l) => l !== '' && !l.startsWith('#'))
+    .map((l) => {
+      const i = l.lastIndexOf(' ')
+      const head = l.slice(0, i)
+      const brace = head.indexOf('{')
+      const name = brace < 0 ? head : head.slice(0, brace)
+      // Labels sorted by name (prom-client puts le first, metricore last), and le="1.0"
+      // (metricore) and le="1" (prom-client) spelled one way.
+      const labels = [...head.slice(name.length).matchAll(/(\w+)="([^"]*)"/g)]
+        .map(([, k, v]) => `${k}="${k === 'le' && v !== '+Inf' ? Number(v) : v}"`)
+        .sort()
+      return [`${name}{${labels.join(',')}}`, Number(l.slice(i + 1))]
+    })
+    .sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0))
+}
+
+test('the same calls on prom-client and metricore give the same samples', async () => {
+  const prom = require('prom-client')
+  const preg = new prom.Registry()
+  const mreg = fresh()
+  const make = (lib, reg) => ({
+    c: new lib.Counter({ name: 'req_total', help: 'R.', labelNames: ['method', 'code'], registers: [reg] }),
+    g: new lib.Gauge({ name: 'inflight', help: 'I.', labelNames: ['pool'], registers: [reg] }),
+    h: new lib.Histogram({ name: 'lat_seconds', help: 'L.', labelNames: ['route'], buckets: [0.005, 0.01, 0.1, 1, 2.5], registers: [reg] }),
+    p: new lib.Counter({ name: 'plain_total', help: 'P.', registers: [reg] }),
+  })
+  const ours = make(m, mreg)
+  const theirs = make(prom, preg)
+  for (const x of [ours, theirs]) {
+    x.c.inc({ method: 'GET', code: '200' })
+    x.c.inc({ method: 'GET', code: '200' }, 41)
+    x.c.labels('POST', '500').inc(3)
+    x.g.set({ pool: 'a' }, 7)
+    x.g.inc({ pool: 'a' }, 2)
+    x.g.dec({ pool: 'b' }, 1.25)
+    x.p.inc(5)
+    for (const v of [0.001, 0.005, 0.0075, 0.05, 0.5, 1, 3]) x.h.observe({ route: '/r' }, v)
+    x.h.labels('/s').observe(0.2)
+  }
+  const a = samples(await mreg.metrics())
+  const b = samples(await preg.metrics())
+  assert.deepEqual(a.map((s) => s[0]), b.map((s) => s[0]))
+  a.forEach(([name, v], i) => assert.ok(Math.abs(v - b[i][1]) <= 1e-9 * Math.max(1, Math.abs(v)), `${name}: ${v} vs ${b[i][1]}`))
+})
