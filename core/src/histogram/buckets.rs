@@ -36,70 +36,50 @@ pub(crate) fn native_bound(bound: f64, per: f64) -> u64 {
     n
 }
 
-/// How a histogram's bucket bounds map onto its HDR indexes; shared by a family's children.
+/// Where bucket bounds fall among a layout's HDR indexes: what derives bucket counts from
+/// HDR counts, for exact buckets (with [`BucketMap`]'s corrections) and for derived ones.
 #[derive(Debug)]
-pub(crate) struct BucketMap {
+pub(crate) struct BoundIndexes {
     /// Leading bounds below zero: no value is ever at or under them.
     negative: usize,
-    /// For each bound from `negative` on, its [`native_bound`].
-    native: Box<[u64]>,
-    /// For each bound from `negative` on, the HDR index holding its native bound.
+    /// For each bound from `negative` on, the HDR index holding its [`native_bound`].
     index: Box<[usize]>,
-    /// One bit per HDR index: set where a recording must check its exact bucket.
-    marked: Box<[u64]>,
 }
 
-impl BucketMap {
-    pub(crate) fn new(bounds: &[f64], layout: &Layout, per: f64) -> Self {
-        let negative = bounds.partition_point(|&b| b < 0.0);
-        let native: Box<[u64]> = bounds[negative..]
-            .iter()
-            .map(|&b| native_bound(b, per))
-            .collect();
-        let index_of = |v: u64| layout.index_for(v.min(layout.highest()));
-        let index: Box<[usize]> = native.iter().map(|&n| index_of(n)).collect();
-        let mut marked = vec![0u64; layout.counts_len().div_ceil(64)].into_boxed_slice();
-        for &n in &native {
-            for i in [index_of(n), index_of(n.saturating_add(1))] {
-                marked[i / 64] |= 1 << (i % 64);
-            }
-        }
-        // Values below zero never reach the first index, so a negative bound needs no mark:
-        // its derived and exact counts are both always zero.
+impl BoundIndexes {
+    /// `native` holds the [`native_bound`] of each bound from the first non-negative one on.
+    fn from_native(negative: usize, native: &[u64], layout: &Layout) -> Self {
         Self {
             negative,
-            native,
-            index,
-            marked,
+            index: native
+                .iter()
+                .map(|&n| layout.index_for(n.min(layout.highest())))
+                .collect(),
         }
     }
 
-    /// Whether a value recorded at HDR index `index` may belong to another bucket than
-    /// the one its index implies.
-    #[inline]
-    pub(crate) fn is_marked(&self, index: usize) -> bool {
-        self.marked[index / 64] & (1 << (index % 64)) != 0
+    pub(crate) fn new(bounds: &[f64], layout: &Layout, per: f64) -> Self {
+        let negative = bounds.partition_point(|&b| b < 0.0);
+        let native: Vec<u64> = bounds[negative..]
+            .iter()
+            .map(|&b| native_bound(b, per))
+            .collect();
+        Self::from_native(negative, &native, layout)
     }
 
     /// The bucket (0 for the first bound, `bounds.len()` for `+Inf`) that HDR index `index`
     /// counts in.
-    pub(crate) fn derived(&self, index: usize) -> usize {
+    fn bucket(&self, index: usize) -> usize {
         self.negative + self.index.partition_point(|&i| i < index)
     }
 
-    /// The exact bucket of the recorded integer `value`.
-    pub(crate) fn exact_native(&self, value: u64) -> usize {
-        self.negative + self.native.partition_point(|&n| n < value)
-    }
-
     /// Number of finite bounds.
-    pub(crate) fn len(&self) -> usize {
-        self.negative + self.native.len()
+    fn len(&self) -> usize {
+        self.negative + self.index.len()
     }
 
-    /// Cumulative counts per finite bound derived from sparse `(index, count)` pairs in
-    /// index order.
-    pub(crate) fn derived_cumulative(&self, counts: &[(u32, u64)]) -> Vec<u64> {
+    /// Cumulative counts per finite bound from sparse `(index, count)` pairs in index order.
+    pub(crate) fn cumulative(&self, counts: &[(u32, u64)]) -> Vec<u64> {
         let mut out = vec![0; self.len()];
         let mut running = 0u64;
         let mut next = counts.iter().peekable();
@@ -114,6 +94,68 @@ impl BucketMap {
             *slot = running;
         }
         out
+    }
+}
+
+/// How a histogram's bucket bounds map onto its HDR indexes, with what keeps its buckets
+/// exact; shared by a family's children.
+#[derive(Debug)]
+pub(crate) struct BucketMap {
+    bounds: BoundIndexes,
+    /// For each bound from `bounds.negative` on, its [`native_bound`].
+    native: Box<[u64]>,
+    /// One bit per HDR index: set where a recording must check its exact bucket.
+    marked: Box<[u64]>,
+}
+
+impl BucketMap {
+    pub(crate) fn new(bounds: &[f64], layout: &Layout, per: f64) -> Self {
+        let negative = bounds.partition_point(|&b| b < 0.0);
+        let native: Box<[u64]> = bounds[negative..]
+            .iter()
+            .map(|&b| native_bound(b, per))
+            .collect();
+        let mut marked = vec![0u64; layout.counts_len().div_ceil(64)].into_boxed_slice();
+        for &n in &native {
+            for v in [n, n.saturating_add(1)] {
+                let i = layout.index_for(v.min(layout.highest()));
+                marked[i / 64] |= 1 << (i % 64);
+            }
+        }
+        // Values below zero never reach the first index, so a negative bound needs no mark:
+        // its derived and exact counts are both always zero.
+        Self {
+            bounds: BoundIndexes::from_native(negative, &native, layout),
+            native,
+            marked,
+        }
+    }
+
+    /// Whether a value recorded at HDR index `index` may belong to another bucket than
+    /// the one its index implies.
+    #[inline]
+    pub(crate) fn is_marked(&self, index: usize) -> bool {
+        self.marked[index / 64] & (1 << (index % 64)) != 0
+    }
+
+    /// The bucket that HDR index `index` counts in before corrections.
+    pub(crate) fn derived(&self, index: usize) -> usize {
+        self.bounds.bucket(index)
+    }
+
+    /// The exact bucket of the recorded integer `value`.
+    pub(crate) fn exact_native(&self, value: u64) -> usize {
+        self.bounds.negative + self.native.partition_point(|&n| n < value)
+    }
+
+    /// Number of finite bounds.
+    pub(crate) fn len(&self) -> usize {
+        self.bounds.len()
+    }
+
+    /// Cumulative counts per finite bound before corrections.
+    pub(crate) fn derived_cumulative(&self, counts: &[(u32, u64)]) -> Vec<u64> {
+        self.bounds.cumulative(counts)
     }
 }
 
@@ -160,17 +202,17 @@ impl Corrections {
     }
 }
 
-/// Non-cumulative exact counts (`+Inf` last) from derived cumulative counts, their
-/// corrections and the total.
-pub(crate) fn exact_counts(derived: &[u64], corrections: &[i64], count: u64) -> Vec<u64> {
-    let mut out = Vec::with_capacity(derived.len() + 1);
+/// Non-cumulative counts (`+Inf` last) from cumulative counts per finite bound and the total.
+pub(crate) fn non_cumulative(cumulative: impl IntoIterator<Item = u64>, count: u64) -> Vec<u64> {
+    let cumulative = cumulative.into_iter();
+    let mut out = Vec::with_capacity(cumulative.size_hint().0 + 1);
     let mut previous = 0u64;
-    for (&d, &c) in derived.iter().zip(corrections) {
+    for c in cumulative {
         // The clamp only matters while a count carries past 2^32 (see `counts`), when a
         // racing read can see a count dip for an instant.
-        let cumulative = d.saturating_add_signed(c).clamp(previous, count);
-        out.push(cumulative - previous);
-        previous = cumulative;
+        let c = c.clamp(previous, count);
+        out.push(c - previous);
+        previous = c;
     }
     out.push(count - previous);
     out
@@ -210,7 +252,8 @@ mod tests {
 
     #[test]
     fn exact_counts_partition_the_total() {
-        assert_eq!(exact_counts(&[1, 4, 4], &[1, -1, 0], 6), vec![2, 1, 1, 2]);
-        assert_eq!(exact_counts(&[], &[], 3), vec![3]);
+        // Derived [1, 4, 4] corrected by [1, -1, 0].
+        assert_eq!(non_cumulative([2, 3, 4], 6), vec![2, 1, 1, 2]);
+        assert_eq!(non_cumulative([], 3), vec![3]);
     }
 }

@@ -6,7 +6,7 @@ use std::sync::atomic::Ordering;
 
 use hdrhistogram::serialization::{Deserializer, Serializer, V2DeflateSerializer, V2Serializer};
 
-use super::buckets::{BucketMap, exact_counts, native_bound};
+use super::buckets::{BoundIndexes, BucketMap, non_cumulative};
 use super::{HdrCore, HistogramShape, Layout, Resolution};
 use crate::error::{Error, ErrorKind, Result};
 use crate::exemplar::Exemplar;
@@ -95,7 +95,12 @@ impl HistogramSnapshot {
             layout,
             resolution: shape.resolution,
             exact: exact.map(|(map, corrections)| {
-                exact_counts(&map.derived_cumulative(&counts), &corrections, count)
+                let derived = map.derived_cumulative(&counts);
+                let corrected = derived
+                    .iter()
+                    .zip(&corrections)
+                    .map(|(&d, &c)| d.saturating_add_signed(c));
+                non_cumulative(corrected, count)
             }),
             counts,
             count,
@@ -324,31 +329,10 @@ impl HistogramSnapshot {
         if let Some(e) = &self.exact {
             return e.clone();
         }
-        let per_base = self.resolution.per_base_unit();
-        let layout = self.layout;
         // A value counts under a bound when the lowest value of its HDR bucket does, i.e.
         // when its index is at most the index of the bound's integer.
-        let bound_indexes: Vec<u32> = self
-            .bounds
-            .iter()
-            .filter(|&&b| b >= 0.0)
-            .map(|&b| layout.index_for(native_bound(b, per_base).min(layout.highest())) as u32)
-            .collect();
-        let negative = self.bounds.len() - bound_indexes.len();
-        let mut out = vec![0; self.bounds.len() + 1];
-        // Counts come in index order, so the bucket only ever moves up; the running
-        // total stays in a register until it does.
-        let (mut bucket, mut total) = (0, 0);
-        for &(i, n) in &self.counts {
-            while bucket < bound_indexes.len() && bound_indexes[bucket] < i {
-                out[negative + bucket] = total;
-                total = 0;
-                bucket += 1;
-            }
-            total += n;
-        }
-        out[negative + bucket] = total;
-        out
+        let bounds = BoundIndexes::new(&self.bounds, &self.layout, self.resolution.per_base_unit());
+        non_cumulative(bounds.cumulative(&self.counts), self.count)
     }
 
     /// Cumulative Prometheus buckets, `+Inf` last; the last count is the `_count` to expose.
