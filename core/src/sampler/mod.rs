@@ -256,10 +256,18 @@ fn bad_interval(got: &str) -> Error {
     )
 }
 
+/// A sample as published for readers.
+struct Published {
+    sample: Sample,
+    errors: BTreeMap<&'static str, u64>,
+}
+
 /// State shared between a [`Sampler`] handle and its thread.
 struct Shared {
     collector: Mutex<Collector>,
-    latest: Mutex<Option<Arc<Sample>>>,
+    /// The latest sample with the collector's error counts as of that sample, so that a
+    /// scrape never waits for a sample in progress.
+    latest: Mutex<Option<Arc<Published>>>,
     /// The pid of the process whose thread samples; 0 when stopped. A forked child sees
     /// another pid, so its sampler never looks alive without a thread.
     running_pid: AtomicU32,
@@ -375,34 +383,49 @@ impl Sampler {
 
     /// Takes a sample now (also published as the latest).
     pub fn sample_now(&self) -> Sample {
-        let sample = lock(&self.shared.collector).sample();
-        *lock(&self.shared.latest) = Some(Arc::new(sample.clone()));
-        sample
+        self.shared.sample_and_publish().sample.clone()
     }
 
     /// The latest sample, if one was taken.
     pub fn latest(&self) -> Option<Sample> {
-        lock(&self.shared.latest).as_deref().cloned()
+        lock(&self.shared.latest).as_ref().map(|p| p.sample.clone())
     }
 
-    /// Failed reads by source since the sampler was made.
+    /// Failed reads by source, as of the latest sample.
     pub fn errors(&self) -> BTreeMap<&'static str, u64> {
-        lock(&self.shared.collector).errors().clone()
+        lock(&self.shared.latest)
+            .as_ref()
+            .map(|p| p.errors.clone())
+            .unwrap_or_default()
     }
 
     /// The latest sample as metric families (none before the first sample).
     pub(crate) fn families(&self) -> Vec<FamilySnapshot> {
-        let Some(sample) = lock(&self.shared.latest).clone() else {
+        let Some(p) = lock(&self.shared.latest).clone() else {
             return Vec::new();
         };
-        families::families(&sample, &self.errors(), self.shared.created)
+        families::families(&p.sample, &p.errors, self.shared.created)
+    }
+}
+
+impl Shared {
+    fn sample_and_publish(&self) -> Arc<Published> {
+        let published = {
+            let mut collector = lock(&self.collector);
+            let sample = collector.sample();
+            Arc::new(Published {
+                sample,
+                errors: collector.errors().clone(),
+            })
+        };
+        *lock(&self.latest) = Some(Arc::clone(&published));
+        published
     }
 }
 
 fn run(shared: &Shared, interval: Duration) {
     loop {
-        let sample = lock(&shared.collector).sample();
-        *lock(&shared.latest) = Some(Arc::new(sample));
+        shared.sample_and_publish();
         let stop = lock(&shared.stop);
         let (stop, _) = shared
             .wake
