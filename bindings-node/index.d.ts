@@ -57,6 +57,19 @@ export declare class CounterFamily {
   get size(): number
 }
 
+/**
+ * Counter lanes: a page cell holds the increments (whole numbers, as doubles) made since
+ * the last flush.
+ */
+export declare class CounterLanes {
+  /** An empty lane set. */
+  constructor()
+  /** Gives `series` the next slot and returns it. */
+  bind(series: CounterSeries): number
+  /** Adds the page starting at slot `first` into its counters and zeroes it. */
+  flush(first: number, cells: Float64Array): void
+}
+
 /** One counter series, a handle to keep. */
 export declare class CounterSeries {
   /** This series' label values, in label-name order. */
@@ -99,6 +112,19 @@ export declare class GaugeFamily {
   get size(): number
 }
 
+/**
+ * Gauge lanes: two cells per gauge, a mode (0 nothing pending, 1 set to the value, 2 add
+ * the value) and the value. A set followed by adds stays a set of the running value.
+ */
+export declare class GaugeLanes {
+  /** An empty lane set. */
+  constructor()
+  /** Gives `series` the next slot and returns it. */
+  bind(series: GaugeSeries): number
+  /** Applies the page starting at slot `first` (two cells per slot) and clears it. */
+  flush(first: number, cells: Float64Array): void
+}
+
 /** One gauge series, a handle to keep. */
 export declare class GaugeSeries {
   /** This series' label values, in label-name order. */
@@ -115,6 +141,24 @@ export declare class GaugeSeries {
   get(): number
   /** The family's name (for messages). */
   get name(): string
+}
+
+/**
+ * One batch shared by every histogram series of a JS thread: pairs of (code, value),
+ * where `code = slot * 4 + op` and `op` is observe (base units), record (a whole number
+ * in the histogram's resolution) or record in milliseconds.
+ */
+export declare class HistogramBatch {
+  /** An empty batch. */
+  constructor()
+  /** Gives `series` the next slot and returns it. */
+  bind(series: HistogramSeries): number
+  /**
+   * Records the first `len` doubles of `entries` (pairs of code and value). The skin
+   * checks each value when it is given, so an error here names a bug, not bad input;
+   * the entries before it are recorded.
+   */
+  flush(entries: Float64Array, len: number): void
 }
 
 /** A family of HDR histograms with exact Prometheus buckets. */
@@ -168,9 +212,16 @@ export declare class HistogramSeries {
   /** The value at quantile `q` in recorded integers, exactly as HdrHistogram computes it. */
   valueAtQuantile(q: number): number
   /** Count, mean, min, max, standard deviation and p50..p99.9, in milliseconds. */
-  latencyStats(): JsLatencyStats
+  latencyStats(): LatencyStats
   /** Number of recorded values. */
   count(): number
+  /** Empties the series: counts, sum, buckets and window. */
+  reset(): void
+  /**
+   * A copy of the sliding window (the last `windowSeconds`), or `null` for a histogram
+   * without one.
+   */
+  windowSnapshot(): JsHistogramSnapshot | null
   /** A copy of this series' state (counts, sum, min, max, buckets). */
   snapshot(): JsHistogramSnapshot
   /**
@@ -235,6 +286,12 @@ export declare class Registry {
    * `ERR_METRICORE_INVALID_CONFIG`.
    */
   histogramFamily(options: MetricOptions, histogram?: HistogramOptions | undefined | null): HistogramFamily
+  /**
+   * The registry's resource sampler (one per registry, created stopped on first use);
+   * its latest sample is rendered with the registry's families. A family already
+   * using one of the sampler's names is a `TypeError` `ERR_METRICORE_CONFLICT`.
+   */
+  sampler(): JsSampler
   /** Removes the family `name` (as registered); returns whether there was one. */
   unregister(name: string): boolean
   /** The registered family names, in registration order. */
@@ -255,6 +312,41 @@ export declare class Registry {
   gather(): Array<CollectedFamily>
 }
 export type JsRegistry = Registry
+
+/**
+ * A registry's background resource sampler. Its latest sample is rendered with the
+ * registry (`process_*`, `node_*`); figures a platform cannot give are absent, never 0.
+ */
+export declare class Sampler {
+  /**
+   * Starts sampling every `intervalSeconds` (default 10, a sample is taken at once);
+   * restarts with the new interval when running. An interval below 0.1 s or above a
+   * day is a `RangeError` `ERR_METRICORE_INVALID_CONFIG`.
+   */
+  start(intervalSeconds?: number | undefined | null): void
+  /** Stops the sampling thread and waits for it (does nothing when stopped). */
+  stop(): void
+  /** Whether a sampling thread runs in this process. */
+  get isRunning(): boolean
+  /** Takes a sample now (also published as the latest), as JSON text. */
+  sampleNowJson(): string
+  /** Takes a sample on the libuv pool; resolves to its JSON text. */
+  sampleNowJsonAsync(): Promise<string>
+  /** The latest sample as JSON text, or `null` before the first. */
+  latestJson(): string | null
+  /**
+   * A fresh sample in seed 003's `ResourceMetrics` shape, as JSON text; rates cover the
+   * time since the previous sample.
+   */
+  resourceShapesJson(): string
+  /** Seed 003's shape, sampled on the libuv pool. */
+  resourceShapesJsonAsync(): Promise<string>
+  /** A fresh sample as seed 000's resource figures (`memory_used_bytes`, ...), JSON text. */
+  resourceMetricsJson(): string
+  /** Failed reads by source since the sampler was made, as JSON text. */
+  errorsJson(): string
+}
+export type JsSampler = Sampler
 
 /** One cumulative Prometheus bucket. */
 export interface BucketCount {
@@ -288,6 +380,13 @@ export interface HistogramOptions {
    * `millisecond` or `unit` (a byte, an item).
    */
   resolution?: string
+  /**
+   * Also keep a sliding window of this many seconds (default none), read with
+   * `windowSnapshot()`: prom-client's Summary `maxAgeSeconds`.
+   */
+  windowSeconds?: number
+  /** Sub-windows the window rotates through (default 6; prom-client's `ageBuckets`). */
+  subWindows?: number
 }
 
 /**

@@ -18,6 +18,12 @@ export interface MetricConfiguration {
   unit?: string
   /** Distinct label sets before new ones go to the overflow series (default 10000). */
   cardinalityLimit?: number
+  /**
+   * Called with `this` set to the metric before every render (`metrics()`, `metricsSync()`,
+   * `toJSON()`), to set values that are read at scrape time. `metrics()` awaits a returned
+   * Promise; `metricsSync()` does not.
+   */
+  collect?: (this: any) => void | Promise<void>
 }
 
 export interface HistogramConfiguration extends MetricConfiguration {
@@ -31,6 +37,10 @@ export interface HistogramConfiguration extends MetricConfiguration {
   significantFigures?: number
   /** What one recorded integer means (default `microsecond`). */
   resolution?: 'nanosecond' | 'microsecond' | 'millisecond' | 'unit'
+  /** Also keep a sliding window of this many seconds, read by `windowSnapshot()` (default none). */
+  windowSeconds?: number
+  /** Sub-windows the window rotates through (default 6). */
+  subWindows?: number
 }
 
 export declare class Registry {
@@ -51,6 +61,48 @@ export declare class Registry {
   removeSingleMetric(name: string): void
   clear(): void
   resetMetrics(): void
+  /** metricore: the registry's resource sampler, created stopped; its latest sample renders with the registry. */
+  sampler(): Sampler
+}
+
+/** A resource sample: {timestamp, intervalSeconds, process, system}; absent figures are missing, never 0. */
+export type ResourceSample = {
+  timestamp: number
+  intervalSeconds: number | null
+  process: Record<string, unknown>
+  system: Record<string, unknown>
+}
+
+/** Seed 003's ResourceMetrics shape; each part is null when the platform (or a first sample) cannot give it. */
+export interface ResourceShapes {
+  cpu: { usage: number; user: number; system: number; idle: number; iowait: number; steal: number; loadAvg: number[] } | null
+  memory: { used: number; free: number; cached: number; buffers: number; swapUsed: number; swapFree: number; pressure: number } | null
+  disk: { readOps: number; writeOps: number; readBytes: number; writeBytes: number; utilization: number; queueLength: number } | null
+  network: { connections: number; bandwidth: number; packets: { in: number; out: number; dropped: number; errors: number } } | null
+}
+
+/** The resource sampler of a registry (process and machine CPU, memory, disk, network, threads, fds). */
+export declare class Sampler {
+  /** Samples every `intervalSeconds` (default 10, 0.1 .. 86400) on a background thread; one sample at once. */
+  start(intervalSeconds?: number): void
+  /** Stops and joins the sampling thread. */
+  stop(): void
+  /** Whether the sampling thread runs. */
+  readonly isRunning: boolean
+  /** A sample taken now on the calling thread (about half a millisecond). */
+  sampleNow(): ResourceSample
+  /** A sample taken on the libuv pool. */
+  sampleNowAsync(): Promise<ResourceSample>
+  /** The latest sample, or null before the first. */
+  latest(): ResourceSample | null
+  /** A fresh sample in seed 003's shape; rates cover the time since the previous sample. */
+  resourceShapes(): ResourceShapes
+  /** Seed 003's shape, sampled on the libuv pool. */
+  resourceShapesAsync(): Promise<ResourceShapes>
+  /** Seed 000's figures: memoryUsedBytes, memoryTotalBytes, cpuUsagePercent, diskUsedBytes, diskTotalBytes, threadCount, fdCount, timestamp. */
+  resourceMetrics(): Record<string, number | null>
+  /** Failed reads by source since the sampler was made. */
+  errors(): Record<string, number>
 }
 
 /** The default registry. */
@@ -111,11 +163,22 @@ export declare class Gauge extends Metric<GaugeChild> {
 }
 
 export interface HistogramChild {
+  /** Records a value in base units (seconds for time). */
   observe(value: number): void
+  /** Records a duration in milliseconds. */
+  recordMs(ms: number): void
+  /** Records a whole number in the histogram's resolution, `count` times (default 1). */
+  record(value: number, count?: number): void
   startTimer(): () => number
   quantile(q: number): number
   latencyStats(): native.LatencyStats
   snapshot(): native.HistogramSnapshot
+  /** The sliding window, or null without `windowSeconds`. */
+  windowSnapshot(): native.HistogramSnapshot | null
+  /** Number of recorded values. */
+  count(): number
+  /** Adds a snapshot's counts into the series. */
+  merge(snapshot: native.HistogramSnapshot): void
 }
 
 export declare class Histogram extends Metric<HistogramChild> {
@@ -125,6 +188,13 @@ export declare class Histogram extends Metric<HistogramChild> {
   observe(labels: LabelValues, value: number): void
   /** The returned function observes the seconds elapsed and returns them. */
   startTimer(labels?: LabelValues): (labels?: LabelValues) => number
+  /** metricore: records a duration in milliseconds (the TypeScript-era unit). */
+  recordMs(ms: number): void
+  recordMs(labels: LabelValues, ms: number): void
+  /** metricore: records a whole number in the histogram's resolution (µs by default), `count` times. */
+  record(value: number, count?: number): void
+  /** metricore: the sliding window (windowSeconds), or null without one. */
+  windowSnapshot(labels?: LabelValues): native.HistogramSnapshot | null
   /** metricore: the value at quantile q (0..1) in base units. */
   quantile(q: number, labels?: LabelValues): number
   /** metricore: latency statistics in milliseconds. */
@@ -139,5 +209,11 @@ export declare class Histogram extends Metric<HistogramChild> {
 export { HistogramSnapshot, LatencyStats } from '../index'
 /** metricore: decodes an HdrHistogram V2 blob (plain or deflate). */
 export declare function decodeV2(blob: Uint8Array, resolution?: HistogramConfiguration['resolution']): native.HistogramSnapshot
+/**
+ * metricore: moves what this thread's kept series hold into the core now. Every read through
+ * this API does it first and a timer does it every second; call it before handing the
+ * registry to code that reads the core directly.
+ */
+export declare function flush(): void
 /** The generated native layer. */
 export { native }

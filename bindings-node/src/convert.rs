@@ -1,6 +1,8 @@
 //! Option objects from JavaScript, checked and turned into the core's builders.
 
-use metricore::{ErrorKind, HistogramOpts, MetricOpts, Resolution};
+use std::time::Duration;
+
+use metricore::{ErrorKind, HistogramOpts, MetricOpts, Resolution, WindowOpts};
 use napi::Env;
 use napi_derive::napi;
 
@@ -37,6 +39,11 @@ pub struct HistogramOptions {
     /// What one recorded integer means: `nanosecond`, `microsecond` (default),
     /// `millisecond` or `unit` (a byte, an item).
     pub resolution: Option<String>,
+    /// Also keep a sliding window of this many seconds (default none), read with
+    /// `windowSnapshot()`: prom-client's Summary `maxAgeSeconds`.
+    pub window_seconds: Option<f64>,
+    /// Sub-windows the window rotates through (default 6; prom-client's `ageBuckets`).
+    pub sub_windows: Option<u32>,
 }
 
 /// The core's options for `o`.
@@ -115,6 +122,19 @@ pub fn histogram_opts(
     opts = opts.resolution(resolution(env, Some(metric), o.resolution.as_deref())?);
     if let Some(bounds) = o.buckets {
         opts = opts.buckets(bounds);
+    }
+    if o.window_seconds.is_some() || o.sub_windows.is_some() {
+        let secs = o.window_seconds.unwrap_or(60.0);
+        let span = Duration::try_from_secs_f64(secs).map_err(|_| {
+            throw(
+                env,
+                ErrorKind::InvalidConfig,
+                Some(metric),
+                &format!("windowSeconds must be a number of seconds > 0, not {secs}"),
+            )
+        })?;
+        let window = WindowOpts::new(metric, span, o.sub_windows.unwrap_or(6));
+        opts = opts.window(window.map_err(|e| crate::errors::core_error(env, &e))?);
     }
     Ok(opts)
 }

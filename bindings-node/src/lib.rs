@@ -26,6 +26,8 @@
 
 mod convert;
 mod errors;
+mod lanes;
 mod metrics;
 pub mod registry;
+mod sampler;
 mod snapshot;

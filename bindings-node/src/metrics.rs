@@ -126,7 +126,7 @@ pub struct CounterFamily {
 #[napi]
 pub struct CounterSeries {
     family: Family<Counter>,
-    handle: Counter,
+    pub(crate) handle: Counter,
 }
 
 family_methods!(CounterFamily, CounterSeries, Counter);
@@ -179,7 +179,7 @@ pub struct GaugeFamily {
 #[napi]
 pub struct GaugeSeries {
     family: Family<Gauge>,
-    handle: Gauge,
+    pub(crate) handle: Gauge,
 }
 
 family_methods!(GaugeFamily, GaugeSeries, Gauge);
@@ -233,7 +233,7 @@ pub struct HistogramFamily {
 #[napi]
 pub struct HistogramSeries {
     family: Family<Histogram>,
-    handle: Histogram,
+    pub(crate) handle: Histogram,
 }
 
 family_methods!(HistogramFamily, HistogramSeries, Histogram);
@@ -288,7 +288,7 @@ impl HistogramSeries {
     }
 
     /// Count, mean, min, max, standard deviation and p50..p99.9, in milliseconds.
-    #[napi(catch_unwind)]
+    #[napi(catch_unwind, ts_return_type = "LatencyStats")]
     pub fn latency_stats(&self) -> JsLatencyStats {
         JsLatencyStats::from(&self.handle.snapshot().latency_stats())
     }
@@ -297,6 +297,19 @@ impl HistogramSeries {
     #[napi(catch_unwind)]
     pub fn count(&self) -> f64 {
         self.handle.count() as f64
+    }
+
+    /// Empties the series: counts, sum, buckets and window.
+    #[napi(catch_unwind)]
+    pub fn reset(&self) {
+        self.handle.reset();
+    }
+
+    /// A copy of the sliding window (the last `windowSeconds`), or `null` for a histogram
+    /// without one.
+    #[napi(catch_unwind)]
+    pub fn window_snapshot(&self) -> Option<JsHistogramSnapshot> {
+        self.handle.window_snapshot().map(JsHistogramSnapshot::new)
     }
 
     /// A copy of this series' state (counts, sum, min, max, buckets).

@@ -10,6 +10,7 @@ use napi_derive::napi;
 use crate::convert::{HistogramOptions, MetricOptions, histogram_opts, metric_opts};
 use crate::errors::OrThrow;
 use crate::metrics::{CounterFamily, GaugeFamily, HistogramFamily};
+use crate::sampler::JsSampler;
 use crate::snapshot::JsHistogramSnapshot;
 
 /// What a render task produces.
@@ -108,6 +109,15 @@ impl JsRegistry {
             .histogram_family(metric_opts(options), hopts)
             .or_throw(env)?;
         Ok(HistogramFamily { family })
+    }
+
+    /// The registry's resource sampler (one per registry, created stopped on first use);
+    /// its latest sample is rendered with the registry's families. A family already
+    /// using one of the sampler's names is a `TypeError` `ERR_METRICORE_CONFLICT`.
+    #[napi(catch_unwind)]
+    pub fn sampler(&self, env: Env) -> napi::Result<JsSampler> {
+        let inner = self.inner.sampler().or_throw(env)?;
+        Ok(JsSampler { inner })
     }
 
     /// Removes the family `name` (as registered); returns whether there was one.

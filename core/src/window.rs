@@ -163,6 +163,17 @@ impl<T: Slot> Rotating<T> {
         epoch
     }
 
+    /// Clears every sub-window (a reset of the metric that owns the window).
+    pub(crate) fn clear_all(&self) {
+        let _guard = self
+            .rotation
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        for slot in &self.slots {
+            slot.clear();
+        }
+    }
+
     /// The slots that lie within the window ending now.
     pub(crate) fn live(&self) -> impl Iterator<Item = &T> {
         self.live_at(clock::coarse_monotonic_ms())

@@ -188,6 +188,14 @@ impl Corrections {
         self.0[bound].fetch_add(delta.cast_unsigned(), Ordering::Release);
     }
 
+    /// Zeroes every correction (a reset, after the counts were cleared).
+    pub(crate) fn clear(&self) {
+        for c in &self.0 {
+            // Release: as in `shift`.
+            c.store(0, Ordering::Release);
+        }
+    }
+
     /// The current corrections; load before the counts they correct.
     pub(crate) fn load(&self) -> Vec<i64> {
         self.0

@@ -29,7 +29,7 @@ mod layout;
 mod snapshot;
 
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
 pub use layout::Layout;
@@ -326,6 +326,21 @@ impl HistogramCell {
         }
     }
 
+    /// Empties the counts, sums, extremes, exact-bucket corrections, window and exemplars.
+    fn reset(&self) {
+        self.hdr.clear();
+        // Relaxed: a plain tally, as in `record_n`.
+        self.saturated.store(0, Ordering::Relaxed);
+        self.corrections.clear();
+        if let Some(w) = &self.window {
+            w.clear_all();
+        }
+        if let Some(exemplars) = self.exemplars.get() {
+            let mut slots = exemplars.lock().unwrap_or_else(PoisonError::into_inner);
+            slots.iter_mut().for_each(|e| *e = None);
+        }
+    }
+
     /// Records `n` occurrences of `value` (recorded integers). `exact_bucket` finds the
     /// value's exact bucket; it runs only where the HDR index cannot tell (see `buckets`).
     #[inline]
@@ -527,6 +542,15 @@ impl Histogram {
     #[inline]
     fn cell(&self) -> &HistogramCell {
         &self.series.metric
+    }
+
+    /// Empties the series (prom-client's `reset` of a histogram without labels) and
+    /// restarts its `_created` time. Recordings racing with the reset land before it (and
+    /// are cleared) or after it; one caught in the middle may keep its count but lose its
+    /// sum, as with any reset of a lock-free histogram.
+    pub fn reset(&self) {
+        self.cell().reset();
+        self.series.recreate();
     }
 
     /// Records `value`, in the histogram's resolution (microseconds by default).

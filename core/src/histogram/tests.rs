@@ -189,3 +189,30 @@ fn two_decades_stay_small() {
     }
     assert!(h.heap_bytes() <= 32 * 1024, "{} bytes", h.heap_bytes());
 }
+
+#[test]
+fn reset_empties_counts_buckets_window_and_extremes() {
+    let opts = HistogramOpts::new()
+        .buckets(vec![0.005, 0.01, 0.1])
+        .window(WindowOpts::DEFAULT);
+    let h = hist(&opts);
+    for v in [0.004, 0.0075, 0.05, 90.0] {
+        h.observe(v).unwrap();
+    }
+    assert_eq!(h.snapshot().saturated(), 1);
+    h.reset();
+    let s = h.snapshot();
+    assert_eq!((s.count(), s.saturated()), (0, 0));
+    assert!(s.sum().abs() < f64::EPSILON);
+    assert!(
+        s.buckets().iter().all(|b| b.cumulative_count == 0),
+        "{:?}",
+        s.buckets()
+    );
+    assert_eq!(h.window_snapshot().unwrap().count(), 0);
+    h.observe(0.0075).unwrap();
+    let s = h.snapshot();
+    assert_eq!((s.count(), s.min(), s.max()), (1, 7500, 7500));
+    let cumulative: Vec<u64> = s.buckets().iter().map(|b| b.cumulative_count).collect();
+    assert_eq!(cumulative, [0, 1, 1, 1]);
+}

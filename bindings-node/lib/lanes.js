@@ -1,0 +1,106 @@
+'use strict'
+// The JavaScript fast path (see src/lanes.rs): kept series write into Float64Array pages
+// that this thread owns, and the core handles receive what the pages hold at each flush.
+// A store into a typed array costs V8 a nanosecond or two; a native call costs a hundred.
+//
+// Flushes happen before every read the skin serves (render, get, snapshots), when the
+// histogram batch fills, and from a one-second timer (unref'd, so it never keeps the
+// process alive), which bounds what readers on other threads can miss.
+
+const native = require('../index.js')
+
+/** Slots per counter/gauge page. */
+const PAGE = 256
+/** Doubles in the histogram batch: pairs of (slot * 4 + op, value). */
+const BATCH_LEN = 2048
+/** Histogram batch ops (src/lanes.rs). */
+const OBSERVE = 0
+const RECORD = 1
+const RECORD_MS = 2
+
+let timer = null
+function startTimer() {
+  if (timer !== null) return
+  timer = setInterval(flushAll, 1000)
+  timer.unref()
+}
+
+/** Pages of lanes, `width` doubles per slot, over one native lane set. */
+class LanePool {
+  constructor(NativeLanes, width) {
+    this.native = new NativeLanes()
+    this.width = width
+    this.pages = []
+    this.size = 0
+  }
+
+  /** A lane for a native series: the page it lives on, its first cell and its page number. */
+  bind(series) {
+    const slot = this.native.bind(series)
+    const pageNo = Math.floor(slot / PAGE)
+    if (pageNo === this.pages.length) this.pages.push(new Float64Array(PAGE * this.width))
+    this.size = slot + 1
+    startTimer()
+    return { cells: this.pages[pageNo], index: (slot % PAGE) * this.width, pageNo }
+  }
+
+  flushPage(pageNo) {
+    this.native.flush(pageNo * PAGE, this.pages[pageNo])
+  }
+
+  flush() {
+    for (let p = 0; p < this.pages.length; p++) this.native.flush(p * PAGE, this.pages[p])
+  }
+}
+
+const counters = new LanePool(native.CounterLanes, 1)
+const gauges = new LanePool(native.GaugeLanes, 2)
+
+/** The histogram batch shared by every histogram series of this thread. */
+const batch = {
+  native: new native.HistogramBatch(),
+  entries: new Float64Array(BATCH_LEN),
+  n: 0,
+}
+
+/** The batch code of a native histogram series (its slot times four). */
+function bindHistogram(series) {
+  startTimer()
+  return batch.native.bind(series) * 4
+}
+
+function flushHistograms() {
+  const n = batch.n
+  if (n === 0) return
+  batch.n = 0
+  batch.native.flush(batch.entries, n)
+}
+
+/** Appends one entry to the batch, flushing when it is full. */
+function pushHistogram(code, value) {
+  const b = batch
+  const n = b.n
+  b.entries[n] = code
+  b.entries[n + 1] = value
+  b.n = n + 2
+  if (n + 2 === BATCH_LEN) flushHistograms()
+}
+
+/** Moves everything this thread has written into the core. */
+function flushAll() {
+  counters.flush()
+  gauges.flush()
+  flushHistograms()
+}
+
+module.exports = {
+  counters,
+  gauges,
+  bindHistogram,
+  pushHistogram,
+  flushHistograms,
+  flushAll,
+  OBSERVE,
+  RECORD,
+  RECORD_MS,
+}

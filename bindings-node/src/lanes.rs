@@ -1,0 +1,215 @@
+//! Lanes: the JavaScript fast path.
+//!
+//! A native call from JavaScript costs tens to hundreds of nanoseconds, while V8 inlines a
+//! store into a typed array to a nanosecond or two. So the skin keeps the hot path in
+//! JavaScript: each kept series gets a *lane*, a slot in a `Float64Array` page that the JS
+//! thread owns, and `inc`/`set`/`observe` write there. A lane set remembers which core
+//! handle each slot belongs to, and `flush` moves what the slots hold into those handles
+//! and clears them. The skin flushes before every read it serves (render, `get`,
+//! snapshots), when a histogram batch fills, and once a second from a timer, so readers in
+//! other threads see at most a second's delay.
+//!
+//! Flushing runs on the JS thread that owns the pages (they are plain JS memory, passed in
+//! as arguments), so no write races a flush.
+
+use metricore::{Counter, ErrorKind, Gauge, Histogram};
+use napi::Env;
+use napi_derive::napi;
+
+use crate::convert::whole;
+use crate::errors::{OrThrow, throw};
+use crate::metrics::{CounterSeries, GaugeSeries, HistogramSeries};
+
+/// A page of lanes, borrowed from its `Float64Array` for the length of one call. (Spelled
+/// as an alias because `#[napi]` reads a literal `&mut` argument as a class reference.)
+type Page<'a> = &'a mut [f64];
+
+/// The core handles behind a run of lanes; slot `i` of the lane set is `handles[i]`.
+struct Slots<M> {
+    handles: Vec<M>,
+}
+
+impl<M: Clone> Slots<M> {
+    fn bind(&mut self, handle: &M) -> u32 {
+        self.handles.push(handle.clone());
+        u32::try_from(self.handles.len() - 1).unwrap_or(u32::MAX)
+    }
+
+    /// The handles of the page that starts at slot `first`, `len` long (shorter at the end).
+    fn page(&self, first: u32, len: usize) -> &[M] {
+        let start = (first as usize).min(self.handles.len());
+        let end = start.saturating_add(len).min(self.handles.len());
+        &self.handles[start..end]
+    }
+}
+
+/// Counter lanes: a page cell holds the increments (whole numbers, as doubles) made since
+/// the last flush.
+#[napi]
+pub struct CounterLanes {
+    slots: Slots<Counter>,
+}
+
+#[napi]
+impl CounterLanes {
+    /// An empty lane set.
+    #[napi(constructor, catch_unwind)]
+    pub fn new() -> Self {
+        Self {
+            slots: Slots {
+                handles: Vec::new(),
+            },
+        }
+    }
+
+    /// Gives `series` the next slot and returns it.
+    #[napi(catch_unwind)]
+    pub fn bind(&mut self, series: &CounterSeries) -> u32 {
+        self.slots.bind(&series.handle)
+    }
+
+    /// Adds the page starting at slot `first` into its counters and zeroes it.
+    #[napi(catch_unwind, ts_args_type = "first: number, cells: Float64Array")]
+    pub fn flush(&self, first: u32, cells: Page<'_>) {
+        let counters = self.slots.page(first, cells.len());
+        for (cell, counter) in cells.iter_mut().zip(counters) {
+            if *cell != 0.0 {
+                // The skin only ever adds checked whole numbers; a cell cannot go negative.
+                if let Some(n) = whole(*cell) {
+                    counter.inc_by(n);
+                }
+                *cell = 0.0;
+            }
+        }
+    }
+}
+
+impl Default for CounterLanes {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+/// Gauge lanes: two cells per gauge, a mode (0 nothing pending, 1 set to the value, 2 add
+/// the value) and the value. A set followed by adds stays a set of the running value.
+#[napi]
+pub struct GaugeLanes {
+    slots: Slots<Gauge>,
+}
+
+/// Gauge cell modes.
+const GAUGE_SET: f64 = 1.0;
+const GAUGE_ADD: f64 = 2.0;
+
+#[napi]
+impl GaugeLanes {
+    /// An empty lane set.
+    #[napi(constructor, catch_unwind)]
+    pub fn new() -> Self {
+        Self {
+            slots: Slots {
+                handles: Vec::new(),
+            },
+        }
+    }
+
+    /// Gives `series` the next slot and returns it.
+    #[napi(catch_unwind)]
+    pub fn bind(&mut self, series: &GaugeSeries) -> u32 {
+        self.slots.bind(&series.handle)
+    }
+
+    /// Applies the page starting at slot `first` (two cells per slot) and clears it.
+    #[napi(catch_unwind, ts_args_type = "first: number, cells: Float64Array")]
+    pub fn flush(&self, first: u32, cells: Page<'_>) {
+        let gauges = self.slots.page(first, cells.len() / 2);
+        for (pair, gauge) in cells.chunks_exact_mut(2).zip(gauges) {
+            if pair[0] == GAUGE_SET {
+                gauge.set(pair[1]);
+            } else if pair[0] == GAUGE_ADD {
+                gauge.add(pair[1]);
+            }
+            pair[0] = 0.0;
+            pair[1] = 0.0;
+        }
+    }
+}
+
+impl Default for GaugeLanes {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+/// What a histogram batch entry asks for (the low two bits of its code).
+const OBSERVE: u64 = 0;
+const RECORD: u64 = 1;
+const RECORD_MS: u64 = 2;
+
+/// One batch shared by every histogram series of a JS thread: pairs of (code, value),
+/// where `code = slot * 4 + op` and `op` is observe (base units), record (a whole number
+/// in the histogram's resolution) or record in milliseconds.
+#[napi]
+pub struct HistogramBatch {
+    slots: Slots<Histogram>,
+}
+
+#[napi]
+impl HistogramBatch {
+    /// An empty batch.
+    #[napi(constructor, catch_unwind)]
+    pub fn new() -> Self {
+        Self {
+            slots: Slots {
+                handles: Vec::new(),
+            },
+        }
+    }
+
+    /// Gives `series` the next slot and returns it.
+    #[napi(catch_unwind)]
+    pub fn bind(&mut self, series: &HistogramSeries) -> u32 {
+        self.slots.bind(&series.handle)
+    }
+
+    /// Records the first `len` doubles of `entries` (pairs of code and value). The skin
+    /// checks each value when it is given, so an error here names a bug, not bad input;
+    /// the entries before it are recorded.
+    #[napi(catch_unwind)]
+    pub fn flush(&self, env: Env, entries: &[f64], len: u32) -> napi::Result<()> {
+        let len = (len as usize).min(entries.len());
+        for pair in entries[..len].chunks_exact(2) {
+            let Some(code) = whole(pair[0]) else { continue };
+            let Some(histogram) = usize::try_from(code / 4)
+                .ok()
+                .and_then(|slot| self.slots.handles.get(slot))
+            else {
+                continue;
+            };
+            let value = pair[1];
+            match code % 4 {
+                OBSERVE => histogram.observe(value).or_throw(env)?,
+                RECORD_MS => histogram.record_ms(value).or_throw(env)?,
+                RECORD => match whole(value) {
+                    Some(v) => histogram.record(v),
+                    None => {
+                        return Err(throw(
+                            env,
+                            ErrorKind::InvalidValue,
+                            None,
+                            &format!("a batched record must be a whole number >= 0, not {value}"),
+                        ));
+                    }
+                },
+                _ => {}
+            }
+        }
+        Ok(())
+    }
+}
+
+impl Default for HistogramBatch {
+    fn default() -> Self {
+        Self::new()
+    }
+}
