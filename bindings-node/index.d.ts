@@ -68,6 +68,13 @@ export declare class CounterLanes {
   bind(series: CounterSeries): number
   /** Adds the page starting at slot `first` into its counters and zeroes it. */
   flush(first: number, cells: Float64Array): void
+  /**
+   * Releases `slot` (its owner was collected; the skin flushed it first): the core
+   * handle is dropped and the slot goes to the next bind.
+   */
+  release(slot: number): void
+  /** Slots bound and not yet released. */
+  get live(): number
 }
 
 /** One counter series, a handle to keep. */
@@ -123,6 +130,13 @@ export declare class GaugeLanes {
   bind(series: GaugeSeries): number
   /** Applies the page starting at slot `first` (two cells per slot) and clears it. */
   flush(first: number, cells: Float64Array): void
+  /**
+   * Releases `slot` (its owner was collected; the skin flushed it first): the core
+   * handle is dropped and the slot goes to the next bind.
+   */
+  release(slot: number): void
+  /** Slots bound and not yet released. */
+  get live(): number
 }
 
 /** One gauge series, a handle to keep. */
@@ -159,6 +173,13 @@ export declare class HistogramBatch {
    * the entries before it are recorded.
    */
   flush(entries: Float64Array, len: number): void
+  /**
+   * Releases `slot` (its owner was collected; the skin flushed it first): the core
+   * handle is dropped and the slot goes to the next bind.
+   */
+  release(slot: number): void
+  /** Slots bound and not yet released. */
+  get live(): number
 }
 
 /** A family of HDR histograms with exact Prometheus buckets. */
@@ -267,6 +288,30 @@ export declare class HistogramSnapshot {
 }
 export type JsHistogramSnapshot = HistogramSnapshot
 
+/**
+ * Events and their rates: the mean rate, Dropwizard's 1/5/15-minute EWMA rates (ticked
+ * every 5 s) and the exact rate over a sliding window (default the last 60 s in 6
+ * sub-windows, the TypeScript era's window). Each `mark` is one native call.
+ */
+export declare class Meter {
+  /**
+   * A meter whose windowed rate covers the last `windowSeconds` (default 60) in
+   * `subWindows` parts (default 6). A bad window is `ERR_METRICORE_INVALID_CONFIG`.
+   */
+  constructor(windowSeconds?: number | undefined | null, subWindows?: number | undefined | null)
+  /** Records `n` events (default 1): a whole number >= 0, else `ERR_METRICORE_INVALID_VALUE`. */
+  mark(n?: number | undefined | null): void
+  /** Events since creation. */
+  get count(): number
+  /** Events per second over the sliding window. */
+  get ratePerSecond(): number
+  /** Events per minute over the sliding window. */
+  get ratePerMinute(): number
+  /** Every figure, read at one instant. */
+  snapshot(): MeterSnapshot
+}
+export type JsMeter = Meter
+
 /** A set of metric families, collected and rendered together. */
 export declare class Registry {
   /** An empty registry. */
@@ -292,6 +337,14 @@ export declare class Registry {
    * using one of the sampler's names is a `TypeError` `ERR_METRICORE_CONFLICT`.
    */
   sampler(): JsSampler
+  /**
+   * Registers (or returns) a summary family: prom-client's Summary, recording into HDR
+   * histograms of `histogram`'s range and precision, exposing `quantiles` (default
+   * prom-client's percentiles) over its window (`windowSeconds`/`subWindows`, prom-client's
+   * `maxAgeSeconds`/`ageBuckets`; all time without). A quantile outside 0..=1 is
+   * `ERR_METRICORE_INVALID_CONFIG`.
+   */
+  summaryFamily(options: MetricOptions, histogram?: HistogramOptions | undefined | null, quantiles?: Array<number> | undefined | null): SummaryFamily
   /** Removes the family `name` (as registered); returns whether there was one. */
   unregister(name: string): boolean
   /** The registered family names, in registration order. */
@@ -347,6 +400,36 @@ export declare class Sampler {
   errorsJson(): string
 }
 export type JsSampler = Sampler
+
+/**
+ * A family of summaries: HDR histograms exposed as quantiles over a sliding window (all
+ * time without one), with all-time `_sum` and `_count`. Its series are histogram series.
+ */
+export declare class SummaryFamily {
+  /** The registered name (a counter's without `_total`). */
+  get name(): string
+  /** The label names, in the order values are given. */
+  get labelNames(): Array<string>
+  /**
+   * The series for `values` (in label-name order), created on first use.
+   * Keep it: recording through it needs no lookup.
+   */
+  labels(values: Array<string>): HistogramSeries
+  /**
+   * The series for label `names[i] = values[i]`, in any order (prom-client's
+   * `labels({...})`). Unknown, missing or repeated names are an error.
+   */
+  labelsByName(names: Array<string>, values: Array<string>): HistogramSeries
+  /**
+   * Removes the series for `values`; series already handed out keep working but
+   * are no longer collected. Returns whether one was removed.
+   */
+  remove(values: Array<string>): boolean
+  /** Removes every series. */
+  clear(): void
+  /** Number of series. */
+  get size(): number
+}
 
 /** One cumulative Prometheus bucket. */
 export interface BucketCount {
@@ -414,6 +497,24 @@ export interface LatencyStats {
   p99Ms: number
   /** 99.9th percentile. */
   p999Ms: number
+}
+
+/** Every figure of a meter, read at one instant; rates are per second. */
+export interface MeterSnapshot {
+  /** Events since creation. */
+  count: number
+  /** Events per second since creation. */
+  meanRate: number
+  /** 1-minute exponentially weighted rate. */
+  oneMinuteRate: number
+  /** 5-minute exponentially weighted rate. */
+  fiveMinuteRate: number
+  /** 15-minute exponentially weighted rate. */
+  fifteenMinuteRate: number
+  /** Rate over the sliding window (rps; times 60 for rpm). */
+  ratePerSecond: number
+  /** The sliding window's span in seconds. */
+  windowSeconds: number
 }
 
 /**

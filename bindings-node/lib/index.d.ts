@@ -57,7 +57,7 @@ export declare class Registry {
   metricsSync(): string
   /** Every family in metricore's JSON shape. */
   toJSON(): unknown
-  getSingleMetric(name: string): Counter | Gauge | Histogram | undefined
+  getSingleMetric(name: string): Counter | Gauge | Histogram | Summary | undefined
   removeSingleMetric(name: string): void
   clear(): void
   resetMetrics(): void
@@ -182,7 +182,7 @@ export interface HistogramChild {
 }
 
 export declare class Histogram extends Metric<HistogramChild> {
-  constructor(config: HistogramConfiguration)
+  constructor(config: HistogramConfiguration | SummaryConfiguration)
   /** Records a value in base units (seconds for time). */
   observe(value: number): void
   observe(labels: LabelValues, value: number): void
@@ -215,5 +215,37 @@ export declare function decodeV2(blob: Uint8Array, resolution?: HistogramConfigu
  * registry to code that reads the core directly.
  */
 export declare function flush(): void
+export { collectDefaultMetrics, DefaultMetrics, DefaultMetricsConfiguration } from './default-metrics'
+export { experiment } from './shadow'
+/** The TypeScript-era API of seed 003 over the native core (also `metricore/legacy`). */
+export * as legacy from './legacy'
+export { Meter, MeterSnapshot } from '../index'
+
+/**
+ * prom-client's Summary: quantiles over a sliding window of `maxAgeSeconds` rotating through
+ * `ageBuckets` (only when both are given; otherwise all time), plus all-time `_sum` and
+ * `_count`, recorded into an HDR histogram. An empty window's quantiles are NaN.
+ */
+export declare class Summary extends Histogram {
+  constructor(config: SummaryConfiguration)
+}
+
+export interface SummaryConfiguration extends MetricConfiguration {
+  /** Quantiles to expose, each in 0..1 (default prom-client's 0.01 .. 0.999). */
+  percentiles?: number[]
+  /** Window span in seconds (with ageBuckets). */
+  maxAgeSeconds?: number
+  /** Sub-windows the window rotates through (with maxAgeSeconds). */
+  ageBuckets?: number
+  /** Lowest trackable value in recorded integers (default 1). */
+  lowest?: number
+  /** Highest trackable value in recorded integers (default 60e6). */
+  highest?: number
+  /** Significant figures, 0..5 (default 3). */
+  significantFigures?: number
+  /** What one recorded integer means (default `microsecond`). */
+  resolution?: 'nanosecond' | 'microsecond' | 'millisecond' | 'unit'
+}
+
 /** The generated native layer. */
 export { native }

@@ -233,6 +233,7 @@ class Metric {
     const reg = this._registry._native
     if (kind === 'counter') this._family = reg.counterFamily(opts)
     else if (kind === 'gauge') this._family = reg.gaugeFamily(opts)
+    else if (kind === 'summary') this._family = reg.summaryFamily(opts, this._histogramOptions(config), config.percentiles)
     else this._family = reg.histogramFamily(opts, this._histogramOptions(config))
     this._cacheLimit = cardinalityLimit === undefined ? DEFAULT_CARDINALITY_LIMIT : cardinalityLimit
     this._cache = new Map()
@@ -336,7 +337,7 @@ const MAX_INCREMENT = Number.MAX_SAFE_INTEGER
 /** One counter series; `inc` writes into its lane. */
 class CounterChild {
   constructor(series, name) {
-    const lane = lanes.counters.bind(series)
+    const lane = lanes.counters.bind(series, this)
     this._series = series
     this._name = name
     this._cells = lane.cells
@@ -403,7 +404,7 @@ const GAUGE_ADD = 2
 /** One gauge series; its lane is a mode (nothing, set, add) and a value. */
 class GaugeChild {
   constructor(series, name) {
-    const lane = lanes.gauges.bind(series)
+    const lane = lanes.gauges.bind(series, this)
     this._series = series
     this._name = name
     this._cells = lane.cells
@@ -522,7 +523,7 @@ class HistogramChild {
   constructor(series, name) {
     this._series = series
     this._name = name
-    this._code = lanes.bindHistogram(series)
+    this._code = lanes.bindHistogram(series, this)
   }
 
   /** Records a value in base units (seconds for time). */
@@ -614,8 +615,8 @@ class HistogramChild {
 }
 
 class Histogram extends Metric {
-  constructor(config) {
-    super(config, 'histogram')
+  constructor(config, kind = 'histogram') {
+    super(config, kind)
   }
 
   _child(series) {
@@ -692,6 +693,38 @@ class Histogram extends Metric {
   }
 }
 
+/**
+ * prom-client's Summary: quantiles (`percentiles`, default prom-client's) over a sliding
+ * window of `maxAgeSeconds` rotating through `ageBuckets` (only when both are given, as in
+ * prom-client; otherwise all time), plus all-time `_sum` and `_count`. It records into an
+ * HDR histogram, so quantiles carry 3 significant digits and merge exactly; an empty
+ * window's quantiles are NaN (prom-client writes 0).
+ */
+class Summary extends Histogram {
+  constructor(config) {
+    super(config, 'summary')
+  }
+
+  _histogramOptions(config) {
+    const { percentiles, maxAgeSeconds, ageBuckets, lowest, highest, significantFigures, resolution } = config
+    if (percentiles !== undefined && (!Array.isArray(percentiles) || percentiles.some((p) => typeof p !== 'number'))) {
+      throw invalidType(config.name, 'percentiles must be an array of numbers')
+    }
+    for (const [what, v] of [['maxAgeSeconds', maxAgeSeconds], ['ageBuckets', ageBuckets]]) {
+      if (v !== undefined) checkNumber(config.name, v, what)
+    }
+    const windowed = maxAgeSeconds !== undefined && ageBuckets !== undefined
+    return {
+      lowest,
+      highest,
+      significantFigures,
+      resolution,
+      windowSeconds: windowed ? maxAgeSeconds : undefined,
+      subWindows: windowed ? ageBuckets : undefined,
+    }
+  }
+}
+
 /** metricore: decodes an HdrHistogram V2 blob (plain or deflate) into a snapshot. */
 function decodeV2(blob, resolution) {
   if (!Buffer.isBuffer(blob) && !(blob instanceof Uint8Array)) {
@@ -700,16 +733,37 @@ function decodeV2(blob, resolution) {
   return native.HistogramSnapshot.decodeV2(Buffer.isBuffer(blob) ? blob : Buffer.from(blob), resolution)
 }
 
+/** prom-client's collectDefaultMetrics (lib/default-metrics.js). */
+function collectDefaultMetrics(config) {
+  return require('./default-metrics.js').collectDefaultMetrics(config)
+}
+
+/** A Scientist-style shadow experiment (lib/shadow.js): control and candidate side by side. */
+function experiment(options) {
+  return require('./shadow.js').experiment(options)
+}
+
 module.exports = {
   Registry,
   register,
   Counter,
   Gauge,
   Histogram,
+  Summary,
+  Meter: native.Meter,
   Sampler,
   HistogramSnapshot: native.HistogramSnapshot,
   decodeV2,
   flush: lanes.flushAll,
+  collectDefaultMetrics,
+  experiment,
   contentType: Registry.PROMETHEUS_CONTENT_TYPE,
   native,
 }
+
+// The TypeScript-era API (seed 003) over the native core, loaded on first use so that
+// requiring metricore does not load it: require('metricore').legacy or 'metricore/legacy'.
+Object.defineProperty(module.exports, 'legacy', {
+  enumerable: true,
+  get: () => require('./legacy.js'),
+})

@@ -6,6 +6,11 @@
 // Flushes happen before every read the skin serves (render, get, snapshots), when the
 // histogram batch fills, and from a one-second timer (unref'd, so it never keeps the
 // process alive), which bounds what readers on other threads can miss.
+//
+// A lane belongs to the object it was bound for (a child); when that object is
+// garbage-collected its lane is flushed and its slot released for reuse, so series that
+// come and go (label churn, the overflow series past the cardinality limit) do not
+// accumulate lanes.
 
 const native = require('../index.js')
 
@@ -25,21 +30,29 @@ function startTimer() {
   timer.unref()
 }
 
+/** Releases the lanes of collected owners: `release()` of their pool. */
+const released = new FinalizationRegistry((release) => release())
+
 /** Pages of lanes, `width` doubles per slot, over one native lane set. */
 class LanePool {
   constructor(NativeLanes, width) {
     this.native = new NativeLanes()
     this.width = width
     this.pages = []
-    this.size = 0
   }
 
-  /** A lane for a native series: the page it lives on, its first cell and its page number. */
-  bind(series) {
+  /**
+   * A lane for a native series, owned by `owner`: the page it lives on, its first cell and
+   * its page number. The lane is flushed and released once `owner` is collected.
+   */
+  bind(series, owner) {
     const slot = this.native.bind(series)
     const pageNo = Math.floor(slot / PAGE)
     if (pageNo === this.pages.length) this.pages.push(new Float64Array(PAGE * this.width))
-    this.size = slot + 1
+    released.register(owner, () => {
+      this.flushPage(pageNo)
+      this.native.release(slot)
+    })
     startTimer()
     return { cells: this.pages[pageNo], index: (slot % PAGE) * this.width, pageNo }
   }
@@ -63,10 +76,15 @@ const batch = {
   n: 0,
 }
 
-/** The batch code of a native histogram series (its slot times four). */
-function bindHistogram(series) {
+/** The batch code of a native histogram series owned by `owner` (its slot times four). */
+function bindHistogram(series, owner) {
+  const slot = batch.native.bind(series)
+  released.register(owner, () => {
+    flushHistograms()
+    batch.native.release(slot)
+  })
   startTimer()
-  return batch.native.bind(series) * 4
+  return slot * 4
 }
 
 function flushHistograms() {
@@ -93,7 +111,13 @@ function flushAll() {
   flushHistograms()
 }
 
+/** Lanes bound and not yet released, by kind (for tests and diagnostics). */
+function live() {
+  return { counters: counters.native.live, gauges: gauges.native.live, histograms: batch.native.live }
+}
+
 module.exports = {
+  live,
   counters,
   gauges,
   bindHistogram,

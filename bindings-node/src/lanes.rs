@@ -10,7 +10,10 @@
 //! other threads see at most a second's delay.
 //!
 //! Flushing runs on the JS thread that owns the pages (they are plain JS memory, passed in
-//! as arguments), so no write races a flush.
+//! as arguments), so no write races a flush. When the JS object that owned a lane is
+//! garbage-collected, the skin flushes the lane and releases its slot, which drops the
+//! core handle and lets a later series reuse the slot: lanes live as long as their series
+//! are in use, not as long as the process.
 
 use metricore::{Counter, ErrorKind, Gauge, Histogram};
 use napi::Env;
@@ -24,19 +27,48 @@ use crate::metrics::{CounterSeries, GaugeSeries, HistogramSeries};
 /// as an alias because `#[napi]` reads a literal `&mut` argument as a class reference.)
 type Page<'a> = &'a mut [f64];
 
-/// The core handles behind a run of lanes; slot `i` of the lane set is `handles[i]`.
+/// The core handles behind a run of lanes; slot `i` of the lane set is `handles[i]`,
+/// `None` once released (and then on the free list for the next bind).
 struct Slots<M> {
-    handles: Vec<M>,
+    handles: Vec<Option<M>>,
+    free: Vec<u32>,
 }
 
 impl<M: Clone> Slots<M> {
+    const fn new() -> Self {
+        Self {
+            handles: Vec::new(),
+            free: Vec::new(),
+        }
+    }
+
     fn bind(&mut self, handle: &M) -> u32 {
-        self.handles.push(handle.clone());
+        if let Some(slot) = self.free.pop() {
+            self.handles[slot as usize] = Some(handle.clone());
+            return slot;
+        }
+        self.handles.push(Some(handle.clone()));
         u32::try_from(self.handles.len() - 1).unwrap_or(u32::MAX)
     }
 
+    fn release(&mut self, slot: u32) {
+        if let Some(h) = self.handles.get_mut(slot as usize)
+            && h.take().is_some()
+        {
+            self.free.push(slot);
+        }
+    }
+
+    fn live(&self) -> u32 {
+        u32::try_from(self.handles.len() - self.free.len()).unwrap_or(u32::MAX)
+    }
+
+    fn get(&self, slot: usize) -> Option<&M> {
+        self.handles.get(slot)?.as_ref()
+    }
+
     /// The handles of the page that starts at slot `first`, `len` long (shorter at the end).
-    fn page(&self, first: u32, len: usize) -> &[M] {
+    fn page(&self, first: u32, len: usize) -> &[Option<M>] {
         let start = (first as usize).min(self.handles.len());
         let end = start.saturating_add(len).min(self.handles.len());
         &self.handles[start..end]
@@ -56,9 +88,7 @@ impl CounterLanes {
     #[napi(constructor, catch_unwind)]
     pub fn new() -> Self {
         Self {
-            slots: Slots {
-                handles: Vec::new(),
-            },
+            slots: Slots::new(),
         }
     }
 
@@ -73,7 +103,9 @@ impl CounterLanes {
     pub fn flush(&self, first: u32, cells: Page<'_>) {
         let counters = self.slots.page(first, cells.len());
         for (cell, counter) in cells.iter_mut().zip(counters) {
-            if *cell != 0.0 {
+            if *cell != 0.0
+                && let Some(counter) = counter
+            {
                 // The skin only ever adds checked whole numbers; a cell cannot go negative.
                 if let Some(n) = whole(*cell) {
                     counter.inc_by(n);
@@ -81,6 +113,22 @@ impl CounterLanes {
                 *cell = 0.0;
             }
         }
+    }
+}
+
+#[napi]
+impl CounterLanes {
+    /// Releases `slot` (its owner was collected; the skin flushed it first): the core
+    /// handle is dropped and the slot goes to the next bind.
+    #[napi(catch_unwind)]
+    pub fn release(&mut self, slot: u32) {
+        self.slots.release(slot);
+    }
+
+    /// Slots bound and not yet released.
+    #[napi(getter, catch_unwind)]
+    pub fn live(&self) -> u32 {
+        self.slots.live()
     }
 }
 
@@ -107,9 +155,7 @@ impl GaugeLanes {
     #[napi(constructor, catch_unwind)]
     pub fn new() -> Self {
         Self {
-            slots: Slots {
-                handles: Vec::new(),
-            },
+            slots: Slots::new(),
         }
     }
 
@@ -124,6 +170,7 @@ impl GaugeLanes {
     pub fn flush(&self, first: u32, cells: Page<'_>) {
         let gauges = self.slots.page(first, cells.len() / 2);
         for (pair, gauge) in cells.chunks_exact_mut(2).zip(gauges) {
+            let Some(gauge) = gauge else { continue };
             if pair[0] == GAUGE_SET {
                 gauge.set(pair[1]);
             } else if pair[0] == GAUGE_ADD {
@@ -132,6 +179,22 @@ impl GaugeLanes {
             pair[0] = 0.0;
             pair[1] = 0.0;
         }
+    }
+}
+
+#[napi]
+impl GaugeLanes {
+    /// Releases `slot` (its owner was collected; the skin flushed it first): the core
+    /// handle is dropped and the slot goes to the next bind.
+    #[napi(catch_unwind)]
+    pub fn release(&mut self, slot: u32) {
+        self.slots.release(slot);
+    }
+
+    /// Slots bound and not yet released.
+    #[napi(getter, catch_unwind)]
+    pub fn live(&self) -> u32 {
+        self.slots.live()
     }
 }
 
@@ -160,9 +223,7 @@ impl HistogramBatch {
     #[napi(constructor, catch_unwind)]
     pub fn new() -> Self {
         Self {
-            slots: Slots {
-                handles: Vec::new(),
-            },
+            slots: Slots::new(),
         }
     }
 
@@ -182,7 +243,7 @@ impl HistogramBatch {
             let Some(code) = whole(pair[0]) else { continue };
             let Some(histogram) = usize::try_from(code / 4)
                 .ok()
-                .and_then(|slot| self.slots.handles.get(slot))
+                .and_then(|slot| self.slots.get(slot))
             else {
                 continue;
             };
@@ -205,6 +266,22 @@ impl HistogramBatch {
             }
         }
         Ok(())
+    }
+}
+
+#[napi]
+impl HistogramBatch {
+    /// Releases `slot` (its owner was collected; the skin flushed it first): the core
+    /// handle is dropped and the slot goes to the next bind.
+    #[napi(catch_unwind)]
+    pub fn release(&mut self, slot: u32) {
+        self.slots.release(slot);
+    }
+
+    /// Slots bound and not yet released.
+    #[napi(getter, catch_unwind)]
+    pub fn live(&self) -> u32 {
+        self.slots.live()
     }
 }
 

@@ -27,6 +27,7 @@
 mod convert;
 mod errors;
 mod lanes;
+mod meter;
 mod metrics;
 pub mod registry;
 mod sampler;

@@ -6,7 +6,7 @@
 //! family's name for error messages.
 
 use metricore::registry::Family;
-use metricore::{Counter, ErrorKind, Gauge, Histogram};
+use metricore::{Counter, ErrorKind, Gauge, Histogram, Summary};
 use napi::Env;
 use napi_derive::napi;
 
@@ -38,7 +38,7 @@ fn pairs<'a>(
 
 /// The family methods every kind shares.
 macro_rules! family_methods {
-    ($family:ident, $series:ident, $metric:ty) => {
+    ($family:ident, $series:ident) => {
         #[napi]
         impl $family {
             /// The registered name (a counter's without `_total`).
@@ -58,7 +58,7 @@ macro_rules! family_methods {
             #[napi(catch_unwind)]
             pub fn labels(&self, env: Env, values: Vec<String>) -> napi::Result<$series> {
                 let handle = self.family.with_label_values(&values).or_throw(env)?;
-                Ok($series::new(self.family.clone(), handle))
+                Ok($series::new(self.family.name(), handle.into()))
             }
 
             /// The series for label `names[i] = values[i]`, in any order (prom-client's
@@ -72,7 +72,7 @@ macro_rules! family_methods {
             ) -> napi::Result<$series> {
                 let pairs = pairs(env, self.family.name(), &names, &values)?;
                 let handle = self.family.with_labels(&pairs).or_throw(env)?;
-                Ok($series::new(self.family.clone(), handle))
+                Ok($series::new(self.family.name(), handle.into()))
             }
 
             /// Removes the series for `values`; series already handed out keep working but
@@ -94,10 +94,18 @@ macro_rules! family_methods {
                 u32::try_from(self.family.len()).unwrap_or(u32::MAX)
             }
         }
+    };
+}
 
+/// The methods every series shares; a series keeps its family's name for messages.
+macro_rules! series_methods {
+    ($series:ident, $metric:ty) => {
         impl $series {
-            fn new(family: Family<$metric>, handle: $metric) -> Self {
-                Self { family, handle }
+            fn new(name: &str, handle: $metric) -> Self {
+                Self {
+                    name: name.to_owned(),
+                    handle,
+                }
             }
         }
 
@@ -125,11 +133,12 @@ pub struct CounterFamily {
 /// One counter series, a handle to keep.
 #[napi]
 pub struct CounterSeries {
-    family: Family<Counter>,
+    name: String,
     pub(crate) handle: Counter,
 }
 
-family_methods!(CounterFamily, CounterSeries, Counter);
+family_methods!(CounterFamily, CounterSeries);
+series_methods!(CounterSeries, Counter);
 
 #[napi]
 impl CounterSeries {
@@ -145,7 +154,7 @@ impl CounterSeries {
                     return Err(throw(
                         env,
                         ErrorKind::InvalidValue,
-                        Some(self.family.name()),
+                        Some(&self.name),
                         &format!(
                             "a counter increment must be a whole number >= 0 (at most 2^53), not {v}"
                         ),
@@ -178,11 +187,12 @@ pub struct GaugeFamily {
 /// One gauge series, a handle to keep.
 #[napi]
 pub struct GaugeSeries {
-    family: Family<Gauge>,
+    name: String,
     pub(crate) handle: Gauge,
 }
 
-family_methods!(GaugeFamily, GaugeSeries, Gauge);
+family_methods!(GaugeFamily, GaugeSeries);
+series_methods!(GaugeSeries, Gauge);
 
 #[napi]
 impl GaugeSeries {
@@ -219,7 +229,7 @@ impl GaugeSeries {
     /// The family's name (for messages).
     #[napi(getter, catch_unwind)]
     pub fn name(&self) -> String {
-        self.family.name().to_owned()
+        self.name.clone()
     }
 }
 
@@ -229,14 +239,24 @@ pub struct HistogramFamily {
     pub(crate) family: Family<Histogram>,
 }
 
+/// A family of summaries: HDR histograms exposed as quantiles over a sliding window (all
+/// time without one), with all-time `_sum` and `_count`. Its series are histogram series.
+#[napi]
+pub struct SummaryFamily {
+    pub(crate) family: Family<Summary>,
+}
+
+family_methods!(SummaryFamily, HistogramSeries);
+
 /// One histogram series, a handle to keep.
 #[napi]
 pub struct HistogramSeries {
-    family: Family<Histogram>,
+    name: String,
     pub(crate) handle: Histogram,
 }
 
-family_methods!(HistogramFamily, HistogramSeries, Histogram);
+family_methods!(HistogramFamily, HistogramSeries);
+series_methods!(HistogramSeries, Histogram);
 
 #[napi]
 impl HistogramSeries {
@@ -266,7 +286,7 @@ impl HistogramSeries {
             _ => Err(throw(
                 env,
                 ErrorKind::InvalidValue,
-                Some(self.family.name()),
+                Some(&self.name),
                 &format!(
                     "record takes whole numbers >= 0 (at most 2^53), not value {value} count {count}"
                 ),

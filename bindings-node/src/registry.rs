@@ -2,14 +2,14 @@
 
 use metricore::expose::Format;
 use metricore::registry::{FamilySnapshot, SeriesValue};
-use metricore::{Registry, default_registry};
+use metricore::{Registry, SummaryOpts, default_registry};
 use napi::bindgen_prelude::AsyncTask;
 use napi::{Env, Task};
 use napi_derive::napi;
 
 use crate::convert::{HistogramOptions, MetricOptions, histogram_opts, metric_opts};
 use crate::errors::OrThrow;
-use crate::metrics::{CounterFamily, GaugeFamily, HistogramFamily};
+use crate::metrics::{CounterFamily, GaugeFamily, HistogramFamily, SummaryFamily};
 use crate::sampler::JsSampler;
 use crate::snapshot::JsHistogramSnapshot;
 
@@ -118,6 +118,31 @@ impl JsRegistry {
     pub fn sampler(&self, env: Env) -> napi::Result<JsSampler> {
         let inner = self.inner.sampler().or_throw(env)?;
         Ok(JsSampler { inner })
+    }
+
+    /// Registers (or returns) a summary family: prom-client's Summary, recording into HDR
+    /// histograms of `histogram`'s range and precision, exposing `quantiles` (default
+    /// prom-client's percentiles) over its window (`windowSeconds`/`subWindows`, prom-client's
+    /// `maxAgeSeconds`/`ageBuckets`; all time without). A quantile outside 0..=1 is
+    /// `ERR_METRICORE_INVALID_CONFIG`.
+    #[napi(catch_unwind)]
+    pub fn summary_family(
+        &self,
+        env: Env,
+        options: MetricOptions,
+        histogram: Option<HistogramOptions>,
+        quantiles: Option<Vec<f64>>,
+    ) -> napi::Result<SummaryFamily> {
+        let mut sopts =
+            SummaryOpts::new().histogram(histogram_opts(env, &options.name, histogram)?);
+        if let Some(q) = quantiles {
+            sopts = sopts.quantiles(q);
+        }
+        let family = self
+            .inner
+            .summary_family(metric_opts(options), sopts)
+            .or_throw(env)?;
+        Ok(SummaryFamily { family })
     }
 
     /// Removes the family `name` (as registered); returns whether there was one.

@@ -73,6 +73,7 @@ pub mod sampler;
 #[doc(hidden)]
 pub mod series;
 pub mod stats;
+pub mod summary;
 mod sync;
 pub mod window;
 
@@ -92,4 +93,5 @@ pub use sampler::{
     profile_operation,
 };
 pub use stats::{HistogramSummary, LatencyStats, RegistrySummary, ThroughputStats};
+pub use summary::{Summary, SummaryOpts};
 pub use window::WindowOpts;

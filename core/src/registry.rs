@@ -34,6 +34,7 @@ use crate::histogram::{
 use crate::labels::{LabelValues, hash_values, validate_label_name, validate_metric_name};
 use crate::sampler::{FAMILY_NAMES, Sampler};
 use crate::series::Series;
+use crate::summary::{Summary, SummaryOpts};
 
 /// The label value every label of the overflow series carries.
 pub const OVERFLOW_LABEL_VALUE: &str = "__overflow__";
@@ -50,6 +51,8 @@ pub enum MetricKind {
     Gauge,
     /// Histogram.
     Histogram,
+    /// Summary (quantiles, `_sum` and `_count`).
+    Summary,
 }
 
 impl MetricKind {
@@ -59,6 +62,7 @@ impl MetricKind {
             Self::Counter => "counter",
             Self::Gauge => "gauge",
             Self::Histogram => "histogram",
+            Self::Summary => "summary",
         }
     }
 }
@@ -165,6 +169,13 @@ impl MetricOpts {
                     "label name 'le' is reserved for histogram buckets",
                 ));
             }
+            if kind == MetricKind::Summary && l == "quantile" {
+                return Err(Error::for_metric(
+                    ErrorKind::InvalidName,
+                    &name,
+                    "label name 'quantile' is reserved for summary quantiles",
+                ));
+            }
             if !seen.insert(l) {
                 return Err(Error::for_metric(
                     ErrorKind::InvalidName,
@@ -223,6 +234,12 @@ fn sample_names(n: &str, kind: MetricKind) -> Vec<String> {
             format!("{n}_count"),
             format!("{n}_created"),
         ],
+        MetricKind::Summary => vec![
+            n.to_owned(),
+            format!("{n}_sum"),
+            format!("{n}_count"),
+            format!("{n}_created"),
+        ],
     }
 }
 
@@ -231,6 +248,7 @@ mod sealed {
     impl Sealed for crate::Counter {}
     impl Sealed for crate::Gauge {}
     impl Sealed for crate::Histogram {}
+    impl Sealed for crate::Summary {}
 }
 
 /// The metric handle types a [`Family`] can hold: [`Counter`], [`Gauge`], [`Histogram`].
@@ -326,6 +344,28 @@ impl Metric for Histogram {
     }
 }
 
+impl Metric for Summary {
+    type Cell = HistogramCell;
+    type Config = SummaryOpts;
+    type Shared = Arc<HistogramShape>;
+    const KIND: MetricKind = MetricKind::Summary;
+    fn prepare(name: &str, opts: &SummaryOpts) -> Result<Arc<HistogramShape>> {
+        opts.prepare(name)
+    }
+    fn new_cell(shape: &Arc<HistogramShape>) -> HistogramCell {
+        HistogramCell::new(shape)
+    }
+    fn from_series(series: Arc<Series<HistogramCell>>) -> Self {
+        Self(Histogram { series })
+    }
+    fn value(cell: &HistogramCell) -> SeriesValue {
+        crate::summary::value(cell)
+    }
+    fn fingerprint(cell: &HistogramCell) -> u64 {
+        cell.count()
+    }
+}
+
 /// One series' value at collection time.
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
 #[serde(untagged)]
@@ -349,6 +389,14 @@ pub enum SeriesValue {
     Gauge {
         /// The value.
         value: f64,
+    },
+    /// A summary's all-time count and sum, and its quantiles (in base units) over its
+    /// window, or all time without one.
+    Summary {
+        /// Everything recorded (its count and sum are exposed).
+        snapshot: HistogramSnapshot,
+        /// `(quantile, value)` pairs, quantiles ascending; values NaN when empty.
+        quantiles: Vec<(f64, f64)>,
     },
     /// A histogram's snapshot.
     Histogram(HistogramSnapshot),
@@ -732,6 +780,7 @@ enum AnyFamily {
     Counter(Family<Counter>),
     Gauge(Family<Gauge>),
     Histogram(Family<Histogram>),
+    Summary(Family<Summary>),
 }
 
 macro_rules! each_family {
@@ -740,6 +789,7 @@ macro_rules! each_family {
             AnyFamily::Counter($fam) => $body,
             AnyFamily::Gauge($fam) => $body,
             AnyFamily::Histogram($fam) => $body,
+            AnyFamily::Summary($fam) => $body,
         }
     };
 }
@@ -789,6 +839,18 @@ impl Registrable for Histogram {
     }
     fn unwrap(f: &AnyFamily) -> Option<&Family<Self>> {
         if let AnyFamily::Histogram(f) = f {
+            Some(f)
+        } else {
+            None
+        }
+    }
+}
+impl Registrable for Summary {
+    fn wrap(f: Family<Self>) -> AnyFamily {
+        AnyFamily::Summary(f)
+    }
+    fn unwrap(f: &AnyFamily) -> Option<&Family<Self>> {
+        if let AnyFamily::Summary(f) = f {
             Some(f)
         } else {
             None
@@ -904,6 +966,18 @@ impl Registry {
     /// As [`Self::counter`].
     pub fn gauge(&self, opts: MetricOpts) -> Result<Gauge> {
         self.gauge_family(opts)?.with_label_values::<&str>(&[])
+    }
+
+    /// Registers (or returns) a summary family.
+    ///
+    /// # Errors
+    /// As [`Self::histogram_family`], and [`ErrorKind::InvalidConfig`] for a quantile outside 0..=1.
+    pub fn summary_family(
+        &self,
+        opts: MetricOpts,
+        summary: SummaryOpts,
+    ) -> Result<Family<Summary>> {
+        self.register(opts, summary)
     }
 
     /// A histogram without labels.

@@ -255,7 +255,7 @@ impl RegistrySummary {
                     SeriesValue::SampledCounter { value } => {
                         out.sampled_counters.insert(id, *value);
                     }
-                    SeriesValue::Histogram(h) => {
+                    SeriesValue::Histogram(h) | SeriesValue::Summary { snapshot: h, .. } => {
                         out.histograms.insert(id, HistogramSummary::from(h));
                     }
                 }

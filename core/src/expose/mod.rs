@@ -215,6 +215,9 @@ fn size_hint(families: &[FamilySnapshot], format: Format) -> usize {
             (MetricKind::Histogram, Some(SeriesValue::Histogram(h))) => {
                 h.bounds().count() + 3 + usize::from(om)
             }
+            (MetricKind::Summary, Some(SeriesValue::Summary { quantiles, .. })) => {
+                quantiles.len() + 2 + usize::from(om)
+            }
             _ => 1,
         };
         80 + 2 * f.name.len() + f.help.len() * 5 / 4 + f.series.len() * lines * line

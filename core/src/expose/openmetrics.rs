@@ -100,7 +100,7 @@ fn encode_family(
                 let buckets = h.buckets();
                 le.load(buckets.iter().map(|b| b.le));
                 for (i, b) in buckets.iter().enumerate() {
-                    write_sample_start(out, name, "_bucket", pairs, Some(le.get(i)));
+                    write_sample_start(out, name, "_bucket", pairs, Some(("le", le.get(i))));
                     write_u64(out, b.cumulative_count);
                     if let Some(e) = &b.exemplar {
                         write_exemplar(out, e);
@@ -117,6 +117,25 @@ fn encode_family(
                     write_f64(out, h.sum(), true);
                     out.push(b'\n');
                 }
+            }
+            SeriesValue::Summary {
+                snapshot,
+                quantiles,
+            } => {
+                pairs.clear();
+                write_label_pairs(pairs, &family.label_names, &series.labels);
+                le.load(quantiles.iter().map(|&(q, _)| q));
+                for (i, &(_, v)) in quantiles.iter().enumerate() {
+                    write_sample_start(out, name, "", pairs, Some(("quantile", le.get(i))));
+                    write_f64(out, v, true);
+                    out.push(b'\n');
+                }
+                write_sample_start(out, name, "_count", pairs, None);
+                write_u64(out, snapshot.count());
+                out.push(b'\n');
+                write_sample_start(out, name, "_sum", pairs, None);
+                write_f64(out, snapshot.sum(), true);
+                out.push(b'\n');
             }
         }
         write_sample_start(out, name, "_created", pairs, None);

@@ -84,7 +84,7 @@ fn encode_family(
                 let buckets = h.buckets();
                 le.load(buckets.iter().map(|b| b.le));
                 for (i, b) in buckets.iter().enumerate() {
-                    write_sample_start(out, name, "_bucket", pairs, Some(le.get(i)));
+                    write_sample_start(out, name, "_bucket", pairs, Some(("le", le.get(i))));
                     write_u64(out, b.cumulative_count);
                     out.push(b'\n');
                 }
@@ -93,6 +93,25 @@ fn encode_family(
                 out.push(b'\n');
                 write_sample_start(out, name, "_count", pairs, None);
                 write_u64(out, buckets.last().map_or(0, |b| b.cumulative_count));
+                out.push(b'\n');
+            }
+            SeriesValue::Summary {
+                snapshot,
+                quantiles,
+            } => {
+                pairs.clear();
+                write_label_pairs(pairs, &family.label_names, &series.labels);
+                le.load(quantiles.iter().map(|&(q, _)| q));
+                for (i, &(_, v)) in quantiles.iter().enumerate() {
+                    write_sample_start(out, name, "", pairs, Some(("quantile", le.get(i))));
+                    write_f64(out, v, false);
+                    out.push(b'\n');
+                }
+                write_sample_start(out, name, "_sum", pairs, None);
+                write_f64(out, snapshot.sum(), false);
+                out.push(b'\n');
+                write_sample_start(out, name, "_count", pairs, None);
+                write_u64(out, snapshot.count());
                 out.push(b'\n');
             }
         }

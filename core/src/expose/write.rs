@@ -310,21 +310,26 @@ pub(super) fn write_label_pairs(out: &mut Vec<u8>, names: &[String], values: &La
     }
 }
 
+/// A label added after a series' own: a bucket's `le` or a summary's `quantile`, with
+/// its value already formatted.
+pub(super) type Extra<'a> = Option<(&'static str, &'a [u8])>;
+
 /// Appends `{pairs}`, `{pairs,le="…"}`, `{le="…"}` or nothing, where `pairs`
-/// was prepared by [`write_label_pairs`] and `le` is an already formatted bound.
+/// was prepared by [`write_label_pairs`] and `extra` is a formatted bound or quantile.
 #[inline]
-pub(super) fn write_label_set(out: &mut Vec<u8>, pairs: &[u8], le: Option<&[u8]>) {
-    if pairs.is_empty() && le.is_none() {
+pub(super) fn write_label_set(out: &mut Vec<u8>, pairs: &[u8], extra: Extra<'_>) {
+    if pairs.is_empty() && extra.is_none() {
         return;
     }
     out.push(b'{');
     out.extend_from_slice(pairs);
-    if let Some(le) = le {
+    if let Some((label, value)) = extra {
         if !pairs.is_empty() {
             out.push(b',');
         }
-        out.extend_from_slice(b"le=\"");
-        out.extend_from_slice(le);
+        out.extend_from_slice(label.as_bytes());
+        out.extend_from_slice(b"=\"");
+        out.extend_from_slice(value);
         out.push(b'"');
     }
     out.push(b'}');
@@ -337,11 +342,11 @@ pub(super) fn write_sample_start(
     name: &str,
     suffix: &str,
     pairs: &[u8],
-    le: Option<&[u8]>,
+    extra: Extra<'_>,
 ) {
     out.extend_from_slice(name.as_bytes());
     out.extend_from_slice(suffix.as_bytes());
-    write_label_set(out, pairs, le);
+    write_label_set(out, pairs, extra);
     out.push(b' ');
 }
 

@@ -281,10 +281,20 @@ pub struct HistogramShape {
     /// Present when the user gave bounds: their `_bucket` counts are then kept exact.
     exact: Option<BucketMap>,
     window: Option<WindowOpts>,
+    /// A summary's quantiles (sorted, within 0..=1); empty for a histogram.
+    pub(crate) quantiles: Box<[f64]>,
 }
 
 impl HistogramShape {
     pub(crate) fn new(name: &str, opts: &HistogramOpts) -> Result<Arc<Self>> {
+        Self::with_quantiles(name, opts, Box::new([]))
+    }
+
+    pub(crate) fn with_quantiles(
+        name: &str,
+        opts: &HistogramOpts,
+        quantiles: Box<[f64]>,
+    ) -> Result<Arc<Self>> {
         let (layout, bounds, exact) = opts.validate(name)?;
         let per = opts.resolution.per_base_unit();
         Ok(Arc::new(Self {
@@ -294,6 +304,7 @@ impl HistogramShape {
             resolution: opts.resolution,
             bounds: bounds.into(),
             window: opts.window,
+            quantiles,
         }))
     }
 }
@@ -324,6 +335,10 @@ impl HistogramCell {
                 .window
                 .map(|w| Box::new(Rotating::new(w, || HdrCore::new(&layout)))),
         }
+    }
+
+    pub(crate) fn shape(&self) -> &HistogramShape {
+        &self.shape
     }
 
     /// Empties the counts, sums, extremes, exact-bucket corrections, window and exemplars.

@@ -451,16 +451,110 @@ impl HistogramSnapshot {
     /// # Errors
     /// [`ErrorKind::CorruptBlob`] naming what is wrong with the bytes.
     pub fn decode_v2(bytes: &[u8], resolution: Resolution) -> Result<Self> {
-        let mut reader = bytes;
-        let h: hdrhistogram::Histogram<u64> =
-            Deserializer::new().deserialize(&mut reader).map_err(|e| {
-                Error::new(
-                    ErrorKind::CorruptBlob,
-                    None,
-                    format!("not a valid HdrHistogram V2 blob: {e:?}"),
-                )
-            })?;
+        let plain = plain_v2(bytes)?;
+        let mut reader = plain.as_slice();
+        let h: hdrhistogram::Histogram<u64> = Deserializer::new()
+            .deserialize(&mut reader)
+            .map_err(|e| corrupt(&format!("{e:?}")))?;
         Self::from_hdr(&h, resolution)
+    }
+}
+
+/// The V2 cookies (HdrHistogram's `V2EncodingCookieBase` and its compressed form), compared
+/// without the word-size bits (`0xf0`) that encoders set.
+const V2_COOKIE: u32 = 0x1c84_9303;
+const V2_COMPRESSED_COOKIE: u32 = 0x1c84_9304;
+/// Cookie, payload length, normalizing offset, digits, lowest, highest, conversion ratio.
+const V2_HEADER_LEN: usize = 40;
+/// The largest plain blob a compressed one may inflate to: far above any histogram's
+/// counts (a 1 ns .. 1 day range at 5 digits encodes in a few MB), far below a memory scare.
+const MAX_INFLATED: usize = 64 << 20;
+
+fn corrupt(rule: &str) -> Error {
+    Error::new(
+        ErrorKind::CorruptBlob,
+        None,
+        format!("not a valid HdrHistogram V2 blob: {rule}"),
+    )
+}
+
+fn be_u32(bytes: &[u8], at: usize) -> u32 {
+    u32::from_be_bytes([bytes[at], bytes[at + 1], bytes[at + 2], bytes[at + 3]])
+}
+
+/// The plain V2 form of `bytes`, checked and normalised for the `hdrhistogram` crate:
+/// a compressed blob is inflated (bounded, and only a complete zlib stream with its
+/// checksum counts), declared lengths must fit the bytes given, and the header that
+/// hdr-histogram-js writes (normalizing offset 1 and the conversion ratio as the integer 1
+/// where Java and C write 0 and the double 1.0; hdr-histogram-js ignores both on reading)
+/// is rewritten as Java's.
+fn plain_v2(bytes: &[u8]) -> Result<Vec<u8>> {
+    if bytes.len() < 8 {
+        return Err(corrupt(&format!(
+            "a V2 blob is at least 8 bytes, not {}",
+            bytes.len()
+        )));
+    }
+    let declared = be_u32(bytes, 4) as usize;
+    let mut plain = match be_u32(bytes, 0) & !0xf0 {
+        V2_COMPRESSED_COOKIE => {
+            let body = bytes.get(8..8 + declared).ok_or_else(|| {
+                corrupt(&format!(
+                    "compressed length {declared} runs past the {} bytes given",
+                    bytes.len()
+                ))
+            })?;
+            inflate(body)?
+        }
+        V2_COOKIE => bytes.to_vec(),
+        other => return Err(corrupt(&format!("unknown V2 cookie {other:#010x}"))),
+    };
+    if plain.len() < V2_HEADER_LEN || be_u32(&plain, 0) & !0xf0 != V2_COOKIE {
+        return Err(corrupt("the inflated blob is not a plain V2 histogram"));
+    }
+    let payload = be_u32(&plain, 4) as usize;
+    if V2_HEADER_LEN + payload > plain.len() {
+        return Err(corrupt(&format!(
+            "payload length {payload} runs past the {} bytes given",
+            plain.len() - V2_HEADER_LEN
+        )));
+    }
+    let ratio = u64::from_be_bytes(plain[32..40].try_into().unwrap_or_default());
+    if ratio == 1 && be_u32(&plain, 8) <= 1 {
+        plain[8..12].copy_from_slice(&0u32.to_be_bytes());
+        plain[32..40].copy_from_slice(&1.0f64.to_bits().to_be_bytes());
+    }
+    Ok(plain)
+}
+
+/// Inflates a zlib stream completely (checksum included) into at most [`MAX_INFLATED`] bytes.
+fn inflate(body: &[u8]) -> Result<Vec<u8>> {
+    use flate2::{Decompress, FlushDecompress, Status};
+    let mut z = Decompress::new(true);
+    let mut out = Vec::with_capacity(body.len().saturating_mul(4).clamp(64, MAX_INFLATED));
+    loop {
+        let consumed = usize::try_from(z.total_in()).unwrap_or(usize::MAX);
+        let status = z
+            .decompress_vec(
+                &body[consumed.min(body.len())..],
+                &mut out,
+                FlushDecompress::None,
+            )
+            .map_err(|e| corrupt(&format!("the compressed V2 blob does not inflate: {e}")))?;
+        match status {
+            Status::StreamEnd => return Ok(out),
+            _ if out.len() < out.capacity() => {
+                return Err(corrupt(
+                    "the compressed V2 blob ends before its zlib stream does",
+                ));
+            }
+            _ if out.len() >= MAX_INFLATED => {
+                return Err(corrupt(&format!(
+                    "the compressed V2 blob inflates past {MAX_INFLATED} bytes"
+                )));
+            }
+            _ => out.reserve(out.len().min(MAX_INFLATED - out.len())),
+        }
     }
 }
 

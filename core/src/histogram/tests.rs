@@ -216,3 +216,48 @@ fn reset_empties_counts_buckets_window_and_extremes() {
     let cumulative: Vec<u64> = s.buckets().iter().map(|b| b.cumulative_count).collect();
     assert_eq!(cumulative, [0, 1, 1, 1]);
 }
+
+#[test]
+fn v2_headers_as_hdr_histogram_js_writes_them_decode() {
+    let h = hist(&HistogramOpts::new());
+    for v in [1, 500, 12_345, 3_000_000] {
+        h.record(v);
+    }
+    let snap = h.snapshot();
+    let mut js = snap.encode_v2();
+    // hdr-histogram-js: normalizing offset 1, conversion ratio as the integer 1.
+    js[8..12].copy_from_slice(&1u32.to_be_bytes());
+    js[32..40].copy_from_slice(&1u64.to_be_bytes());
+    let back = HistogramSnapshot::decode_v2(&js, Resolution::Microsecond).unwrap();
+    let java = HistogramSnapshot::decode_v2(&snap.encode_v2(), Resolution::Microsecond).unwrap();
+    assert_eq!(
+        (back.count(), back.min(), back.max()),
+        (java.count(), java.min(), java.max())
+    );
+    assert_eq!(back.count(), 4);
+    assert_eq!(back.value_at_quantile(0.5), snap.value_at_quantile(0.5));
+}
+
+#[test]
+fn v2_blobs_that_lie_about_their_length_are_corrupt() {
+    let h = hist(&HistogramOpts::new());
+    // Enough distinct values that the plain blob outgrows the first inflate buffer.
+    for v in 1..=5_000 {
+        h.record(v * 7);
+    }
+    let mut plain = h.snapshot().encode_v2();
+    plain[4..8].copy_from_slice(&0x7fff_ffffu32.to_be_bytes());
+    let e = HistogramSnapshot::decode_v2(&plain, Resolution::Microsecond).unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::CorruptBlob);
+    assert!(e.to_string().contains("runs past"), "{e}");
+    let deflated = h.snapshot().encode_v2_deflate();
+    for cut in 1..=5 {
+        let e = HistogramSnapshot::decode_v2(
+            &deflated[..deflated.len() - cut],
+            Resolution::Microsecond,
+        )
+        .unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::CorruptBlob, "cut {cut}: {e}");
+    }
+    assert!(HistogramSnapshot::decode_v2(&deflated, Resolution::Microsecond).is_ok());
+}
