@@ -9,7 +9,7 @@
 #   expo          exposition sample openmetrics
 #   python        py-build py-test py-stubtest py-bench (the `metricore` Python package)
 #   c             c-header c-test c-install c-bench (the C ABI: libmetricore, include/metricore.h)
-#   node          node-build node-typings node-test node-bench (the `metricore` npm package)
+#   node          node-build node-typings node-types node-test node-pack node-bench (the `metricore` npm package)
 #   STEP          any single step name below, e.g. `scripts/test.sh clippy loom`
 #
 # Self-sufficient on a fresh Debian 12 machine: installs promtool and the Python
@@ -23,12 +23,12 @@ cd "$(dirname "$0")/.." || exit 2
 # shellcheck source=scripts/lib.sh
 . scripts/lib.sh
 
-ALL_STEPS=(setup fmt clippy doc test loom bench exposition sample openmetrics py-build py-test py-stubtest py-bench c-header c-test c-install c-bench node-build node-typings node-test node-bench)
+ALL_STEPS=(setup fmt clippy doc test loom bench exposition sample openmetrics py-build py-test py-stubtest py-bench c-header c-test c-install c-bench node-build node-typings node-types node-test node-pack node-bench)
 RUST_STEPS=(fmt clippy doc test loom bench)
 EXPO_STEPS=(exposition sample openmetrics)
 PY_STEPS=(py-build py-test py-stubtest py-bench)
 C_STEPS=(c-header c-test c-install c-bench)
-NODE_STEPS=(node-build node-typings node-test node-bench)
+NODE_STEPS=(node-build node-typings node-types node-test node-pack node-bench)
 
 # ---------------------------------------------------------------- selection
 declare -A WANT=()
@@ -108,7 +108,8 @@ setup_tools() {
     if wanted c-test || wanted c-install; then ensure_promtool || return 1; fi
     # The npm package: Node and the pinned devDependencies (@napi-rs/cli, prom-client);
     # node-test checks the exposition with promtool too.
-    if wanted node-build || wanted node-typings || wanted node-test || wanted node-bench; then
+    if wanted node-build || wanted node-typings || wanted node-types || wanted node-test \
+        || wanted node-pack || wanted node-bench; then
         ensure_node_deps || return 1
     fi
     if wanted node-test; then ensure_promtool || return 1; fi
@@ -263,6 +264,44 @@ node_typings() {
     return "${rc}"
 }
 
+# The hand-written typings (lib/*.d.ts, legacy's generated ones) compile under --strict with
+# a TypeScript user's code (test/types/usage.ts), resolved through the package's exports.
+node_types() {
+    (cd bindings-node && node_modules/.bin/tsc -p test/types/tsconfig.json) \
+        && echo "bindings-node typings: tsc --strict ok"
+}
+
+# `npm pack` makes a tarball that installs into an empty project and works there: the
+# addon loads, the skin and the subpath exports resolve, and an exposition renders.
+node_pack_into() {
+    local tmp="$1" tarball
+    tarball="$(cd bindings-node && npm pack --silent --pack-destination "${tmp}")" || return 1
+    mkdir -p "${tmp}/app" || return 1
+    (cd "${tmp}/app" && npm init -y >/dev/null \
+        && npm install --no-audit --no-fund --silent "${tmp}/${tarball}") || return 1
+    (cd "${tmp}/app" && node -e "
+        const m = require('metricore')
+        const legacy = require('metricore/legacy')
+        const { experiment } = require('metricore/shadow')
+        const reg = new m.Registry()
+        const c = new m.Counter({ name: 'packed', help: 'P.', registers: [reg] })
+        c.inc(3)
+        const p = legacy.calculatePercentiles([1, 2, 3, 4])
+        const same = experiment({ name: 'pack', control: () => 1, candidate: () => 1, registry: reg })()
+        reg.metrics().then((text) => {
+          if (!/^packed_total 3$/m.test(text) || p.max !== 4 || same !== 1) { console.error(text); process.exit(1) }
+          console.log('npm pack: ' + '${tarball}' + ' installs and works')
+        })") || return 1
+}
+
+node_pack() {
+    local tmp rc=0
+    tmp="$(mktemp -d)"
+    node_pack_into "${tmp}" || rc=1
+    rm -rf "${tmp}"
+    return "${rc}"
+}
+
 # ---------------------------------------------------------------- steps, in order
 step setup setup_tools
 step fmt cargo fmt --all --check
@@ -284,7 +323,9 @@ step c-install c_install
 step c-bench tests/c/run.sh bench --quick
 step node-build node_build
 step node-typings node_typings
+step node-types node_types
 step node-test env -C bindings-node npm test --silent
+step node-pack node_pack
 step node-bench env -C bindings-node node bench.js --quick
 
 # ---------------------------------------------------------------- summary
