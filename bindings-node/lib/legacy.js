@@ -103,8 +103,7 @@ function windowStats(reading) {
 }
 
 // One histogram serves every call: calculatePercentiles runs to completion before another
-// can start, and reset() empties it without a new series (each new series is bound to a
-// recording lane for the life of the process).
+// can start, and reset() empties it without registering a new one.
 let scratch = null
 
 /**
@@ -179,13 +178,13 @@ class SecondRing {
  * holds one second for every key, so when a later second takes the slot, every key's series
  * in it is removed. Each slot also keeps the exact min and max (the HDR ones are rounded to
  * the nanosecond) and may sum an `extra` figure (lost probes, rows).
- * The series are the family's native handles, not skin children: a skin child keeps its
- * recording lane for the life of the process, and these series come and go every second.
+ * The series are skin children, so recording is the lanes' typed-array store; a removed
+ * child's lane is released once it is collected.
  */
 class WindowedHistograms {
   constructor(registry, name, help, labelNames, width) {
     this._width = width
-    this._family = new m.Histogram({
+    this._metric = new m.Histogram({
       name,
       help,
       labelNames: [...labelNames, SLOT_LABEL],
@@ -193,7 +192,7 @@ class WindowedHistograms {
       // One series per key and second of the window; the reference has no limit.
       cardinalityLimit: 10000 * width,
       ...HDR,
-    }).family
+    })
     this._seconds = new Float64Array(width).fill(NaN)
     this._entries = new Map()
   }
@@ -210,7 +209,7 @@ class WindowedHistograms {
     let slot = entry.slots[i]
     if (slot === null) slot = entry.slots[i] = { series: null, extra: 0, min: Infinity, max: -Infinity }
     if (ms !== null) {
-      slot.series ??= this._family.labels([...values, String(i)])
+      slot.series ??= this._metric.labels(...values, String(i))
       slot.series.recordMs(ms)
       if (ms < slot.min) slot.min = ms
       if (ms > slot.max) slot.max = ms
@@ -220,7 +219,7 @@ class WindowedHistograms {
 
   /** Forgets everything (the clock went backwards). */
   clear() {
-    this._family.clear()
+    this._metric.reset()
     this._entries.clear()
     this._seconds.fill(NaN)
   }
@@ -231,7 +230,7 @@ class WindowedHistograms {
   }
 
   _drop(entry, i) {
-    if (entry.slots[i] !== null && entry.slots[i].series !== null) this._family.remove([...entry.values, String(i)])
+    if (entry.slots[i] !== null && entry.slots[i].series !== null) this._metric.remove(...entry.values, String(i))
     entry.slots[i] = null
   }
 
