@@ -27,41 +27,21 @@ function byKeyOrder(a, b) {
 /** The label that places a series in its second of the window (see WindowedHistograms). */
 const SLOT_LABEL = 'window_slot'
 
-/** Severity of a bottleneck (calculateSeverity). */
-const Severity = Object.freeze({ LOW: 'low', MEDIUM: 'medium', HIGH: 'high', CRITICAL: 'critical' })
-/** The resource a bottleneck is in. */
-const BottleneckType = Object.freeze({ CPU: 'cpu', MEMORY: 'memory', IO: 'io' })
-/** Severity of an anomaly: critical above twice the threshold. */
-const AnomalySeverity = Object.freeze({ WARNING: 'warning', CRITICAL: 'critical' })
-/** Which way a followed figure has been moving. */
-const TrendDirection = Object.freeze({ RISING: 'rising', FALLING: 'falling', STABLE: 'stable' })
-/** Kinds of transaction (any other string is accepted too). */
-const TransactionType = Object.freeze({
-  REQUEST: 'request',
-  BACKGROUND: 'background',
-  SCHEDULED: 'scheduled',
-  MESSAGE: 'message',
-})
-/** Kinds of span, inferred from the name (inferSpanType). */
-const SpanType = Object.freeze({ DB: 'db', EXTERNAL: 'external', CACHE: 'cache', CUSTOM: 'custom' })
-/** The figures the analyzer follows for trends and anomalies. */
-const AnalyzedFigure = Object.freeze({
-  CPU_USAGE: 'cpu.usage',
-  MEMORY_USAGE: 'memory.usage',
-  DISK_QUEUE: 'disk.queueLength',
-  LATENCY_P99: 'latency.p99',
-  REQUESTS_PER_SECOND: 'throughput.rps',
-})
+// The contract's enums (Severity, BottleneckType, SpanType, ...) are the reference's objects,
+// so values compare equal across the two implementations.
+const {
+  Severity,
+  BottleneckType,
+  AnomalySeverity,
+  TrendDirection,
+  TransactionType,
+  SpanType,
+  AnalyzedFigure,
+} = require('../legacy/dist/types.js')
 
-// --- errors (the same classes, codes and messages as the reference's) ---
+// --- errors (the reference's: the same classes, codes and messages) ---
 
-function coded(Class, code, message) {
-  return Object.assign(new Class(message), { code })
-}
-const invalidConfig = (message) => coded(RangeError, 'ERR_METRICORE_INVALID_CONFIG', message)
-const invalidType = (message) => coded(TypeError, 'ERR_METRICORE_INVALID_TYPE', message)
-const invalidLabels = (message) => coded(TypeError, 'ERR_METRICORE_INVALID_LABELS', message)
-const invalidValue = (message) => coded(RangeError, 'ERR_METRICORE_INVALID_VALUE', message)
+const { invalidConfig, invalidType, invalidLabels, invalidValue } = require('../legacy/dist/errors.js')
 
 /** Checks a duration the histograms can hold: a number in 0..HIGHEST_MS. */
 function checkMs(where, what, ms) {
@@ -545,288 +525,76 @@ class PerformanceCollector {
 
 // --- analyzer ---
 
-/** The seed's thresholds. */
-const THRESHOLDS = Object.freeze({ cpuUsage: 80, cpuCritical: 95, memoryUsage: 85, memoryCritical: 95, diskQueueLength: 10 })
-/** Health points taken per bottleneck, by severity. */
-const HEALTH_PENALTY = Object.freeze({ low: 5, medium: 10, high: 20, critical: 30 })
-const MAX_ERROR_PENALTY = 40
-const STABLE_FRACTION = 0.05
+// Bottleneck, trend, anomaly and capacity analysis is arithmetic over a snapshot the caller
+// hands in, with nothing to record, so the native side runs the reference's rules rather
+// than a second copy of them. What it adds is the bad-input rule: where the reference skips
+// a figure of the wrong type, this one says which figure and what it was.
+const reference = require('../legacy/dist/analyzer.js')
+const { THRESHOLDS, HEALTH_PENALTY } = reference
 
-/** A figure at `path`: a finite number, or null when missing/null/NaN; other types throw. */
-function figureAt(metrics, path) {
-  let value = metrics
-  for (const key of path) {
-    if (value === undefined || value === null) return null
-    value = value[key]
-  }
-  if (value === undefined || value === null) return null
-  if (typeof value !== 'number') throw invalidType(`analyzer: ${path.join('.')} must be a number or null, not ${typeof value}`)
-  return Number.isFinite(value) ? value : null
-}
+/** The figures the analyzer reads, as paths into PerformanceMetrics. */
+const FIGURE_PATHS = [
+  ['timestamp'],
+  ['resources', 'cpu', 'usage'],
+  ['resources', 'memory', 'used'],
+  ['resources', 'memory', 'free'],
+  ['resources', 'disk', 'queueLength'],
+  ['latency', 'requestLatency', 'p99'],
+  ['throughput', 'requests', 'rps'],
+  ['throughput', 'requests', 'total'],
+  ['throughput', 'requests', 'failed'],
+]
 
+/** Throws a TypeError (with a code) unless `metrics` is an object whose figures are numbers or null. */
 function checkMetrics(metrics) {
   if (metrics === null || typeof metrics !== 'object') {
     throw invalidType(`analyzer: metrics must be an object, not ${metrics === null ? 'null' : typeof metrics}`)
   }
-}
-
-function memoryUsage(metrics) {
-  const used = figureAt(metrics, ['resources', 'memory', 'used'])
-  const free = figureAt(metrics, ['resources', 'memory', 'free'])
-  if (used === null || free === null || used + free <= 0) return null
-  return (used / (used + free)) * 100
-}
-
-/** The followed figures present in `metrics`, in AnalyzedFigure order. */
-function figures(metrics) {
-  const found = [
-    [AnalyzedFigure.CPU_USAGE, figureAt(metrics, ['resources', 'cpu', 'usage'])],
-    [AnalyzedFigure.MEMORY_USAGE, memoryUsage(metrics)],
-    [AnalyzedFigure.DISK_QUEUE, figureAt(metrics, ['resources', 'disk', 'queueLength'])],
-    [AnalyzedFigure.LATENCY_P99, figureAt(metrics, ['latency', 'requestLatency', 'p99'])],
-    [AnalyzedFigure.REQUESTS_PER_SECOND, figureAt(metrics, ['throughput', 'requests', 'rps'])],
-  ]
-  return found.filter((f) => f[1] !== null)
-}
-
-/** The last `size` observations (t ms, v) of one figure, oldest first. */
-class History {
-  constructor(size) {
-    this._t = new Float64Array(size)
-    this._v = new Float64Array(size)
-    this._next = 0
-    this.length = 0
-  }
-
-  push(t, v) {
-    this._t[this._next] = t
-    this._v[this._next] = v
-    this._next = (this._next + 1) % this._t.length
-    if (this.length < this._t.length) this.length++
-  }
-
-  /** Calls fn(t, v) oldest first. */
-  forEach(fn) {
-    const size = this._t.length
-    const first = (this._next - this.length + size) % size
-    for (let k = 0; k < this.length; k++) {
-      const i = (first + k) % size
-      fn(this._t[i], this._v[i])
+  for (const path of FIGURE_PATHS) {
+    let value = metrics
+    for (const key of path) value = value === undefined || value === null ? undefined : value[key]
+    if (value !== undefined && value !== null && typeof value !== 'number') {
+      throw invalidType(`analyzer: ${path.join('.')} must be a number or null, not ${typeof value}`)
     }
   }
 }
 
-/**
- * Seed 003's RealtimePerformanceAnalyzer: bottlenecks by the seed's thresholds, a health
- * score, and trends and anomalies over the figures it has seen (AnalyzedFigure), kept in
- * fixed-size rings. Missing, null or non-finite figures are skipped; a figure of another
- * type is a TypeError ERR_METRICORE_INVALID_TYPE.
- */
-class RealtimePerformanceAnalyzer {
-  /** Options: `now`, `historySize` (default 1000), `anomalyMinSamples` (default 10). */
-  constructor(options = {}) {
-    const { now = Date.now, historySize = 1000, anomalyMinSamples = 10 } = options
-    checkClock('RealtimePerformanceAnalyzer', now)
-    if (!Number.isInteger(historySize) || historySize < 2) {
-      throw invalidConfig(`RealtimePerformanceAnalyzer: historySize must be a whole number >= 2, not ${historySize}`)
-    }
-    if (!Number.isInteger(anomalyMinSamples) || anomalyMinSamples < 2 || anomalyMinSamples > historySize) {
-      throw invalidConfig(
-        `RealtimePerformanceAnalyzer: anomalyMinSamples must be a whole number in 2..historySize, not ${anomalyMinSamples}`,
-      )
-    }
-    this._now = now
-    this._historySize = historySize
-    this._anomalyMinSamples = anomalyMinSamples
-    this._history = new Map()
-  }
-
-  /**
-   * Health, bottlenecks, trends (including these metrics), anomalies (against what was seen
-   * before) and capacity; then remembers the metrics' figures (observe).
-   */
+/** The reference's analyzer, with every snapshot checked before it is read. */
+class RealtimePerformanceAnalyzer extends reference.RealtimePerformanceAnalyzer {
   analyze(metrics) {
-    const analysis = {
-      health: this.calculateHealthScore(metrics),
-      bottlenecks: this.detectBottlenecks(metrics),
-      trends: this.analyzeTrends(metrics),
-      anomalies: this.detectAnomalies(metrics),
-      capacity: this.analyzeCapacity(metrics),
-    }
-    this.observe(metrics)
-    return analysis
+    checkMetrics(metrics)
+    return super.analyze(metrics)
   }
 
-  /** CPU above 80 %, memory above 85 % and disk queue above 10, with the seed's texts. */
   detectBottlenecks(metrics) {
     checkMetrics(metrics)
-    const bottlenecks = []
-    const cpu = figureAt(metrics, ['resources', 'cpu', 'usage'])
-    if (cpu !== null && cpu > THRESHOLDS.cpuUsage) {
-      bottlenecks.push({
-        type: BottleneckType.CPU,
-        severity: this.calculateSeverity(cpu, THRESHOLDS.cpuUsage, THRESHOLDS.cpuCritical),
-        impact: 'High CPU usage may cause request queuing',
-        recommendations: ['Scale horizontally', 'Optimize CPU-intensive operations', 'Enable CPU throttling'],
-        value: cpu,
-        threshold: THRESHOLDS.cpuUsage,
-      })
-    }
-    const memory = memoryUsage(metrics)
-    if (memory !== null && memory > THRESHOLDS.memoryUsage) {
-      bottlenecks.push({
-        type: BottleneckType.MEMORY,
-        severity: this.calculateSeverity(memory, THRESHOLDS.memoryUsage, THRESHOLDS.memoryCritical),
-        impact: 'High memory usage may cause swapping',
-        recommendations: ['Increase memory allocation', 'Optimize memory usage', 'Enable memory limits'],
-        value: memory,
-        threshold: THRESHOLDS.memoryUsage,
-      })
-    }
-    const queue = figureAt(metrics, ['resources', 'disk', 'queueLength'])
-    if (queue !== null && queue > THRESHOLDS.diskQueueLength) {
-      bottlenecks.push({
-        type: BottleneckType.IO,
-        severity: Severity.HIGH,
-        impact: 'High disk queue indicates I/O bottleneck',
-        recommendations: ['Use faster storage (SSD)', 'Implement caching', 'Optimize I/O patterns'],
-        value: queue,
-        threshold: THRESHOLDS.diskQueueLength,
-      })
-    }
-    return bottlenecks
+    return super.detectBottlenecks(metrics)
   }
 
-  /**
-   * CRITICAL at or above `critical`; below it the span warning..critical is cut in thirds:
-   * LOW in the first (and at or below `warning`), MEDIUM in the second, HIGH in the last.
-   */
-  calculateSeverity(value, warning, critical) {
-    for (const [what, v] of [['value', value], ['warning', warning], ['critical', critical]]) {
-      if (typeof v !== 'number') throw invalidType(`calculateSeverity: ${what} must be a number, not ${typeof v}`)
-    }
-    if (!(warning < critical)) {
-      throw invalidConfig(`calculateSeverity: warning (${warning}) must be below critical (${critical})`)
-    }
-    if (value >= critical) return Severity.CRITICAL
-    const over = 3 * (value - warning)
-    const span = critical - warning
-    if (over < span) return Severity.LOW
-    if (over < 2 * span) return Severity.MEDIUM
-    return Severity.HIGH
-  }
-
-  /** 100, minus HEALTH_PENALTY per bottleneck, minus the failed share of requests in % (at most 40), within 0..100. */
   calculateHealthScore(metrics) {
-    let score = 100
-    for (const b of this.detectBottlenecks(metrics)) score -= HEALTH_PENALTY[b.severity]
-    const total = figureAt(metrics, ['throughput', 'requests', 'total'])
-    const failed = figureAt(metrics, ['throughput', 'requests', 'failed'])
-    if (total !== null && failed !== null && total > 0) score -= Math.min(MAX_ERROR_PENALTY, (failed / total) * 100)
-    return Math.min(100, Math.max(0, score))
+    checkMetrics(metrics)
+    return super.calculateHealthScore(metrics)
   }
 
-  /** Figures above mean + 3 population standard deviations of the earlier observations (seed 000's rule). */
   detectAnomalies(metrics) {
     checkMetrics(metrics)
-    const timestamp = this._timestampOf(metrics)
-    const anomalies = []
-    for (const [metric, value] of figures(metrics)) {
-      const seen = this._history.get(metric)
-      if (seen === undefined || seen.length < this._anomalyMinSamples) continue
-      let sum = 0
-      seen.forEach((_, v) => (sum += v))
-      const mean = sum / seen.length
-      let squares = 0
-      seen.forEach((_, v) => (squares += (v - mean) * (v - mean)))
-      const stddev = Math.sqrt(squares / seen.length)
-      const threshold = mean + 3 * stddev
-      if (value > threshold) {
-        const severity = value > 2 * threshold ? AnomalySeverity.CRITICAL : AnomalySeverity.WARNING
-        anomalies.push({ metric, value, threshold, mean, stddev, severity, timestamp })
-      }
-    }
-    return anomalies
+    return super.detectAnomalies(metrics)
   }
 
-  /** Least-squares trend of each followed figure over what was seen plus these metrics. */
   analyzeTrends(metrics) {
     checkMetrics(metrics)
-    const timestamp = this._timestampOf(metrics)
-    const current = new Map(figures(metrics))
-    const trends = []
-    for (const metric of Object.values(AnalyzedFigure)) {
-      const points = []
-      const seen = this._history.get(metric)
-      if (seen !== undefined) seen.forEach((t, v) => points.push({ t, v }))
-      if (current.has(metric)) points.push({ t: timestamp, v: current.get(metric) })
-      const trend = fitTrend(metric, points)
-      if (trend !== null) trends.push(trend)
-    }
-    return trends
+    return super.analyzeTrends(metrics)
   }
 
-  /** Headroom of CPU and memory and the request rate they would allow. */
   analyzeCapacity(metrics) {
     checkMetrics(metrics)
-    const cpu = figureAt(metrics, ['resources', 'cpu', 'usage'])
-    const memory = memoryUsage(metrics)
-    const cpuHeadroom = cpu === null ? null : 100 - cpu
-    const memoryHeadroom = memory === null ? null : 100 - memory
-    let limitingResource = null
-    let use = null
-    if (cpu !== null && (memory === null || cpuHeadroom <= memoryHeadroom)) {
-      limitingResource = BottleneckType.CPU
-      use = cpu
-    } else if (memory !== null) {
-      limitingResource = BottleneckType.MEMORY
-      use = memory
-    }
-    const rps = figureAt(metrics, ['throughput', 'requests', 'rps'])
-    const estimatedMaxRps = use !== null && use > 0 && rps !== null && rps > 0 ? (rps * 100) / use : null
-    return { cpuHeadroom, memoryHeadroom, limitingResource, estimatedMaxRps }
+    return super.analyzeCapacity(metrics)
   }
 
-  /** Remembers the followed figures of `metrics` (the oldest go past historySize). */
   observe(metrics) {
     checkMetrics(metrics)
-    const t = this._timestampOf(metrics)
-    for (const [metric, v] of figures(metrics)) {
-      let seen = this._history.get(metric)
-      if (seen === undefined) this._history.set(metric, (seen = new History(this._historySize)))
-      seen.push(t, v)
-    }
+    super.observe(metrics)
   }
-
-  _timestampOf(metrics) {
-    return figureAt(metrics, ['timestamp']) ?? this._now()
-  }
-}
-
-/** The least-squares line through (t seconds, v); null below two distinct times. */
-function fitTrend(metric, points) {
-  if (points.length < 2) return null
-  const n = points.length
-  // Centred sums: epoch seconds squared would swamp the differences.
-  const tMean = points.reduce((a, p) => a + p.t / 1000, 0) / n
-  const vMean = points.reduce((a, p) => a + p.v, 0) / n
-  let sxx = 0
-  let sxy = 0
-  let tMin = Infinity
-  let tMax = -Infinity
-  for (const p of points) {
-    const dt = p.t / 1000 - tMean
-    sxx += dt * dt
-    sxy += dt * (p.v - vMean)
-    tMin = Math.min(tMin, p.t / 1000)
-    tMax = Math.max(tMax, p.t / 1000)
-  }
-  if (sxx === 0) return null
-  const slope = sxy / sxx
-  const change = slope * (tMax - tMin)
-  let direction = TrendDirection.STABLE
-  if (Math.abs(change) > STABLE_FRACTION * Math.abs(vMean)) direction = slope > 0 ? TrendDirection.RISING : TrendDirection.FALLING
-  return { metric, direction, slope, samples: n }
 }
 
 // --- profiler ---
