@@ -246,6 +246,16 @@ export declare class HistogramSeries {
   /** A copy of this series' state (counts, sum, min, max, buckets). */
   snapshot(): JsHistogramSnapshot
   /**
+   * A copy of this series' state, taken on the libuv pool (a histogram with a wide range
+   * and many distinct values has a large snapshot).
+   */
+  snapshotAsync(): Promise<HistogramSnapshot>
+  /**
+   * Adds the counts of `other` into this series on the libuv pool; rejects as `merge`
+   * throws.
+   */
+  mergeAsync(other: JsHistogramSnapshot): Promise<void>
+  /**
    * Adds the counts of `other` into this series. Histograms of different resolutions
    * do not merge (`ERR_METRICORE_CORRUPT_BLOB`).
    */
@@ -260,6 +270,11 @@ export declare class HistogramSnapshot {
    * Bytes that are not a V2 blob are a `TypeError` `ERR_METRICORE_CORRUPT_BLOB`.
    */
   static decodeV2(blob: Buffer, resolutionName?: string | undefined | null): HistogramSnapshot
+  /**
+   * `decodeV2` on the libuv pool (the bytes are copied first); rejects as `decodeV2`
+   * throws.
+   */
+  static decodeV2Async(blob: Buffer, resolutionName?: string | undefined | null): Promise<HistogramSnapshot>
   /**
    * Encodes as an HdrHistogram V2 blob, deflate-compressed when `deflate` is true (what
    * hdr-histogram-js `encode()` produces before base64).

@@ -173,6 +173,10 @@ export interface HistogramChild {
   quantile(q: number): number
   latencyStats(): native.LatencyStats
   snapshot(): native.HistogramSnapshot
+  /** snapshot() taken on the libuv pool. */
+  snapshotAsync(): Promise<native.HistogramSnapshot>
+  /** merge() on the libuv pool; rejects as merge() throws. */
+  mergeAsync(snapshot: native.HistogramSnapshot): Promise<void>
   /** The sliding window, or null without `windowSeconds`. */
   windowSnapshot(): native.HistogramSnapshot | null
   /** Number of recorded values. */
@@ -195,6 +199,10 @@ export declare class Histogram extends Metric<HistogramChild> {
   record(value: number, count?: number): void
   /** metricore: the sliding window (windowSeconds), or null without one. */
   windowSnapshot(labels?: LabelValues): native.HistogramSnapshot | null
+  /** metricore: snapshot() taken on the libuv pool. */
+  snapshotAsync(labels?: LabelValues): Promise<native.HistogramSnapshot>
+  /** metricore: merge() on the libuv pool; rejects as merge() throws. */
+  mergeAsync(snapshot: native.HistogramSnapshot, labels?: LabelValues): Promise<void>
   /** metricore: the value at quantile q (0..1) in base units. */
   quantile(q: number, labels?: LabelValues): number
   /** metricore: latency statistics in milliseconds. */
@@ -209,6 +217,8 @@ export declare class Histogram extends Metric<HistogramChild> {
 export { HistogramSnapshot, LatencyStats } from '../index'
 /** metricore: decodes an HdrHistogram V2 blob (plain or deflate). */
 export declare function decodeV2(blob: Uint8Array, resolution?: HistogramConfiguration['resolution']): native.HistogramSnapshot
+/** metricore: decodeV2 on the libuv pool; rejects as decodeV2 throws. */
+export declare function decodeV2Async(blob: Uint8Array, resolution?: HistogramConfiguration['resolution']): Promise<native.HistogramSnapshot>
 /**
  * metricore: moves what this thread's kept series hold into the core now. Every read through
  * this API does it first and a timer does it every second; call it before handing the

@@ -587,6 +587,12 @@ class HistogramChild {
     return this._series.snapshot()
   }
 
+  /** A copy of the series' state, taken on the libuv pool. */
+  snapshotAsync() {
+    lanes.flushHistograms()
+    return this._series.snapshotAsync()
+  }
+
   /** A copy of the sliding window, or null without one. */
   windowSnapshot() {
     lanes.flushHistograms()
@@ -606,6 +612,15 @@ class HistogramChild {
     }
     lanes.flushHistograms()
     this._series.merge(snapshot)
+  }
+
+  /** Adds a snapshot's counts into the series on the libuv pool. */
+  mergeAsync(snapshot) {
+    if (!(snapshot instanceof native.HistogramSnapshot)) {
+      return Promise.reject(invalidType(this._name, 'mergeAsync takes a HistogramSnapshot'))
+    }
+    lanes.flushHistograms()
+    return this._series.mergeAsync(snapshot)
   }
 
   _reset() {
@@ -676,6 +691,16 @@ class Histogram extends Metric {
     return this._childFor(labels).snapshot()
   }
 
+  /** metricore: snapshot() taken on the libuv pool. */
+  snapshotAsync(labels) {
+    return this._childFor(labels).snapshotAsync()
+  }
+
+  /** metricore: merge() on the libuv pool. */
+  mergeAsync(snapshot, labels) {
+    return this._childFor(labels).mergeAsync(snapshot)
+  }
+
   /** metricore: a copy of the series' sliding window (windowSeconds), or null without one. */
   windowSnapshot(labels) {
     return this._childFor(labels).windowSnapshot()
@@ -733,6 +758,14 @@ function decodeV2(blob, resolution) {
   return native.HistogramSnapshot.decodeV2(Buffer.isBuffer(blob) ? blob : Buffer.from(blob), resolution)
 }
 
+/** metricore: decodeV2 on the libuv pool (the bytes are copied first). */
+function decodeV2Async(blob, resolution) {
+  if (!Buffer.isBuffer(blob) && !(blob instanceof Uint8Array)) {
+    return Promise.reject(invalidType(undefined, 'decodeV2Async takes a Buffer or Uint8Array'))
+  }
+  return native.HistogramSnapshot.decodeV2Async(Buffer.isBuffer(blob) ? blob : Buffer.from(blob), resolution)
+}
+
 /** prom-client's collectDefaultMetrics (lib/default-metrics.js). */
 function collectDefaultMetrics(config) {
   return require('./default-metrics.js').collectDefaultMetrics(config)
@@ -754,6 +787,7 @@ module.exports = {
   Sampler,
   HistogramSnapshot: native.HistogramSnapshot,
   decodeV2,
+  decodeV2Async,
   flush: lanes.flushAll,
   collectDefaultMetrics,
   experiment,

@@ -23,7 +23,7 @@
 //! `Status::PendingException`, which the generated glue passes through untouched.
 
 use metricore::{Error as CoreError, ErrorKind};
-use napi::{Env, Error, Status};
+use napi::{Env, Error, JsRangeError, JsTypeError, Status};
 
 /// The JS class an error is thrown as.
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -50,10 +50,7 @@ fn describe(kind: ErrorKind) -> (&'static str, Class) {
 /// Throws the JS error for `kind` on `env` and returns the error that tells the generated
 /// glue an exception is already pending.
 pub fn throw(env: Env, kind: ErrorKind, metric: Option<&str>, rule: &str) -> Error {
-    let message = match metric {
-        Some(m) => format!("metric '{m}': {rule}"),
-        None => rule.to_owned(),
-    };
+    let message = message(metric, rule);
     let (code, class) = describe(kind);
     let thrown = match class {
         Class::Type => env.throw_type_error(&message, Some(code)),
@@ -64,6 +61,25 @@ pub fn throw(env: Env, kind: ErrorKind, metric: Option<&str>, rule: &str) -> Err
         // The env could not throw (it is tearing down): hand back a plain error instead.
         Err(_) => Error::new(Status::GenericFailure, format!("{code}: {message}")),
     }
+}
+
+fn message(metric: Option<&str>, rule: &str) -> String {
+    match metric {
+        Some(m) => format!("metric '{m}': {rule}"),
+        None => rule.to_owned(),
+    }
+}
+
+/// The JS error for a core error as a value, not thrown: what a Promise-returning task
+/// rejects with (its `reject` runs on the JS thread, where the error object can be made).
+pub fn rejection(env: Env, e: &CoreError) -> Error {
+    let (code, class) = describe(e.kind());
+    let error = Error::new(code, message(e.metric(), e.rule()));
+    let value = match class {
+        Class::Type => JsTypeError::from(error).into_unknown(env),
+        Class::Range => JsRangeError::from(error).into_unknown(env),
+    };
+    Error::from(value)
 }
 
 /// Throws the JS error for a core error.

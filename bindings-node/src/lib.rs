@@ -32,3 +32,4 @@ mod metrics;
 pub mod registry;
 mod sampler;
 mod snapshot;
+mod tasks;

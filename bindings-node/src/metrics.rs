@@ -6,13 +6,15 @@
 //! family's name for error messages.
 
 use metricore::registry::Family;
-use metricore::{Counter, ErrorKind, Gauge, Histogram, Summary};
+use metricore::{Counter, ErrorKind, Gauge, Histogram, HistogramSnapshot, Summary};
 use napi::Env;
+use napi::bindgen_prelude::AsyncTask;
 use napi_derive::napi;
 
 use crate::convert::whole;
 use crate::errors::{OrThrow, throw};
 use crate::snapshot::{JsHistogramSnapshot, JsLatencyStats};
+use crate::tasks::CoreTask;
 
 /// `(name, value)` pairs from two parallel arrays.
 fn pairs<'a>(
@@ -336,6 +338,25 @@ impl HistogramSeries {
     #[napi(catch_unwind)]
     pub fn snapshot(&self) -> JsHistogramSnapshot {
         JsHistogramSnapshot::new(self.handle.snapshot())
+    }
+
+    /// A copy of this series' state, taken on the libuv pool (a histogram with a wide range
+    /// and many distinct values has a large snapshot).
+    #[napi(catch_unwind, ts_return_type = "Promise<HistogramSnapshot>")]
+    pub fn snapshot_async(&self) -> AsyncTask<CoreTask<HistogramSnapshot, JsHistogramSnapshot>> {
+        let histogram = self.handle.clone();
+        AsyncTask::new(CoreTask::new(
+            move || Ok(histogram.snapshot()),
+            JsHistogramSnapshot::new,
+        ))
+    }
+
+    /// Adds the counts of `other` into this series on the libuv pool; rejects as `merge`
+    /// throws.
+    #[napi(catch_unwind, ts_return_type = "Promise<void>")]
+    pub fn merge_async(&self, other: &JsHistogramSnapshot) -> AsyncTask<CoreTask<(), ()>> {
+        let (into, from) = (self.handle.clone(), other.inner.clone());
+        AsyncTask::new(CoreTask::new(move || into.merge_from(&from), |()| ()))
     }
 
     /// Adds the counts of `other` into this series. Histograms of different resolutions

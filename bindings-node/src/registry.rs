@@ -3,8 +3,8 @@
 use metricore::expose::Format;
 use metricore::registry::{FamilySnapshot, SeriesValue};
 use metricore::{Registry, SummaryOpts, default_registry};
+use napi::Env;
 use napi::bindgen_prelude::AsyncTask;
-use napi::{Env, Task};
 use napi_derive::napi;
 
 use crate::convert::{HistogramOptions, MetricOptions, histogram_opts, metric_opts};
@@ -12,6 +12,7 @@ use crate::errors::OrThrow;
 use crate::metrics::{CounterFamily, GaugeFamily, HistogramFamily, SummaryFamily};
 use crate::sampler::JsSampler;
 use crate::snapshot::JsHistogramSnapshot;
+use crate::tasks::CoreTask;
 
 /// What a render task produces.
 #[derive(Clone, Copy)]
@@ -19,25 +20,6 @@ enum Output {
     Text,
     OpenMetrics,
     Json,
-}
-
-/// Gathers and encodes a registry on the libuv thread pool.
-pub struct Render {
-    registry: Registry,
-    output: Output,
-}
-
-impl Task for Render {
-    type Output = String;
-    type JsValue = String;
-
-    fn compute(&mut self) -> napi::Result<String> {
-        Ok(render(&self.registry, self.output))
-    }
-
-    fn resolve(&mut self, _env: Env, output: String) -> napi::Result<String> {
-        Ok(output)
-    }
 }
 
 fn render(registry: &Registry, output: Output) -> String {
@@ -177,29 +159,31 @@ impl JsRegistry {
 
     /// Prometheus text, gathered and encoded on the libuv thread pool.
     #[napi(catch_unwind, ts_return_type = "Promise<string>")]
-    pub fn render_text_async(&self) -> AsyncTask<Render> {
+    pub fn render_text_async(&self) -> AsyncTask<CoreTask<String, String>> {
         self.task(Output::Text)
     }
 
     /// OpenMetrics text, gathered and encoded on the libuv thread pool.
     #[napi(catch_unwind, ts_return_type = "Promise<string>")]
-    pub fn render_open_metrics_async(&self) -> AsyncTask<Render> {
+    pub fn render_open_metrics_async(&self) -> AsyncTask<CoreTask<String, String>> {
         self.task(Output::OpenMetrics)
     }
 
     /// JSON, gathered and encoded on the libuv thread pool.
     #[napi(catch_unwind, ts_return_type = "Promise<string>")]
-    pub fn to_json_async(&self) -> AsyncTask<Render> {
+    pub fn to_json_async(&self) -> AsyncTask<CoreTask<String, String>> {
         self.task(Output::Json)
     }
 }
 
 impl JsRegistry {
-    fn task(&self, output: Output) -> AsyncTask<Render> {
-        AsyncTask::new(Render {
-            registry: self.inner.clone(),
-            output,
-        })
+    /// Gathers and encodes the registry on the libuv thread pool.
+    fn task(&self, output: Output) -> AsyncTask<CoreTask<String, String>> {
+        let registry = self.inner.clone();
+        AsyncTask::new(CoreTask::new(
+            move || Ok(render(&registry, output)),
+            std::convert::identity,
+        ))
     }
 }
 

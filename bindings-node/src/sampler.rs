@@ -8,11 +8,12 @@
 
 use metricore::sampler::interval_from_secs;
 use metricore::{ResourceMetrics, ResourceShapes, Sampler};
+use napi::Env;
 use napi::bindgen_prelude::AsyncTask;
-use napi::{Env, Task};
 use napi_derive::napi;
 
 use crate::errors::OrThrow;
+use crate::tasks::CoreTask;
 
 /// What a sampling task returns.
 #[derive(Clone, Copy)]
@@ -34,25 +35,6 @@ fn sample_json(sampler: &Sampler, view: View) -> String {
         View::Figures => serde_json::to_string(&ResourceMetrics::from(&sample)),
     }
     .unwrap_or_default()
-}
-
-/// Takes a sample on the libuv thread pool.
-pub struct SampleTask {
-    sampler: Sampler,
-    view: View,
-}
-
-impl Task for SampleTask {
-    type Output = String;
-    type JsValue = String;
-
-    fn compute(&mut self) -> napi::Result<String> {
-        Ok(sample_json(&self.sampler, self.view))
-    }
-
-    fn resolve(&mut self, _env: Env, output: String) -> napi::Result<String> {
-        Ok(output)
-    }
 }
 
 /// A registry's background resource sampler. Its latest sample is rendered with the
@@ -93,7 +75,7 @@ impl JsSampler {
 
     /// Takes a sample on the libuv pool; resolves to its JSON text.
     #[napi(catch_unwind, ts_return_type = "Promise<string>")]
-    pub fn sample_now_json_async(&self) -> AsyncTask<SampleTask> {
+    pub fn sample_now_json_async(&self) -> AsyncTask<CoreTask<String, String>> {
         self.task(View::Sample)
     }
 
@@ -113,7 +95,7 @@ impl JsSampler {
 
     /// Seed 003's shape, sampled on the libuv pool.
     #[napi(catch_unwind, ts_return_type = "Promise<string>")]
-    pub fn resource_shapes_json_async(&self) -> AsyncTask<SampleTask> {
+    pub fn resource_shapes_json_async(&self) -> AsyncTask<CoreTask<String, String>> {
         self.task(View::Shapes)
     }
 
@@ -131,10 +113,12 @@ impl JsSampler {
 }
 
 impl JsSampler {
-    fn task(&self, view: View) -> AsyncTask<SampleTask> {
-        AsyncTask::new(SampleTask {
-            sampler: self.inner.clone(),
-            view,
-        })
+    /// Takes a sample on the libuv thread pool.
+    fn task(&self, view: View) -> AsyncTask<CoreTask<String, String>> {
+        let sampler = self.inner.clone();
+        AsyncTask::new(CoreTask::new(
+            move || Ok(sample_json(&sampler, view)),
+            std::convert::identity,
+        ))
     }
 }
