@@ -160,7 +160,9 @@ export declare class GaugeSeries {
 /**
  * One batch shared by every histogram series of a JS thread: pairs of (code, value),
  * where `code = slot * 4 + op` and `op` is observe (base units), record (a whole number
- * in the histogram's resolution) or record in milliseconds.
+ * in the histogram's resolution) or record in milliseconds. A run of entries with one
+ * code (the common case: one hot histogram) goes to the core as one batch, which adds its
+ * sum and extremes once.
  */
 export declare class HistogramBatch {
   /** An empty batch. */
@@ -174,8 +176,8 @@ export declare class HistogramBatch {
    */
   flush(entries: Float64Array, len: number): void
   /**
-   * Releases `slot` (its owner was collected; the skin flushed it first): the core
-   * handle is dropped and the slot goes to the next bind.
+   * Releases `slot` (its owner was collected; the skin flushed the batch first): the
+   * core handle is dropped and the slot goes to the next bind.
    */
   release(slot: number): void
   /** Slots bound and not yet released. */

@@ -663,7 +663,9 @@ class Histogram extends Metric {
 
   /** metricore: record(value, count?) of a whole number in the histogram's resolution. */
   record(value, count) {
-    this._childFor(undefined).record(value, count)
+    const one = this._one
+    if (one !== null) one.record(value, count)
+    else this._childFor(undefined).record(value, count) // throws: the metric has labels
   }
 
   /** Starts a timer; the returned function observes the seconds elapsed and returns them. */

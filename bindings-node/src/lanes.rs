@@ -211,10 +211,15 @@ const RECORD_MS: u64 = 2;
 
 /// One batch shared by every histogram series of a JS thread: pairs of (code, value),
 /// where `code = slot * 4 + op` and `op` is observe (base units), record (a whole number
-/// in the histogram's resolution) or record in milliseconds.
+/// in the histogram's resolution) or record in milliseconds. A run of entries with one
+/// code (the common case: one hot histogram) goes to the core as one batch, which adds its
+/// sum and extremes once.
 #[napi]
 pub struct HistogramBatch {
     slots: Slots<Histogram>,
+    /// Scratch for a run's values, kept between flushes.
+    run: Vec<f64>,
+    whole_run: Vec<u64>,
 }
 
 #[napi]
@@ -224,6 +229,8 @@ impl HistogramBatch {
     pub fn new() -> Self {
         Self {
             slots: Slots::new(),
+            run: Vec::new(),
+            whole_run: Vec::new(),
         }
     }
 
@@ -237,42 +244,66 @@ impl HistogramBatch {
     /// checks each value when it is given, so an error here names a bug, not bad input;
     /// the entries before it are recorded.
     #[napi(catch_unwind)]
-    pub fn flush(&self, env: Env, entries: &[f64], len: u32) -> napi::Result<()> {
-        let len = (len as usize).min(entries.len());
-        for pair in entries[..len].chunks_exact(2) {
-            let Some(code) = whole(pair[0]) else { continue };
-            let Some(histogram) = usize::try_from(code / 4)
-                .ok()
-                .and_then(|slot| self.slots.get(slot))
-            else {
-                continue;
-            };
-            let value = pair[1];
-            match code % 4 {
-                OBSERVE => histogram.observe(value).or_throw(env)?,
-                RECORD_MS => histogram.record_ms(value).or_throw(env)?,
-                RECORD => match whole(value) {
-                    Some(v) => histogram.record(v),
-                    None => {
-                        return Err(throw(
-                            env,
-                            ErrorKind::InvalidValue,
-                            None,
-                            &format!("a batched record must be a whole number >= 0, not {value}"),
-                        ));
-                    }
-                },
-                _ => {}
-            }
+    pub fn flush(&mut self, env: Env, entries: &[f64], len: u32) -> napi::Result<()> {
+        let entries = &entries[..(len as usize).min(entries.len()) & !1];
+        let mut start = 0;
+        while start < entries.len() {
+            let code = entries[start];
+            let end = (start..entries.len())
+                .step_by(2)
+                .find(|&i| entries[i].to_bits() != code.to_bits())
+                .unwrap_or(entries.len());
+            self.run.clear();
+            self.run
+                .extend(entries[start..end].iter().skip(1).step_by(2));
+            self.record_run(env, code)?;
+            start = end;
         }
         Ok(())
     }
 }
 
+impl HistogramBatch {
+    /// Records `self.run` as the op and series that `code` names.
+    fn record_run(&mut self, env: Env, code: f64) -> napi::Result<()> {
+        let Some(code) = whole(code) else {
+            return Ok(());
+        };
+        let Some(histogram) = usize::try_from(code / 4)
+            .ok()
+            .and_then(|slot| self.slots.get(slot))
+        else {
+            return Ok(());
+        };
+        match code % 4 {
+            OBSERVE => histogram.observe_batch(&self.run).or_throw(env),
+            RECORD_MS => histogram.record_ms_batch(&self.run).or_throw(env),
+            RECORD => {
+                self.whole_run.clear();
+                for &v in &self.run {
+                    let Some(n) = whole(v) else {
+                        histogram.record_batch(&self.whole_run);
+                        return Err(throw(
+                            env,
+                            ErrorKind::InvalidValue,
+                            None,
+                            &format!("a batched record must be a whole number >= 0, not {v}"),
+                        ));
+                    };
+                    self.whole_run.push(n);
+                }
+                histogram.record_batch(&self.whole_run);
+                Ok(())
+            }
+            _ => Ok(()),
+        }
+    }
+}
+
 #[napi]
 impl HistogramBatch {
-    /// Releases `slot` (its owner was collected; the skin flushed it first): the core
-    /// handle is dropped and the slot goes to the next bind.
+    /// Releases `slot` (its owner was collected; the skin flushed the batch first): the
+    /// core handle is dropped and the slot goes to the next bind.
     #[napi(catch_unwind)]
     pub fn release(&mut self, slot: u32) {
         self.slots.release(slot);

@@ -232,19 +232,31 @@ impl HdrCore {
 
     #[inline]
     fn record(&self, index: usize, value: u64, n: u64, sum: Sum) {
-        // The sum goes first: its adder detects contention and picks this thread's
-        // stripe, which the count then shares (see `counts`).
-        let stripe = match sum {
+        let stripe = self.add_sum(sum);
+        self.counts.add(index, n, stripe);
+        self.widen(value, value);
+    }
+
+    /// Adds to the sum and returns the count stripe for this thread: the sum goes first,
+    /// because its adder detects contention and picks the stripe that the counts then
+    /// share (see `counts`).
+    #[inline]
+    fn add_sum(&self, sum: Sum) -> usize {
+        match sum {
             Sum::Integer(s) => self.integer_sum.add(s),
             Sum::Float(s) => self.float_sum.add(s),
-        };
-        self.counts.add(index, n, stripe);
-        // Relaxed: min/max publish nothing else; the load skips the RMW in the common case.
-        if value < self.min.load(Ordering::Relaxed) {
-            self.min.fetch_min(value, Ordering::Relaxed);
         }
-        if value > self.max.load(Ordering::Relaxed) {
-            self.max.fetch_max(value, Ordering::Relaxed);
+    }
+
+    /// Widens the extremes to take in `min..=max`.
+    #[inline]
+    fn widen(&self, min: u64, max: u64) {
+        // Relaxed: min/max publish nothing else; the load skips the RMW in the common case.
+        if min < self.min.load(Ordering::Relaxed) {
+            self.min.fetch_min(min, Ordering::Relaxed);
+        }
+        if max > self.max.load(Ordering::Relaxed) {
+            self.max.fetch_max(max, Ordering::Relaxed);
         }
     }
 
@@ -366,13 +378,28 @@ impl HistogramCell {
         sum: Sum,
         exact_bucket: impl FnOnce(&BucketMap) -> usize,
     ) {
-        let layout = &self.shape.layout;
-        let saturated = value > layout.highest();
-        let index = layout.index_for(value.min(layout.highest()));
+        let index = self
+            .shape
+            .layout
+            .index_for(value.min(self.shape.layout.highest()));
         self.hdr.record(index, value, n, sum);
         if let Some(w) = &self.window {
             w.current().record(index, value, n, sum);
         }
+        self.after_count(index, value, n, exact_bucket);
+    }
+
+    /// What a count at `index` (of `value`, `n` times) needs besides the HDR counts: the
+    /// exact-bucket correction and the saturation tally.
+    #[inline]
+    fn after_count(
+        &self,
+        index: usize,
+        value: u64,
+        n: u64,
+        exact_bucket: impl FnOnce(&BucketMap) -> usize,
+    ) {
+        let saturated = value > self.shape.layout.highest();
         if let Some(map) = &self.shape.exact
             && (saturated || map.is_marked(index))
         {
@@ -401,6 +428,79 @@ impl HistogramCell {
             self.bucket_of(x / input_per_base)
         });
         Ok(())
+    }
+
+    /// Records a run of floats as `record_float` would one by one, but adds the run's sum
+    /// and extremes once: the per-value cost is the HDR count (and window count) alone.
+    /// Values up to the first bad one are recorded; that one is the error.
+    fn record_floats(
+        &self,
+        xs: &[f64],
+        per_input: f64,
+        input_per_base: f64,
+        unit: &str,
+    ) -> Result<()> {
+        let good = xs
+            .iter()
+            .position(|&x| !(x >= 0.0 && x.is_finite()))
+            .unwrap_or(xs.len());
+        let run = &xs[..good];
+        if !run.is_empty() {
+            let sum = Sum::Float(run.iter().map(|&x| x * per_input).sum());
+            self.record_run(run, sum, |&x| {
+                let value = (x * per_input + 0.5) as u64;
+                (value, move |_: &BucketMap| {
+                    self.bucket_of(x / input_per_base)
+                })
+            });
+        }
+        match xs.get(good) {
+            Some(&x) => Err(self.bad_float(x, unit)),
+            None => Ok(()),
+        }
+    }
+
+    /// Records whole numbers as `record_n(v, 1, ..)` would one by one, with one sum and
+    /// one widening of the extremes for the run.
+    fn record_integers(&self, values: &[u64]) {
+        if values.is_empty() {
+            return;
+        }
+        let sum = Sum::Integer(values.iter().fold(0u64, |a, &v| a.wrapping_add(v)));
+        self.record_run(values, sum, |&v| {
+            (v, move |map: &BucketMap| map.exact_native(v))
+        });
+    }
+
+    /// The shared part of the run recorders: `each` gives a value's recorded integer and
+    /// how to find its exact bucket.
+    #[inline]
+    fn record_run<T, B: FnOnce(&BucketMap) -> usize>(
+        &self,
+        run: &[T],
+        sum: Sum,
+        each: impl Fn(&T) -> (u64, B),
+    ) {
+        let layout = &self.shape.layout;
+        let window = self.window.as_ref().map(|w| w.current());
+        let stripe = self.hdr.add_sum(sum);
+        let window_stripe = window.map(|w| w.add_sum(sum));
+        let (mut lo, mut hi) = (u64::MAX, 0);
+        for x in run {
+            let (value, exact_bucket) = each(x);
+            lo = lo.min(value);
+            hi = hi.max(value);
+            let index = layout.index_for(value.min(layout.highest()));
+            self.hdr.counts.add(index, 1, stripe);
+            if let (Some(w), Some(ws)) = (window, window_stripe) {
+                w.counts.add(index, 1, ws);
+            }
+            self.after_count(index, value, 1, exact_bucket);
+        }
+        self.hdr.widen(lo, hi);
+        if let Some(w) = window {
+            w.widen(lo, hi);
+        }
     }
 
     #[cold]
@@ -593,6 +693,35 @@ impl Histogram {
         let cell = self.cell();
         let per = cell.shape.resolution.per_base_unit();
         cell.record_float(value, per, 1.0, "base units")
+    }
+
+    /// Records values in base units as [`Self::observe`] would one by one, but with the
+    /// sum and extremes updated once for the batch (what bindings that buffer use).
+    ///
+    /// # Errors
+    /// [`ErrorKind::InvalidValue`] for the first NaN, negative or infinite value; the values
+    /// before it are recorded, the rest not.
+    pub fn observe_batch(&self, values: &[f64]) -> Result<()> {
+        let cell = self.cell();
+        let per = cell.shape.resolution.per_base_unit();
+        cell.record_floats(values, per, 1.0, "base units")
+    }
+
+    /// Records durations in milliseconds as [`Self::record_ms`] would one by one (see
+    /// [`Self::observe_batch`]).
+    ///
+    /// # Errors
+    /// As [`Self::observe_batch`].
+    pub fn record_ms_batch(&self, ms: &[f64]) -> Result<()> {
+        let cell = self.cell();
+        let per = cell.shape.resolution.per_base_unit() / 1e3;
+        cell.record_floats(ms, per, 1e3, "ms")
+    }
+
+    /// Records whole numbers (in the histogram's resolution) as [`Self::record`] would one
+    /// by one, with the sum and extremes updated once for the batch.
+    pub fn record_batch(&self, values: &[u64]) {
+        self.cell().record_integers(values);
     }
 
     /// Records a duration given in seconds (for time histograms the same as [`Self::observe`]).

@@ -261,3 +261,64 @@ fn v2_blobs_that_lie_about_their_length_are_corrupt() {
     }
     assert!(HistogramSnapshot::decode_v2(&deflated, Resolution::Microsecond).is_ok());
 }
+
+#[test]
+fn batches_record_what_one_by_one_records() {
+    let opts = HistogramOpts::new()
+        .buckets(vec![0.001, 0.005, 0.01, 0.1, 1.0])
+        .window(WindowOpts::DEFAULT);
+    let (single, batched) = (hist(&opts), hist(&opts));
+    // Values on both sides of bucket bounds, repeats, and one above the range (saturated).
+    let secs: Vec<f64> = (0..5000)
+        .map(|i| f64::from(i % 997) * 1.3e-4 + f64::from(i % 7) * 1e-6)
+        .chain([0.005, 0.005, 90.0])
+        .collect();
+    for &s in &secs {
+        single.observe(s).unwrap();
+    }
+    batched.observe_batch(&secs).unwrap();
+    let ms: Vec<f64> = secs.iter().map(|s| s * 1e3).collect();
+    for &m in &ms {
+        single.record_ms(m).unwrap();
+    }
+    batched.record_ms_batch(&ms).unwrap();
+    let ints: Vec<u64> = (1..3000).map(|i| i * 37).collect();
+    for &v in &ints {
+        single.record(v);
+    }
+    batched.record_batch(&ints);
+    for (a, b) in [
+        (single.snapshot(), batched.snapshot()),
+        (
+            single.window_snapshot().unwrap(),
+            batched.window_snapshot().unwrap(),
+        ),
+    ] {
+        assert_eq!(
+            (a.count(), a.min(), a.max(), a.saturated()),
+            (b.count(), b.min(), b.max(), b.saturated())
+        );
+        assert!((a.sum() - b.sum()).abs() <= 1e-9 * a.sum());
+        let cumulative = |s: &HistogramSnapshot| -> Vec<u64> {
+            s.buckets().iter().map(|b| b.cumulative_count).collect()
+        };
+        assert_eq!(cumulative(&a), cumulative(&b));
+        for q in [0.0, 0.5, 0.9, 0.99, 0.999, 1.0] {
+            assert_eq!(a.value_at_quantile(q), b.value_at_quantile(q), "q {q}");
+        }
+    }
+}
+
+#[test]
+fn a_batch_stops_at_its_first_bad_value_and_keeps_the_ones_before() {
+    let h = hist(&HistogramOpts::new());
+    let e = h.observe_batch(&[0.1, 0.2, f64::NAN, 0.3]).unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::InvalidValue);
+    assert!(e.to_string().contains("NaN"), "{e}");
+    assert_eq!(h.count(), 2);
+    assert!(h.record_ms_batch(&[5.0, -1.0]).is_err());
+    assert_eq!(h.count(), 3);
+    h.observe_batch(&[]).unwrap();
+    h.record_batch(&[]);
+    assert_eq!(h.count(), 3);
+}
