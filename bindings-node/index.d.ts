@@ -64,12 +64,12 @@ export declare class CounterFamily {
 export declare class CounterLanes {
   /** An empty lane set. */
   constructor()
-  /** Gives `series` the next slot and returns it. */
-  bind(series: CounterSeries): number
   /** Adds the page starting at slot `first` into its counters and zeroes it. */
   flush(first: number, cells: Float64Array): void
+  /** Gives `series` a slot (a released one first) and returns it. */
+  bind(series: CounterSeries): number
   /**
-   * Releases `slot` (its owner was collected; the skin flushed it first): the core
+   * Releases `slot` (its owner was collected and the skin flushed it): the core
    * handle is dropped and the slot goes to the next bind.
    */
   release(slot: number): void
@@ -126,12 +126,12 @@ export declare class GaugeFamily {
 export declare class GaugeLanes {
   /** An empty lane set. */
   constructor()
-  /** Gives `series` the next slot and returns it. */
-  bind(series: GaugeSeries): number
   /** Applies the page starting at slot `first` (two cells per slot) and clears it. */
   flush(first: number, cells: Float64Array): void
+  /** Gives `series` a slot (a released one first) and returns it. */
+  bind(series: GaugeSeries): number
   /**
-   * Releases `slot` (its owner was collected; the skin flushed it first): the core
+   * Releases `slot` (its owner was collected and the skin flushed it): the core
    * handle is dropped and the slot goes to the next bind.
    */
   release(slot: number): void
@@ -167,17 +167,17 @@ export declare class GaugeSeries {
 export declare class HistogramBatch {
   /** An empty batch. */
   constructor()
-  /** Gives `series` the next slot and returns it. */
-  bind(series: HistogramSeries): number
   /**
    * Records the first `len` doubles of `entries` (pairs of code and value). The skin
    * checks each value when it is given, so an error here names a bug, not bad input;
    * the entries before it are recorded.
    */
   flush(entries: Float64Array, len: number): void
+  /** Gives `series` a slot (a released one first) and returns it. */
+  bind(series: HistogramSeries): number
   /**
-   * Releases `slot` (its owner was collected; the skin flushed the batch first): the
-   * core handle is dropped and the slot goes to the next bind.
+   * Releases `slot` (its owner was collected and the skin flushed it): the core
+   * handle is dropped and the slot goes to the next bind.
    */
   release(slot: number): void
   /** Slots bound and not yet released. */

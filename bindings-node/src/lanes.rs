@@ -75,6 +75,39 @@ impl<M: Clone> Slots<M> {
     }
 }
 
+/// The methods every lane set shares: binding a series to a slot, releasing it, counting.
+macro_rules! slot_methods {
+    ($lanes:ident, $series:ident) => {
+        #[napi]
+        impl $lanes {
+            /// Gives `series` a slot (a released one first) and returns it.
+            #[napi(catch_unwind)]
+            pub fn bind(&mut self, series: &$series) -> u32 {
+                self.slots.bind(&series.handle)
+            }
+
+            /// Releases `slot` (its owner was collected and the skin flushed it): the core
+            /// handle is dropped and the slot goes to the next bind.
+            #[napi(catch_unwind)]
+            pub fn release(&mut self, slot: u32) {
+                self.slots.release(slot);
+            }
+
+            /// Slots bound and not yet released.
+            #[napi(getter, catch_unwind)]
+            pub fn live(&self) -> u32 {
+                self.slots.live()
+            }
+        }
+
+        impl Default for $lanes {
+            fn default() -> Self {
+                Self::new()
+            }
+        }
+    };
+}
+
 /// Counter lanes: a page cell holds the increments (whole numbers, as doubles) made since
 /// the last flush.
 #[napi]
@@ -90,12 +123,6 @@ impl CounterLanes {
         Self {
             slots: Slots::new(),
         }
-    }
-
-    /// Gives `series` the next slot and returns it.
-    #[napi(catch_unwind)]
-    pub fn bind(&mut self, series: &CounterSeries) -> u32 {
-        self.slots.bind(&series.handle)
     }
 
     /// Adds the page starting at slot `first` into its counters and zeroes it.
@@ -116,27 +143,7 @@ impl CounterLanes {
     }
 }
 
-#[napi]
-impl CounterLanes {
-    /// Releases `slot` (its owner was collected; the skin flushed it first): the core
-    /// handle is dropped and the slot goes to the next bind.
-    #[napi(catch_unwind)]
-    pub fn release(&mut self, slot: u32) {
-        self.slots.release(slot);
-    }
-
-    /// Slots bound and not yet released.
-    #[napi(getter, catch_unwind)]
-    pub fn live(&self) -> u32 {
-        self.slots.live()
-    }
-}
-
-impl Default for CounterLanes {
-    fn default() -> Self {
-        Self::new()
-    }
-}
+slot_methods!(CounterLanes, CounterSeries);
 
 /// Gauge lanes: two cells per gauge, a mode (0 nothing pending, 1 set to the value, 2 add
 /// the value) and the value. A set followed by adds stays a set of the running value.
@@ -159,12 +166,6 @@ impl GaugeLanes {
         }
     }
 
-    /// Gives `series` the next slot and returns it.
-    #[napi(catch_unwind)]
-    pub fn bind(&mut self, series: &GaugeSeries) -> u32 {
-        self.slots.bind(&series.handle)
-    }
-
     /// Applies the page starting at slot `first` (two cells per slot) and clears it.
     #[napi(catch_unwind, ts_args_type = "first: number, cells: Float64Array")]
     pub fn flush(&self, first: u32, cells: Page<'_>) {
@@ -182,27 +183,7 @@ impl GaugeLanes {
     }
 }
 
-#[napi]
-impl GaugeLanes {
-    /// Releases `slot` (its owner was collected; the skin flushed it first): the core
-    /// handle is dropped and the slot goes to the next bind.
-    #[napi(catch_unwind)]
-    pub fn release(&mut self, slot: u32) {
-        self.slots.release(slot);
-    }
-
-    /// Slots bound and not yet released.
-    #[napi(getter, catch_unwind)]
-    pub fn live(&self) -> u32 {
-        self.slots.live()
-    }
-}
-
-impl Default for GaugeLanes {
-    fn default() -> Self {
-        Self::new()
-    }
-}
+slot_methods!(GaugeLanes, GaugeSeries);
 
 /// What a histogram batch entry asks for (the low two bits of its code).
 const OBSERVE: u64 = 0;
@@ -232,12 +213,6 @@ impl HistogramBatch {
             run: Vec::new(),
             whole_run: Vec::new(),
         }
-    }
-
-    /// Gives `series` the next slot and returns it.
-    #[napi(catch_unwind)]
-    pub fn bind(&mut self, series: &HistogramSeries) -> u32 {
-        self.slots.bind(&series.handle)
     }
 
     /// Records the first `len` doubles of `entries` (pairs of code and value). The skin
@@ -300,24 +275,4 @@ impl HistogramBatch {
     }
 }
 
-#[napi]
-impl HistogramBatch {
-    /// Releases `slot` (its owner was collected; the skin flushed the batch first): the
-    /// core handle is dropped and the slot goes to the next bind.
-    #[napi(catch_unwind)]
-    pub fn release(&mut self, slot: u32) {
-        self.slots.release(slot);
-    }
-
-    /// Slots bound and not yet released.
-    #[napi(getter, catch_unwind)]
-    pub fn live(&self) -> u32 {
-        self.slots.live()
-    }
-}
-
-impl Default for HistogramBatch {
-    fn default() -> Self {
-        Self::new()
-    }
-}
+slot_methods!(HistogramBatch, HistogramSeries);
