@@ -3,8 +3,9 @@
 use metricore::expose::Format;
 use metricore::registry::{FamilySnapshot, SeriesValue};
 use metricore::{Registry, SummaryOpts, default_registry};
-use napi::Env;
 use napi::bindgen_prelude::AsyncTask;
+use napi::bindgen_prelude::{ToNapiValue, TypeName, ValueType};
+use napi::{Env, Status, sys};
 use napi_derive::napi;
 
 use crate::convert::{HistogramOptions, MetricOptions, histogram_opts, metric_opts};
@@ -14,6 +15,96 @@ use crate::sampler::JsSampler;
 use crate::snapshot::JsHistogramSnapshot;
 use crate::tasks::CoreTask;
 
+/// Exposition text on its way to JavaScript. Creating a V8 string of half a megabyte (10k
+/// series) costs the event loop about half a millisecond, so ASCII text, which exposition
+/// almost always is, becomes an external Latin-1 string: V8 keeps the bytes where they are
+/// and frees them through `free_text` when the string is collected. Anything else, and
+/// short text, is copied as usual.
+pub struct Text {
+    text: String,
+    ascii: bool,
+}
+
+impl From<String> for Text {
+    fn from(text: String) -> Self {
+        Self {
+            ascii: text.is_ascii(),
+            text,
+        }
+    }
+}
+
+impl TypeName for Text {
+    fn type_name() -> &'static str {
+        "String"
+    }
+
+    fn value_type() -> ValueType {
+        ValueType::String
+    }
+}
+
+/// Below this, a copy costs less than the external string's bookkeeping.
+const EXTERNAL_TEXT_MIN: usize = 64 * 1024;
+
+impl ToNapiValue for Text {
+    unsafe fn to_napi_value(env: sys::napi_env, val: Self) -> napi::Result<sys::napi_value> {
+        let len = val.text.len();
+        let Ok(js_len) = isize::try_from(len) else {
+            return Err(napi::Error::new(
+                Status::InvalidArg,
+                "exposition text too long",
+            ));
+        };
+        if !val.ascii || len < EXTERNAL_TEXT_MIN {
+            // SAFETY: napi-rs calls us with the live env of the current call, which is all
+            // String's conversion needs.
+            return unsafe { String::to_napi_value(env, val.text) };
+        }
+        let data = Box::into_raw(val.text.into_bytes().into_boxed_slice()).cast::<u8>();
+        let (mut out, mut copied) = (std::ptr::null_mut(), false);
+        // SAFETY: `env` is live (as above); `data` points to `len` bytes of ASCII (valid
+        // Latin-1) that we own and hand over: Node calls `free_text` with `len` as the hint
+        // exactly once, when V8 drops the string or at once if it copied the bytes.
+        let status = unsafe {
+            sys::node_api_create_external_string_latin1(
+                env,
+                data.cast(),
+                js_len,
+                Some(free_text),
+                len as *mut std::ffi::c_void,
+                &raw mut out,
+                &raw mut copied,
+            )
+        };
+        if status == sys::Status::napi_ok {
+            return Ok(out);
+        }
+        // SAFETY: on failure Node did not take the bytes: they are still the box made above.
+        drop(unsafe { Box::from_raw(std::ptr::slice_from_raw_parts_mut(data, len)) });
+        Err(napi::Error::new(
+            Status::GenericFailure,
+            format!("cannot create the exposition string (napi status {status})"),
+        ))
+    }
+}
+
+/// Frees the bytes of an external exposition string (see [`Text`]).
+unsafe extern "C" fn free_text(
+    _env: sys::node_api_basic_env,
+    data: *mut std::ffi::c_void,
+    len: *mut std::ffi::c_void,
+) {
+    // SAFETY: `data` and `len` are the pointer and length of the boxed bytes that
+    // `Text::to_napi_value` handed over, and Node calls this once for them.
+    drop(unsafe {
+        Box::from_raw(std::ptr::slice_from_raw_parts_mut(
+            data.cast::<u8>(),
+            len as usize,
+        ))
+    });
+}
+
 /// What a render task produces.
 #[derive(Clone, Copy)]
 enum Output {
@@ -22,12 +113,13 @@ enum Output {
     Json,
 }
 
-fn render(registry: &Registry, output: Output) -> String {
+fn render(registry: &Registry, output: Output) -> Text {
     match output {
         Output::Text => registry.render_text(),
         Output::OpenMetrics => registry.render_openmetrics(),
         Output::Json => registry.to_json(),
     }
+    .into()
 }
 
 /// A set of metric families, collected and rendered together.
@@ -140,45 +232,45 @@ impl JsRegistry {
     }
 
     /// Prometheus text format 0.0.4, rendered on the calling thread.
-    #[napi(catch_unwind)]
-    pub fn render_text(&self) -> String {
+    #[napi(catch_unwind, ts_return_type = "string")]
+    pub fn render_text(&self) -> Text {
         render(&self.inner, Output::Text)
     }
 
     /// OpenMetrics 1.0.0 text, rendered on the calling thread.
-    #[napi(catch_unwind)]
-    pub fn render_open_metrics(&self) -> String {
+    #[napi(catch_unwind, ts_return_type = "string")]
+    pub fn render_open_metrics(&self) -> Text {
         render(&self.inner, Output::OpenMetrics)
     }
 
     /// Every family as JSON, rendered on the calling thread.
-    #[napi(catch_unwind)]
-    pub fn to_json(&self) -> String {
+    #[napi(catch_unwind, ts_return_type = "string")]
+    pub fn to_json(&self) -> Text {
         render(&self.inner, Output::Json)
     }
 
     /// Prometheus text, gathered and encoded on the libuv thread pool.
     #[napi(catch_unwind, ts_return_type = "Promise<string>")]
-    pub fn render_text_async(&self) -> AsyncTask<CoreTask<String, String>> {
+    pub fn render_text_async(&self) -> AsyncTask<CoreTask<Text, Text>> {
         self.task(Output::Text)
     }
 
     /// OpenMetrics text, gathered and encoded on the libuv thread pool.
     #[napi(catch_unwind, ts_return_type = "Promise<string>")]
-    pub fn render_open_metrics_async(&self) -> AsyncTask<CoreTask<String, String>> {
+    pub fn render_open_metrics_async(&self) -> AsyncTask<CoreTask<Text, Text>> {
         self.task(Output::OpenMetrics)
     }
 
     /// JSON, gathered and encoded on the libuv thread pool.
     #[napi(catch_unwind, ts_return_type = "Promise<string>")]
-    pub fn to_json_async(&self) -> AsyncTask<CoreTask<String, String>> {
+    pub fn to_json_async(&self) -> AsyncTask<CoreTask<Text, Text>> {
         self.task(Output::Json)
     }
 }
 
 impl JsRegistry {
     /// Gathers and encodes the registry on the libuv thread pool.
-    fn task(&self, output: Output) -> AsyncTask<CoreTask<String, String>> {
+    fn task(&self, output: Output) -> AsyncTask<CoreTask<Text, Text>> {
         let registry = self.inner.clone();
         AsyncTask::new(CoreTask::new(
             move || Ok(render(&registry, output)),
