@@ -8,6 +8,7 @@ const os = require('node:os')
 const path = require('node:path')
 const { spawnSync } = require('node:child_process')
 const m = require('..')
+const { samples, PROMTOOL_SKIP } = require('../test-support')
 
 const fresh = () => new m.Registry()
 
@@ -152,12 +153,7 @@ test('bad input: TypeError/RangeError with a code and the metric name; what was 
   assert.throws(() => new m.Counter({ name: 'two', registers: [fresh(), fresh()] }), { code: 'ERR_METRICORE_INVALID_CONFIG' })
 })
 
-function promtool() {
-  const r = spawnSync('promtool', ['--version'])
-  return r.status === 0
-}
-
-test('exposition passes promtool check metrics', { skip: promtool() ? false : 'promtool is not installed (scripts/lib.sh ensure_promtool installs it)' }, async () => {
+test('exposition passes promtool check metrics', { skip: PROMTOOL_SKIP }, async () => {
   const reg = fresh()
   const c = new m.Counter({ name: 'http_requests', help: 'Requests.', labelNames: ['method'], registers: [reg] })
   c.inc({ method: 'GET' }, 3)
@@ -171,26 +167,6 @@ test('exposition passes promtool check metrics', { skip: promtool() ? false : 'p
   assert.equal(r.status, 0, `promtool: exit ${r.status}\n${r.stderr}${r.stdout}\n${fs.readFileSync(file, 'utf8')}`)
   assert.equal(`${r.stderr}${r.stdout}`.trim(), '')
 })
-
-/** Sample lines as a sorted list of [name{labels}, value]; HELP/TYPE lines dropped. */
-function samples(text) {
-  return text
-    .split('\n')
-    .filter((l) => l !== '' && !l.startsWith('#'))
-    .map((l) => {
-      const i = l.lastIndexOf(' ')
-      const head = l.slice(0, i)
-      const brace = head.indexOf('{')
-      const name = brace < 0 ? head : head.slice(0, brace)
-      // Labels sorted by name (prom-client puts le first, metricore last), and le="1.0"
-      // (metricore) and le="1" (prom-client) spelled one way.
-      const labels = [...head.slice(name.length).matchAll(/(\w+)="([^"]*)"/g)]
-        .map(([, k, v]) => `${k}="${k === 'le' && v !== '+Inf' ? Number(v) : v}"`)
-        .sort()
-      return [`${name}{${labels.join(',')}}`, Number(l.slice(i + 1))]
-    })
-    .sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0))
-}
 
 test('the same calls on prom-client and metricore give the same samples', async () => {
   const prom = require('prom-client')

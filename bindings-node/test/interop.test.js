@@ -9,6 +9,7 @@ const assert = require('node:assert/strict')
 const hdr = require('hdr-histogram-js')
 const prom = require('prom-client')
 const m = require('..')
+const { mulberry32, samples } = require('../test-support')
 
 const QUANTILES = [0.5, 0.9, 0.99, 0.999]
 // hdr-histogram-js ranks a quantile as round(q * count), metricore (like HdrHistogram Java
@@ -17,20 +18,8 @@ const QUANTILES = [0.5, 0.9, 0.99, 0.999]
 // difference is a decoding difference.
 const VALUES = 10_000
 // hdr-histogram-js encodes normalizingIndexOffset = 1 and the integer-to-double ratio as the
-// integer 1 (bits 0x...01), both of which the hdrhistogram crate behind decodeV2 rejects as
-// UnsupportedFeature, so no hdr-histogram-js blob decodes yet.
-
-/** A seeded PRNG (mulberry32): uniform numbers in [0, 1). */
-function mulberry32(seed) {
-  let a = seed >>> 0
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0
-    let t = a
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
-}
+// integer 1 (bits 0x...01); decodeV2 reads both as Java's 0 and 1.0, as hdr-histogram-js
+// itself does.
 
 /** `n` lognormal whole numbers in [lowest, highest], both ends included when n >= 2. */
 function latencies(n, seed, lowest, highest, mu, sigma) {
@@ -185,25 +174,6 @@ test('damaged blobs, plain and deflate, are a TypeError ERR_METRICORE_CORRUPT_BL
     assert.throws(() => m.decodeV2(blob), { name: 'TypeError', code: 'ERR_METRICORE_CORRUPT_BLOB' }, what)
   }
 })
-
-/** Sample lines as a sorted list of [name{labels}, value]; HELP/TYPE lines dropped. */
-function samples(text) {
-  return text
-    .split('\n')
-    .filter((l) => l !== '' && !l.startsWith('#'))
-    .map((l) => {
-      const i = l.lastIndexOf(' ')
-      const head = l.slice(0, i)
-      const brace = head.indexOf('{')
-      const name = brace < 0 ? head : head.slice(0, brace)
-      // Labels sorted by name, and numeric le/quantile spelled one way (`1.0` and `1`).
-      const labels = [...head.slice(name.length).matchAll(/(\w+)="([^"]*)"/g)]
-        .map(([, k, v]) => `${k}="${(k === 'le' || k === 'quantile') && v !== '+Inf' ? Number(v) : v}"`)
-        .sort()
-      return [`${name}{${labels.join(',')}}`, Number(l.slice(i + 1))]
-    })
-    .sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0))
-}
 
 /**
  * Asserts both expositions hold the same sample names and, for each name, values within

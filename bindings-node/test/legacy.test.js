@@ -8,6 +8,7 @@ const path = require('node:path')
 const { spawnSync } = require('node:child_process')
 const m = require('..')
 const native = require('../lib/legacy.js')
+const { mulberry32: prng } = require('../test-support')
 
 let legacy
 try {
@@ -39,18 +40,6 @@ function closeDeep(actual, expected, what = 'value') {
 function clock(start = 0) {
   const c = { t: start, now: () => c.t }
   return c
-}
-
-/** Deterministic PRNG (mulberry32). */
-function prng(seed) {
-  let a = seed >>> 0
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0
-    let t = a
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
 }
 
 test('both export the same API; the enums have the same values', () => {

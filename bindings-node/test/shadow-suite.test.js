@@ -8,6 +8,7 @@ const assert = require('node:assert/strict')
 const path = require('node:path')
 const m = require('..')
 const { experiment } = require('../lib/shadow.js')
+const { mulberry32 } = require('../test-support')
 
 const DIST = path.join(__dirname, '..', 'legacy', 'dist', 'index.js')
 const NATIVE = path.join(__dirname, '..', 'lib', 'legacy.js')
@@ -24,18 +25,6 @@ function load(file, remedy) {
 
 const legacy = () => load(DIST, 'run `npm run build` (or `npx tsc -p legacy/tsconfig.json`) in bindings-node')
 const native = () => load(NATIVE, 'lib/legacy.js (the native-backed port) has not been written yet')
-
-/** A seeded PRNG (mulberry32): uniform numbers in [0, 1). */
-function mulberry32(seed) {
-  let a = seed >>> 0
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0
-    let t = a
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
-}
 
 const MIN_MS = 0.05
 const MAX_MS = 30000

@@ -7,18 +7,7 @@ const test = require('node:test')
 const assert = require('node:assert/strict')
 const m = require('..')
 const { experiment } = require('../lib/shadow.js')
-
-/** A seeded PRNG (mulberry32): uniform numbers in [0, 1). */
-function mulberry32(seed) {
-  let a = seed >>> 0
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0
-    let t = a
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
-}
+const { mulberry32 } = require('../test-support')
 
 /** A random() that hands out the given draws in turn and fails the test if more are asked for. */
 function scripted(...draws) {
