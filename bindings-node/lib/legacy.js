@@ -599,29 +599,26 @@ class RealtimePerformanceAnalyzer extends reference.RealtimePerformanceAnalyzer 
 
 // --- profiler ---
 
-function hrtimeMs() {
-  return Number(process.hrtime.bigint()) / 1e6
-}
-
 function registryOption(where, registry) {
   if (registry === undefined) return new m.Registry()
   if (!(registry instanceof m.Registry)) throw invalidType(`${where}: registry must be a metricore Registry`)
   return registry
 }
 
+const { AdvancedProfiler: ReferenceProfiler } = require('../legacy/dist/profiler.js')
+
 /**
- * Seed 003's AdvancedProfiler: wall time, memory and CPU deltas around one operation.
- * Durations also go into the histogram `profiled_operation_duration_seconds{outcome}`
+ * Seed 003's AdvancedProfiler: the reference's measurement (wall time, memory and CPU deltas
+ * around one operation, from process.memoryUsage() and process.cpuUsage()), with every
+ * duration also recorded into the histogram `profiled_operation_duration_seconds{outcome}`
  * (outcome 'ok' or 'failed') of `registry` (default a private one).
  */
-class AdvancedProfiler {
+class AdvancedProfiler extends ReferenceProfiler {
   /** Options: `now` (default process.hrtime.bigint() in ms), `registry`. */
   constructor(options = {}) {
-    const { now = hrtimeMs, registry } = options
-    checkClock('AdvancedProfiler', now)
-    this._now = now
+    super(options)
     /** The registry holding profiled_operation_duration_seconds. */
-    this.registry = registryOption('AdvancedProfiler', registry)
+    this.registry = registryOption('AdvancedProfiler', options.registry)
     const h = new m.Histogram({
       name: 'profiled_operation_duration_seconds',
       help: 'Operations run by profileOperation.',
@@ -640,41 +637,26 @@ class AdvancedProfiler {
    * seed's shape; not an Error).
    */
   async profileOperation(operation) {
-    if (typeof operation !== 'function') throw invalidType('profileOperation: the operation must be a function')
-    const startTime = this._now()
-    const startMemory = process.memoryUsage()
-    const startCpu = process.cpuUsage()
+    let profiled
     try {
-      const result = await operation()
-      const endTime = this._now()
-      const endMemory = process.memoryUsage()
-      const endCpu = process.cpuUsage()
-      const duration = endTime - startTime
-      this._record(this._ok, duration)
-      return {
-        result,
-        profile: {
-          duration,
-          memory: {
-            heapUsed: endMemory.heapUsed - startMemory.heapUsed,
-            external: endMemory.external - startMemory.external,
-            arrayBuffers: endMemory.arrayBuffers - startMemory.arrayBuffers,
-          },
-          cpu: { user: (endCpu.user - startCpu.user) / 1000, system: (endCpu.system - startCpu.system) / 1000 },
-        },
+      profiled = await super.profileOperation(operation)
+    } catch (failure) {
+      if (failure !== null && typeof failure === 'object' && failure.profile !== undefined) {
+        record(this._failed, failure.profile.duration)
       }
-    } catch (error) {
-      const duration = this._now() - startTime
-      this._record(this._failed, duration)
-      throw { error, profile: { duration, failed: true } }
+      throw failure
     }
+    record(this._ok, profiled.profile.duration)
+    return profiled
   }
+}
 
-  _record(child, duration) {
-    // A clock that went backwards (injected) gives no duration to record; the profile still
-    // reports what it measured.
-    if (duration >= 0 && duration <= HIGHEST_MS) child.recordMs(duration)
-  }
+/**
+ * Records a profiled duration. A clock that went backwards (injected) gives no duration to
+ * record; the profile still reports what it measured.
+ */
+function record(child, duration) {
+  if (duration >= 0 && duration <= HIGHEST_MS) child.recordMs(duration)
 }
 
 // --- tracer ---
