@@ -7,7 +7,9 @@
 # standard error) and checks its exposition the same way, then builds the Python
 # package and runs its quick start (bindings-python/examples/quickstart.py; its
 # exposition goes to standard error and through promtool as well), then builds
-# libmetricore and runs the C example (tests/c/example.c) the same way.
+# libmetricore and runs the C example (tests/c/example.c) the same way, then builds
+# the npm package (addon and legacy reference) and runs the Node quick start
+# (bindings-node/examples/quickstart.js) the same way.
 #
 # Standard output carries only the exposition, so `scripts/setup.sh > metrics.prom`
 # works; progress and tool output go to standard error.
@@ -56,3 +58,12 @@ ensure_c_tools
 tests/c/run.sh example </dev/null >target/c-exposition.txt
 cat target/c-exposition.txt
 promtool_check target/c-exposition.txt
+
+# The Node API: npm install (pinned devDependencies), build the addon and the legacy
+# reference, run the quick start (exposition on standard error, checked by promtool).
+log "main job, Node API: npm run build + bindings-node/examples/quickstart.js"
+ensure_node_deps
+(cd bindings-node && npm run --silent build) </dev/null
+node bindings-node/examples/quickstart.js </dev/null >target/node-exposition.txt
+cat target/node-exposition.txt
+promtool_check target/node-exposition.txt
