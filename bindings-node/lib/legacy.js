@@ -560,41 +560,19 @@ function checkMetrics(metrics) {
 }
 
 /** The reference's analyzer, with every snapshot checked before it is read. */
-class RealtimePerformanceAnalyzer extends reference.RealtimePerformanceAnalyzer {
-  analyze(metrics) {
-    checkMetrics(metrics)
-    return super.analyze(metrics)
-  }
+class RealtimePerformanceAnalyzer extends reference.RealtimePerformanceAnalyzer {}
 
-  detectBottlenecks(metrics) {
-    checkMetrics(metrics)
-    return super.detectBottlenecks(metrics)
-  }
-
-  calculateHealthScore(metrics) {
-    checkMetrics(metrics)
-    return super.calculateHealthScore(metrics)
-  }
-
-  detectAnomalies(metrics) {
-    checkMetrics(metrics)
-    return super.detectAnomalies(metrics)
-  }
-
-  analyzeTrends(metrics) {
-    checkMetrics(metrics)
-    return super.analyzeTrends(metrics)
-  }
-
-  analyzeCapacity(metrics) {
-    checkMetrics(metrics)
-    return super.analyzeCapacity(metrics)
-  }
-
-  observe(metrics) {
-    checkMetrics(metrics)
-    super.observe(metrics)
-  }
+// Every method that reads a snapshot checks it first (as a class method would: not enumerable).
+for (const method of ['analyze', 'detectBottlenecks', 'calculateHealthScore', 'detectAnomalies', 'analyzeTrends', 'analyzeCapacity', 'observe']) {
+  const unchecked = reference.RealtimePerformanceAnalyzer.prototype[method]
+  Object.defineProperty(RealtimePerformanceAnalyzer.prototype, method, {
+    value: function checked(metrics) {
+      checkMetrics(metrics)
+      return unchecked.call(this, metrics)
+    },
+    writable: true,
+    configurable: true,
+  })
 }
 
 // --- profiler ---
