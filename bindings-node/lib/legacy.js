@@ -183,7 +183,7 @@ class WindowedHistograms {
     if (this._seconds[i] !== second) this._rotate(i, second)
     let entry = this._entries.get(key)
     if (entry === undefined) {
-      entry = { values, slots: new Array(this._width).fill(null) }
+      entry = { values, slots: Array.from({ length: this._width }, () => null) }
       this._entries.set(key, entry)
     }
     let slot = entry.slots[i]

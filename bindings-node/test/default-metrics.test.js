@@ -51,7 +51,7 @@ function valueOf(text, name) {
 /** Allocates enough to cause young-generation GCs, then lets their entries arrive. */
 async function makeGarbage() {
   let keep
-  for (let i = 0; i < 2e5; i++) keep = new Array(64).fill(i)
+  for (let i = 0; i < 2e5; i++) keep = Array.from({ length: 64 }, () => i)
   await sleep(20)
   return keep.length
 }
