@@ -17,7 +17,7 @@
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex, OnceLock, PoisonError, RwLock};
+use std::sync::{Arc, Mutex, MutexGuard, OnceLock, PoisonError, RwLock};
 use std::time::Duration;
 
 use crossbeam_utils::CachePadded;
@@ -448,6 +448,19 @@ struct FamilyInner<M: Metric> {
     created: f64,
     /// Series address -> (value fingerprint, when it last changed), for idle eviction.
     idle: Mutex<HashMap<usize, (u64, u64)>>,
+    /// Bumped whenever a labelled series is added or removed, so that collection can reuse
+    /// `sorted` while the set of series is unchanged.
+    generation: AtomicU64,
+    /// The labelled series in label-value order, as of a generation: sorting 10k series
+    /// was two thirds of a render's time.
+    sorted: Mutex<SortedSeries<M::Cell>>,
+}
+
+/// The labelled series of a family in label-value order, as of `generation` (`None`: never
+/// built).
+struct SortedSeries<C> {
+    generation: Option<u64>,
+    series: Vec<Arc<Series<C>>>,
 }
 
 /// A family of series sharing a name, kind and label names. Cloning is cheap;
@@ -468,6 +481,14 @@ impl<M: Metric> Clone for Family<M> {
 fn shard_count() -> usize {
     let cpus = std::thread::available_parallelism().map_or(4, std::num::NonZero::get);
     (cpus * 4).next_power_of_two().clamp(4, 64)
+}
+
+impl<M: Metric> FamilyInner<M> {
+    /// Marks the labelled series set as changed; called once the change is in its shard.
+    fn series_changed(&self) {
+        // Release: pairs with the Acquire in `Family::sorted_series`.
+        self.generation.fetch_add(1, Ordering::Release);
+    }
 }
 
 impl<M: Metric> Family<M> {
@@ -494,6 +515,11 @@ impl<M: Metric> Family<M> {
                 overflowed: AtomicU64::new(0),
                 created: clock::unix_seconds(),
                 idle: Mutex::new(HashMap::new()),
+                generation: AtomicU64::new(0),
+                sorted: Mutex::new(SortedSeries {
+                    generation: None,
+                    series: Vec::new(),
+                }),
             }),
         })
     }
@@ -570,6 +596,7 @@ impl<M: Metric> Family<M> {
             hash_values(hasher, s.labels.iter())
         });
         inner.len.fetch_add(1, Ordering::Relaxed);
+        inner.series_changed();
         Ok(M::from_series(series))
     }
 
@@ -647,6 +674,7 @@ impl<M: Metric> Family<M> {
             Ok(e) => {
                 let (s, _) = e.remove();
                 inner.len.fetch_sub(1, Ordering::Relaxed);
+                inner.series_changed();
                 inner
                     .idle
                     .lock()
@@ -667,6 +695,7 @@ impl<M: Metric> Family<M> {
                 .clear();
         }
         self.inner.len.store(0, Ordering::Relaxed);
+        self.inner.series_changed();
         self.inner
             .idle
             .lock()
@@ -691,20 +720,28 @@ impl<M: Metric> Family<M> {
         self.inner.overflowed.load(Ordering::Relaxed)
     }
 
-    fn all_series(&self) -> Vec<Arc<Series<M::Cell>>> {
-        let mut out: Vec<_> = self.inner.single.get().cloned().into_iter().collect();
-        for shard in &*self.inner.shards {
-            out.extend(
-                shard
-                    .read()
-                    .unwrap_or_else(PoisonError::into_inner)
-                    .iter()
-                    .cloned(),
-            );
+    /// The labelled series in label-value order, sorted again only when series were added
+    /// or removed since the last call. The guard keeps concurrent collections apart; lookups
+    /// and updates never take it.
+    fn sorted_series(&self) -> MutexGuard<'_, SortedSeries<M::Cell>> {
+        let inner = &*self.inner;
+        // Acquire: pairs with the Release in `series_changed`, so the shards read below hold
+        // every change counted up to this generation. A change racing the rebuild bumps the
+        // generation again and the next collection rebuilds.
+        let generation = inner.generation.load(Ordering::Acquire);
+        let mut sorted = inner.sorted.lock().unwrap_or_else(PoisonError::into_inner);
+        if sorted.generation != Some(generation) {
+            sorted.series.clear();
+            for shard in &*inner.shards {
+                let table = shard.read().unwrap_or_else(PoisonError::into_inner);
+                sorted.series.extend(table.iter().cloned());
+            }
+            sorted
+                .series
+                .sort_unstable_by(|a, b| a.labels.cmp(&b.labels));
+            sorted.generation = Some(generation);
         }
-        out.sort_unstable_by(|a, b| a.labels.cmp(&b.labels));
-        out.extend(self.inner.overflow.get().cloned());
-        out
+        sorted
     }
 
     /// Evicts series idle for longer than the family's TTL as of `now_ms`; returns how many.
@@ -753,8 +790,12 @@ impl<M: Metric> Family<M> {
             kind: d.kind,
             label_names: d.label_names.clone(),
             series: self
-                .all_series()
-                .iter()
+                .inner
+                .single
+                .get()
+                .into_iter()
+                .chain(&self.sorted_series().series)
+                .chain(self.inner.overflow.get())
                 .map(|s| SeriesSnapshot {
                     labels: s.labels.clone(),
                     created: s.created(),

@@ -492,6 +492,78 @@ fn remove_and_clear() {
     assert_eq!(f.len(), 1);
 }
 
+/// Label values of a counter family's series, in collection order.
+fn collected_labels(registry: &Registry, name: &str) -> Vec<Vec<String>> {
+    counter_values(registry, name)
+        .into_iter()
+        .map(|(labels, _)| labels)
+        .collect()
+}
+
+#[test]
+fn each_collection_sees_the_series_added_and_removed_since_the_last() {
+    // Collection keeps its sorted series between calls; every change must show up in the
+    // next one, in label order.
+    let r = Registry::new();
+    let f = r.counter_family(opts("jobs").labels(["queue"])).unwrap();
+    f.with_label_values(&["m"]).unwrap().inc();
+    assert_eq!(collected_labels(&r, "jobs"), vec![strings(&["m"])]);
+    assert_eq!(
+        collected_labels(&r, "jobs"),
+        vec![strings(&["m"])],
+        "unchanged"
+    );
+
+    f.with_label_values(&["z"]).unwrap().inc();
+    f.with_label_values(&["a"]).unwrap().inc_by(5);
+    assert_eq!(
+        counter_values(&r, "jobs"),
+        vec![
+            (strings(&["a"]), 5),
+            (strings(&["m"]), 1),
+            (strings(&["z"]), 1)
+        ],
+        "added series are collected, in order, with their values"
+    );
+    f.with_label_values(&["m"]).unwrap().inc();
+    assert_eq!(
+        counter_values(&r, "jobs")[1],
+        (strings(&["m"]), 2),
+        "values are read at each collection, not kept"
+    );
+
+    assert!(f.remove(&["m"]).unwrap());
+    assert_eq!(
+        collected_labels(&r, "jobs"),
+        vec![strings(&["a"]), strings(&["z"])]
+    );
+    f.clear();
+    assert!(collected_labels(&r, "jobs").is_empty());
+    f.with_label_values(&["b"]).unwrap().inc();
+    assert_eq!(collected_labels(&r, "jobs"), vec![strings(&["b"])]);
+}
+
+#[test]
+fn collections_racing_inserts_miss_nothing_once_the_inserts_are_done() {
+    let r = Registry::new();
+    let f = r.counter_family(opts("racing").labels(["id"])).unwrap();
+    std::thread::scope(|s| {
+        s.spawn(|| {
+            for i in 0..2000 {
+                f.with_label_values(&[format!("{i:04}")]).unwrap().inc();
+            }
+        });
+        s.spawn(|| {
+            for _ in 0..200 {
+                let seen = collected_labels(&r, "racing");
+                assert!(seen.is_sorted(), "collected in label order");
+            }
+        });
+    });
+    let expected: Vec<Vec<String>> = (0..2000).map(|i| vec![format!("{i:04}")]).collect();
+    assert_eq!(collected_labels(&r, "racing"), expected);
+}
+
 #[test]
 fn unregister_removes_the_family_and_frees_its_names() {
     let r = Registry::new();
