@@ -9,6 +9,7 @@ const native = require('../index.js')
 const lanes = require('./lanes.js')
 const { invalidType, invalidConfig } = require('./errors.js')
 
+const { COUNTER_DIRTY_AT, GAUGE_DIRTY_AT } = lanes
 const SEP = '\u0000'
 const DEFAULT_CARDINALITY_LIMIT = 10000
 
@@ -347,10 +348,13 @@ class CounterChild {
 
   /** Adds a whole number >= 0 (default 1). */
   inc(value) {
+    const c = this._cells
     if (value === undefined) {
-      this._cells[this._index] += 1
+      c[this._index] += 1
+      c[COUNTER_DIRTY_AT] = 1
     } else if (typeof value === 'number' && value >= 0 && value <= MAX_INCREMENT && Number.isInteger(value)) {
-      this._cells[this._index] += value
+      c[this._index] += value
+      c[COUNTER_DIRTY_AT] = 1
     } else {
       badIncrement(this._name, this._series, value)
     }
@@ -418,6 +422,7 @@ class GaugeChild {
     const i = this._index
     c[i] = GAUGE_SET
     c[i + 1] = value
+    c[GAUGE_DIRTY_AT] = 1
   }
 
   _add(delta) {
@@ -429,6 +434,7 @@ class GaugeChild {
     } else {
       c[i + 1] += delta
     }
+    c[GAUGE_DIRTY_AT] = 1
   }
 
   inc(value) {

@@ -33,12 +33,20 @@ function startTimer() {
 /** Releases the lanes of collected owners: `release()` of their pool. */
 const released = new FinalizationRegistry((release) => release())
 
-/** Pages of lanes, `width` doubles per slot, over one native lane set. */
+/**
+ * Pages of lanes, `width` doubles per slot, over one native lane set. Each page has one
+ * more double after its lanes, set to 1 by every write: a flush skips the pages nobody
+ * wrote since the last, so a render of 10k mostly idle series does not walk 10k cells.
+ */
 class LanePool {
   constructor(NativeLanes, width) {
     this.native = new NativeLanes()
     this.width = width
+    /** Where each page's written-since-flush flag is. */
+    this.dirtyAt = PAGE * width
+    /** Per page: the whole array (lanes and flag) and a view of the lanes alone. */
     this.pages = []
+    this.lanes = []
   }
 
   /**
@@ -48,7 +56,11 @@ class LanePool {
   bind(series, owner) {
     const slot = this.native.bind(series)
     const pageNo = Math.floor(slot / PAGE)
-    if (pageNo === this.pages.length) this.pages.push(new Float64Array(PAGE * this.width))
+    if (pageNo === this.pages.length) {
+      const page = new Float64Array(this.dirtyAt + 1)
+      this.pages.push(page)
+      this.lanes.push(page.subarray(0, this.dirtyAt))
+    }
     released.register(owner, () => {
       this.flushPage(pageNo)
       this.native.release(slot)
@@ -58,11 +70,14 @@ class LanePool {
   }
 
   flushPage(pageNo) {
-    this.native.flush(pageNo * PAGE, this.pages[pageNo])
+    const page = this.pages[pageNo]
+    if (page[this.dirtyAt] === 0) return
+    page[this.dirtyAt] = 0
+    this.native.flush(pageNo * PAGE, this.lanes[pageNo])
   }
 
   flush() {
-    for (let p = 0; p < this.pages.length; p++) this.native.flush(p * PAGE, this.pages[p])
+    for (let p = 0; p < this.pages.length; p++) this.flushPage(p)
   }
 }
 
@@ -117,6 +132,9 @@ function live() {
 }
 
 module.exports = {
+  /** Where a counter or gauge page's written-since-flush flag is (see LanePool). */
+  COUNTER_DIRTY_AT: counters.dirtyAt,
+  GAUGE_DIRTY_AT: gauges.dirtyAt,
   live,
   counters,
   gauges,

@@ -26,11 +26,15 @@ pub struct Text {
 }
 
 impl From<String> for Text {
-    fn from(text: String) -> Self {
-        Self {
-            ascii: text.is_ascii(),
-            text,
+    /// Runs where the text was made (the pool thread, for the async renders), so that
+    /// the event loop is left only the hand-over.
+    fn from(mut text: String) -> Self {
+        let ascii = text.is_ascii();
+        if ascii && text.len() >= EXTERNAL_TEXT_MIN {
+            // Boxing the bytes for V8 would otherwise reallocate them on the loop thread.
+            text.shrink_to_fit();
         }
+        Self { text, ascii }
     }
 }
 

@@ -36,6 +36,33 @@ test('what children write is in every read: get, render, gather, snapshot', asyn
   assert.equal(g.get(), 1.5)
 })
 
+test('each render picks up every page written since the last, whatever page it is on', () => {
+  // A flush skips the pages nobody wrote since the previous one (lib/lanes.js); this spans
+  // several pages (256 lanes each) and writes to one page at a time between renders.
+  const reg = new m.Registry()
+  const c = new m.Counter({ name: 'paged_c', help: 'C.', labelNames: ['i'], registers: [reg] })
+  const g = new m.Gauge({ name: 'paged_g', help: 'G.', labelNames: ['i'], registers: [reg] })
+  const counters = Array.from({ length: 700 }, (_, i) => c.labels(String(i)))
+  const gauges = Array.from({ length: 700 }, (_, i) => g.labels(String(i)))
+  const sample = (text, name, i) => Number(text.match(new RegExp(`^${name}\\{i="${i}"\\} (\\S+)$`, 'm'))[1])
+  for (const i of [0, 300, 699, 300, 0]) {
+    counters[i].inc(i + 1)
+    gauges[i].set(i / 2)
+    gauges[(i + 1) % 700].inc(1)
+    const text = reg.metricsSync()
+    assert.equal(sample(text, 'paged_c_total', i), counters[i].get())
+    assert.equal(sample(text, 'paged_g', i), i / 2)
+  }
+  assert.equal(counters[300].get(), 602)
+  assert.equal(counters[0].get(), 2)
+  assert.equal(counters[699].get(), 700)
+  assert.equal(counters[1].get(), 0)
+  assert.equal(gauges[301].get(), 2, 'two adds on page 1, rendered in between')
+  assert.equal(gauges[1].get(), 2)
+  assert.equal(gauges[699].get(), 349.5)
+  assert.equal(gauges[0].get(), 0, 'set again after the add that writing 699 made')
+})
+
 test('the core sees lane writes within the timer period without any read through the skin', async () => {
   const reg = new m.Registry()
   const c = new m.Counter({ name: 'lane_timer', help: 'T.', registers: [reg] })
