@@ -20,8 +20,9 @@
 // 'over bar'. Bars are reported, never enforced: timings on two shared cores are too noisy
 // to gate on, so the exit code is 0 whatever the timings and non-zero only on a crash.
 // A feature metricore does not have yet prints 'n/a' with the reason. The loop-block
-// control runs a 2 ms job of no metrics on the libuv pool, about a 10k render's time: the
-// gaps it leaves are the machine's scheduling noise. The notes under the tables give each
+// control runs a 2 ms job of no metrics on the libuv pool, about a 10k render's time: what
+// any pool work costs the loop on this machine (metricore renders on a worker thread of its
+// own, below the loop's priority). The notes under the tables give each
 // loop-block figure's sync part and result conversion (medians per render), the worst wall
 // time and CPU wait, and the longest gap of any cause.
 //
@@ -100,8 +101,8 @@ function timeOps(run) {
 
 /**
  * Median ns per call of an async (or sync) render, after WARMUP_RENDERS untimed ones: the
- * first renders of a process pay one-time costs (the libuv pool's threads start on first
- * use, their allocator arenas and caches are cold; metricore's first async renders took 5 ms
+ * first renders of a process pay one-time costs (the worker threads start on first use,
+ * their allocator arenas and caches are cold; metricore's first async renders took 5 ms
  * where later ones took 2.6-3.5), which is startup, not the steady state measured here.
  * The garbage the setup left (10k children, their label keys) is collected before timing,
  * else promoting it lands in the renders' times as scavenges of 4-8 ms.
@@ -411,16 +412,21 @@ async function loopBlock(impl) {
   // Warm-ups through the same measuring loop, so that compiling it is not timed either.
   for (const t0 = Date.now(); Date.now() - t0 < BLOCK_WARMUP_MS; ) await loopGaps(render)
   collectGarbage() // the setup's, as in timeRenders
+  // A full GC leaves sweeping and finalisation behind it, which stalled the first trial.
+  for (let w = 0; w < WARMUP_RENDERS; w++) await loopGaps(render)
   const renders = []
   for (let r = 0; r < BLOCK_RENDERS * BLOCK_TRIALS; r++) renders.push(await loopGaps(render))
   const held = (gap) => gap.wall - gap.wait
-  const own = renders.map((g) => Math.max(held(g.first), held(g.final)))
-  const trials = Array.from({ length: BLOCK_TRIALS }, (_, t) => Math.max(...own.slice(t * BLOCK_RENDERS, (t + 1) * BLOCK_RENDERS)))
+  const trialsOf = (stretch) => {
+    const own = renders.map((g) => Math.max(stretch(g.first), stretch(g.final)))
+    return Array.from({ length: BLOCK_TRIALS }, (_, t) => Math.max(...own.slice(t * BLOCK_RENDERS, (t + 1) * BLOCK_RENDERS)))
+  }
+  const trials = trialsOf(held)
   // The medians tell a hiccup from a steady cost.
   const medianOf = (pick) => fmt(median(renders.map(pick)))
   const worstOf = (pick) => fmt(Math.max(...renders.map(pick)))
   const waits = runQueueWait === undefined ? 'run-queue waits unknown here (no /proc/thread-self/schedstat), not taken off' : `worst wall (with waits) ${worstOf((g) => Math.max(g.first.wall, g.final.wall))}, worst wait taken off ${worstOf((g) => Math.max(g.first.wait, g.final.wait))}`
-  const detail = `trials ${trials.map(fmt).join(', ')}; median per render: first (sync part) ${medianOf((g) => held(g.first))}, final (result conversion) ${medianOf((g) => held(g.final))}; ${waits}; longest gap of any cause: median ${medianOf((g) => g.longest)}, worst ${worstOf((g) => g.longest)}`
+  const detail = `trials ${trials.map(fmt).join(', ')} (wall clock: ${trialsOf((gap) => gap.wall).map(fmt).join(', ')}); median per render: first (sync part) ${medianOf((g) => held(g.first))}, final (result conversion) ${medianOf((g) => held(g.final))}; ${waits}; longest gap of any cause: median ${medianOf((g) => g.longest)}, worst ${worstOf((g) => g.longest)}`
   return { ns: Math.min(...trials), detail }
 }
 

@@ -248,13 +248,13 @@ export declare class HistogramSeries {
   /** A copy of this series' state (counts, sum, min, max, buckets). */
   snapshot(): JsHistogramSnapshot
   /**
-   * A copy of this series' state, taken on the libuv pool (a histogram with a wide range
-   * and many distinct values has a large snapshot).
+   * A copy of this series' state, taken on metricore's worker thread (a histogram with a
+   * wide range and many distinct values has a large snapshot).
    */
   snapshotAsync(): Promise<HistogramSnapshot>
   /**
-   * Adds the counts of `other` into this series on the libuv pool; rejects as `merge`
-   * throws.
+   * Adds the counts of `other` into this series on metricore's worker thread; rejects as
+   * `merge` throws.
    */
   mergeAsync(other: JsHistogramSnapshot): Promise<void>
   /**
@@ -273,8 +273,8 @@ export declare class HistogramSnapshot {
    */
   static decodeV2(blob: Buffer, resolutionName?: string | undefined | null): HistogramSnapshot
   /**
-   * `decodeV2` on the libuv pool (the bytes are copied first); rejects as `decodeV2`
-   * throws.
+   * `decodeV2` on metricore's worker thread (the bytes are copied first); rejects as
+   * `decodeV2` throws.
    */
   static decodeV2Async(blob: Buffer, resolutionName?: string | undefined | null): Promise<HistogramSnapshot>
   /**
@@ -372,11 +372,11 @@ export declare class Registry {
   renderOpenMetrics(): string
   /** Every family as JSON, rendered on the calling thread. */
   toJson(): string
-  /** Prometheus text, gathered and encoded on the libuv thread pool. */
+  /** Prometheus text, gathered and encoded on metricore's worker thread. */
   renderTextAsync(): Promise<string>
-  /** OpenMetrics text, gathered and encoded on the libuv thread pool. */
+  /** OpenMetrics text, gathered and encoded on metricore's worker thread. */
   renderOpenMetricsAsync(): Promise<string>
-  /** JSON, gathered and encoded on the libuv thread pool. */
+  /** JSON, gathered and encoded on metricore's worker thread. */
   toJsonAsync(): Promise<string>
   /** Every family, collected now (registration order, then metricore's self-metrics). */
   gather(): Array<CollectedFamily>
@@ -400,7 +400,7 @@ export declare class Sampler {
   get isRunning(): boolean
   /** Takes a sample now (also published as the latest), as JSON text. */
   sampleNowJson(): string
-  /** Takes a sample on the libuv pool; resolves to its JSON text. */
+  /** Takes a sample on metricore's worker thread; resolves to its JSON text. */
   sampleNowJsonAsync(): Promise<string>
   /** The latest sample as JSON text, or `null` before the first. */
   latestJson(): string | null
@@ -409,7 +409,7 @@ export declare class Sampler {
    * time since the previous sample.
    */
   resourceShapesJson(): string
-  /** Seed 003's shape, sampled on the libuv pool. */
+  /** Seed 003's shape, sampled on metricore's worker thread. */
   resourceShapesJsonAsync(): Promise<string>
   /** A fresh sample as seed 000's resource figures (`memory_used_bytes`, ...), JSON text. */
   resourceMetricsJson(): string

@@ -91,13 +91,13 @@ export declare class Sampler {
   readonly isRunning: boolean
   /** A sample taken now on the calling thread (about half a millisecond). */
   sampleNow(): ResourceSample
-  /** A sample taken on the libuv pool. */
+  /** A sample taken on metricore's worker thread. */
   sampleNowAsync(): Promise<ResourceSample>
   /** The latest sample, or null before the first. */
   latest(): ResourceSample | null
   /** A fresh sample in seed 003's shape; rates cover the time since the previous sample. */
   resourceShapes(): ResourceShapes
-  /** Seed 003's shape, sampled on the libuv pool. */
+  /** Seed 003's shape, sampled on metricore's worker thread. */
   resourceShapesAsync(): Promise<ResourceShapes>
   /** Seed 000's figures: memoryUsedBytes, memoryTotalBytes, cpuUsagePercent, diskUsedBytes, diskTotalBytes, threadCount, fdCount, timestamp. */
   resourceMetrics(): Record<string, number | null>
@@ -173,9 +173,9 @@ export interface HistogramChild {
   quantile(q: number): number
   latencyStats(): native.LatencyStats
   snapshot(): native.HistogramSnapshot
-  /** snapshot() taken on the libuv pool. */
+  /** snapshot() taken on metricore's worker thread. */
   snapshotAsync(): Promise<native.HistogramSnapshot>
-  /** merge() on the libuv pool; rejects as merge() throws. */
+  /** merge() on metricore's worker thread; rejects as merge() throws. */
   mergeAsync(snapshot: native.HistogramSnapshot): Promise<void>
   /** The sliding window, or null without `windowSeconds`. */
   windowSnapshot(): native.HistogramSnapshot | null
@@ -199,9 +199,9 @@ export declare class Histogram extends Metric<HistogramChild> {
   record(value: number, count?: number): void
   /** metricore: the sliding window (windowSeconds), or null without one. */
   windowSnapshot(labels?: LabelValues): native.HistogramSnapshot | null
-  /** metricore: snapshot() taken on the libuv pool. */
+  /** metricore: snapshot() taken on metricore's worker thread. */
   snapshotAsync(labels?: LabelValues): Promise<native.HistogramSnapshot>
-  /** metricore: merge() on the libuv pool; rejects as merge() throws. */
+  /** metricore: merge() on metricore's worker thread; rejects as merge() throws. */
   mergeAsync(snapshot: native.HistogramSnapshot, labels?: LabelValues): Promise<void>
   /** metricore: the value at quantile q (0..1) in base units. */
   quantile(q: number, labels?: LabelValues): number
@@ -217,7 +217,7 @@ export declare class Histogram extends Metric<HistogramChild> {
 export { HistogramSnapshot, LatencyStats } from '../index'
 /** metricore: decodes an HdrHistogram V2 blob (plain or deflate). */
 export declare function decodeV2(blob: Uint8Array, resolution?: HistogramConfiguration['resolution']): native.HistogramSnapshot
-/** metricore: decodeV2 on the libuv pool; rejects as decodeV2 throws. */
+/** metricore: decodeV2 on metricore's worker thread; rejects as decodeV2 throws. */
 export declare function decodeV2Async(blob: Uint8Array, resolution?: HistogramConfiguration['resolution']): Promise<native.HistogramSnapshot>
 /**
  * metricore: moves what this thread's kept series hold into the core now. Every read through

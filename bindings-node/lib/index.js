@@ -59,7 +59,7 @@ class Registry {
     return this._openMetrics() ? this._native.renderOpenMetricsAsync() : this._native.renderTextAsync()
   }
 
-  /** The exposition, gathered and encoded off the event loop (libuv pool). */
+  /** The exposition, gathered and encoded off the event loop (metricore's worker thread). */
   metrics() {
     let pending
     try {
@@ -157,7 +157,7 @@ class Sampler {
     return camelKeys(JSON.parse(this._native.sampleNowJson()))
   }
 
-  /** A sample taken on the libuv pool. */
+  /** A sample taken on metricore's worker thread. */
   async sampleNowAsync() {
     return camelKeys(JSON.parse(await this._native.sampleNowJsonAsync()))
   }
@@ -173,7 +173,7 @@ class Sampler {
     return JSON.parse(this._native.resourceShapesJson())
   }
 
-  /** Seed 003's shape, sampled on the libuv pool. */
+  /** Seed 003's shape, sampled on metricore's worker thread. */
   async resourceShapesAsync() {
     return JSON.parse(await this._native.resourceShapesJsonAsync())
   }
@@ -593,7 +593,7 @@ class HistogramChild {
     return this._series.snapshot()
   }
 
-  /** A copy of the series' state, taken on the libuv pool. */
+  /** A copy of the series' state, taken on metricore's worker thread. */
   snapshotAsync() {
     lanes.flushHistograms()
     return this._series.snapshotAsync()
@@ -620,7 +620,7 @@ class HistogramChild {
     this._series.merge(snapshot)
   }
 
-  /** Adds a snapshot's counts into the series on the libuv pool. */
+  /** Adds a snapshot's counts into the series on metricore's worker thread. */
   mergeAsync(snapshot) {
     if (!(snapshot instanceof native.HistogramSnapshot)) {
       return Promise.reject(invalidType(this._name, 'mergeAsync takes a HistogramSnapshot'))
@@ -699,12 +699,12 @@ class Histogram extends Metric {
     return this._childFor(labels).snapshot()
   }
 
-  /** metricore: snapshot() taken on the libuv pool. */
+  /** metricore: snapshot() taken on metricore's worker thread. */
   snapshotAsync(labels) {
     return this._childFor(labels).snapshotAsync()
   }
 
-  /** metricore: merge() on the libuv pool. */
+  /** metricore: merge() on metricore's worker thread. */
   mergeAsync(snapshot, labels) {
     return this._childFor(labels).mergeAsync(snapshot)
   }
@@ -766,7 +766,7 @@ function decodeV2(blob, resolution) {
   return native.HistogramSnapshot.decodeV2(Buffer.isBuffer(blob) ? blob : Buffer.from(blob), resolution)
 }
 
-/** metricore: decodeV2 on the libuv pool (the bytes are copied first). */
+/** metricore: decodeV2 on metricore's worker thread (the bytes are copied first). */
 function decodeV2Async(blob, resolution) {
   if (!Buffer.isBuffer(blob) && !(blob instanceof Uint8Array)) {
     return Promise.reject(invalidType(undefined, 'decodeV2Async takes a Buffer or Uint8Array'))

@@ -415,8 +415,8 @@ class PerformanceCollector {
 
   /**
    * A snapshot: the window's latency and rates and the totals at the clock's now, then the
-   * resources (sampled on the libuv pool) and each custom collector's value. Rejects with
-   * the first custom collector error; nothing recorded is lost either way.
+   * resources (sampled on metricore's worker thread) and each custom collector's value.
+   * Rejects with the first custom collector error; nothing recorded is lost either way.
    */
   async collectMetrics() {
     const timestamp = this._now()

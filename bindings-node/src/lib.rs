@@ -4,8 +4,9 @@
 //! [`registry::JsRegistry`] registers families, a family (`CounterFamily`, ...) hands out
 //! series by label values, and a series (`CounterSeries`, ...) is the handle users keep, so
 //! the hot path is one native call with no lookup. Rendering is also offered as a
-//! Promise-returning task that runs on the libuv pool. Every core error is mapped to a
-//! `TypeError`/`RangeError` with a stable `code` in one place, the `errors` module.
+//! Promise-returning task on metricore's worker thread (see `tasks`). Every core error is
+//! mapped to a `TypeError`/`RangeError` with a stable `code` in one place, the `errors`
+//! module.
 //!
 //! The prom-client-shaped API (`new Counter({name, help, labelNames})`, `register`, ...)
 //! is plain JavaScript in `lib/`, on top of these classes; the generated `index.js` and

@@ -6,15 +6,15 @@
 //! family's name for error messages.
 
 use metricore::registry::Family;
-use metricore::{Counter, ErrorKind, Gauge, Histogram, HistogramSnapshot, Summary};
+use metricore::{Counter, ErrorKind, Gauge, Histogram, Summary};
 use napi::Env;
-use napi::bindgen_prelude::AsyncTask;
+use napi::bindgen_prelude::Object;
 use napi_derive::napi;
 
 use crate::convert::whole;
 use crate::errors::{OrThrow, throw};
 use crate::snapshot::{JsHistogramSnapshot, JsLatencyStats};
-use crate::tasks::CoreTask;
+use crate::tasks;
 
 /// `(name, value)` pairs from two parallel arrays.
 fn pairs<'a>(
@@ -340,23 +340,28 @@ impl HistogramSeries {
         JsHistogramSnapshot::new(self.handle.snapshot())
     }
 
-    /// A copy of this series' state, taken on the libuv pool (a histogram with a wide range
-    /// and many distinct values has a large snapshot).
+    /// A copy of this series' state, taken on metricore's worker thread (a histogram with a
+    /// wide range and many distinct values has a large snapshot).
     #[napi(catch_unwind, ts_return_type = "Promise<HistogramSnapshot>")]
-    pub fn snapshot_async(&self) -> AsyncTask<CoreTask<HistogramSnapshot, JsHistogramSnapshot>> {
+    pub fn snapshot_async<'env>(&self, env: &'env Env) -> napi::Result<Object<'env>> {
         let histogram = self.handle.clone();
-        AsyncTask::new(CoreTask::new(
+        tasks::spawn(
+            env,
             move || Ok(histogram.snapshot()),
             JsHistogramSnapshot::new,
-        ))
+        )
     }
 
-    /// Adds the counts of `other` into this series on the libuv pool; rejects as `merge`
-    /// throws.
+    /// Adds the counts of `other` into this series on metricore's worker thread; rejects as
+    /// `merge` throws.
     #[napi(catch_unwind, ts_return_type = "Promise<void>")]
-    pub fn merge_async(&self, other: &JsHistogramSnapshot) -> AsyncTask<CoreTask<(), ()>> {
+    pub fn merge_async<'env>(
+        &self,
+        env: &'env Env,
+        other: &JsHistogramSnapshot,
+    ) -> napi::Result<Object<'env>> {
         let (into, from) = (self.handle.clone(), other.inner.clone());
-        AsyncTask::new(CoreTask::new(move || into.merge_from(&from), |()| ()))
+        tasks::spawn(env, move || into.merge_from(&from), |()| ())
     }
 
     /// Adds the counts of `other` into this series. Histograms of different resolutions

@@ -3,8 +3,7 @@
 use metricore::expose::Format;
 use metricore::registry::{FamilySnapshot, SeriesValue};
 use metricore::{Registry, SummaryOpts, default_registry};
-use napi::bindgen_prelude::AsyncTask;
-use napi::bindgen_prelude::{ToNapiValue, TypeName, ValueType};
+use napi::bindgen_prelude::{Object, ToNapiValue, TypeName, ValueType};
 use napi::{Env, Status, sys};
 use napi_derive::napi;
 
@@ -13,7 +12,7 @@ use crate::errors::OrThrow;
 use crate::metrics::{CounterFamily, GaugeFamily, HistogramFamily, SummaryFamily};
 use crate::sampler::JsSampler;
 use crate::snapshot::JsHistogramSnapshot;
-use crate::tasks::CoreTask;
+use crate::tasks;
 
 /// Exposition text on its way to JavaScript. Creating a V8 string of half a megabyte (10k
 /// series) costs the event loop about half a millisecond, so ASCII text, which exposition
@@ -26,7 +25,7 @@ pub struct Text {
 }
 
 impl From<String> for Text {
-    /// Runs where the text was made (the pool thread, for the async renders), so that
+    /// Runs where the text was made (the worker thread, for the async renders), so that
     /// the event loop is left only the hand-over.
     fn from(mut text: String) -> Self {
         let ascii = text.is_ascii();
@@ -253,33 +252,34 @@ impl JsRegistry {
         render(&self.inner, Output::Json)
     }
 
-    /// Prometheus text, gathered and encoded on the libuv thread pool.
+    /// Prometheus text, gathered and encoded on metricore's worker thread.
     #[napi(catch_unwind, ts_return_type = "Promise<string>")]
-    pub fn render_text_async(&self) -> AsyncTask<CoreTask<Text, Text>> {
-        self.task(Output::Text)
+    pub fn render_text_async<'env>(&self, env: &'env Env) -> napi::Result<Object<'env>> {
+        self.task(env, Output::Text)
     }
 
-    /// OpenMetrics text, gathered and encoded on the libuv thread pool.
+    /// OpenMetrics text, gathered and encoded on metricore's worker thread.
     #[napi(catch_unwind, ts_return_type = "Promise<string>")]
-    pub fn render_open_metrics_async(&self) -> AsyncTask<CoreTask<Text, Text>> {
-        self.task(Output::OpenMetrics)
+    pub fn render_open_metrics_async<'env>(&self, env: &'env Env) -> napi::Result<Object<'env>> {
+        self.task(env, Output::OpenMetrics)
     }
 
-    /// JSON, gathered and encoded on the libuv thread pool.
+    /// JSON, gathered and encoded on metricore's worker thread.
     #[napi(catch_unwind, ts_return_type = "Promise<string>")]
-    pub fn to_json_async(&self) -> AsyncTask<CoreTask<Text, Text>> {
-        self.task(Output::Json)
+    pub fn to_json_async<'env>(&self, env: &'env Env) -> napi::Result<Object<'env>> {
+        self.task(env, Output::Json)
     }
 }
 
 impl JsRegistry {
-    /// Gathers and encodes the registry on the libuv thread pool.
-    fn task(&self, output: Output) -> AsyncTask<CoreTask<Text, Text>> {
+    /// Gathers and encodes the registry on metricore's worker thread.
+    fn task<'env>(&self, env: &'env Env, output: Output) -> napi::Result<Object<'env>> {
         let registry = self.inner.clone();
-        AsyncTask::new(CoreTask::new(
+        tasks::spawn(
+            env,
             move || Ok(render(&registry, output)),
             std::convert::identity,
-        ))
+        )
     }
 }
 

@@ -4,16 +4,16 @@
 //! Samples cross into JavaScript as JSON text (the core's serde shapes) that the skin
 //! parses; a sample is a few kilobytes, taken at most every 100 ms, so the text costs far
 //! less than the `/proc` reads behind it. Starting and sampling can take a millisecond, so
-//! each also comes as a Promise-returning task on the libuv pool.
+//! each also comes as a Promise-returning task on metricore's worker thread.
 
 use metricore::sampler::interval_from_secs;
 use metricore::{ResourceMetrics, ResourceShapes, Sampler};
 use napi::Env;
-use napi::bindgen_prelude::AsyncTask;
+use napi::bindgen_prelude::Object;
 use napi_derive::napi;
 
 use crate::errors::OrThrow;
-use crate::tasks::CoreTask;
+use crate::tasks;
 
 /// What a sampling task returns.
 #[derive(Clone, Copy)]
@@ -73,10 +73,10 @@ impl JsSampler {
         sample_json(&self.inner, View::Sample)
     }
 
-    /// Takes a sample on the libuv pool; resolves to its JSON text.
+    /// Takes a sample on metricore's worker thread; resolves to its JSON text.
     #[napi(catch_unwind, ts_return_type = "Promise<string>")]
-    pub fn sample_now_json_async(&self) -> AsyncTask<CoreTask<String, String>> {
-        self.task(View::Sample)
+    pub fn sample_now_json_async<'env>(&self, env: &'env Env) -> napi::Result<Object<'env>> {
+        self.task(env, View::Sample)
     }
 
     /// The latest sample as JSON text, or `null` before the first.
@@ -93,10 +93,10 @@ impl JsSampler {
         sample_json(&self.inner, View::Shapes)
     }
 
-    /// Seed 003's shape, sampled on the libuv pool.
+    /// Seed 003's shape, sampled on metricore's worker thread.
     #[napi(catch_unwind, ts_return_type = "Promise<string>")]
-    pub fn resource_shapes_json_async(&self) -> AsyncTask<CoreTask<String, String>> {
-        self.task(View::Shapes)
+    pub fn resource_shapes_json_async<'env>(&self, env: &'env Env) -> napi::Result<Object<'env>> {
+        self.task(env, View::Shapes)
     }
 
     /// A fresh sample as seed 000's resource figures (`memory_used_bytes`, ...), JSON text.
@@ -113,12 +113,13 @@ impl JsSampler {
 }
 
 impl JsSampler {
-    /// Takes a sample on the libuv thread pool.
-    fn task(&self, view: View) -> AsyncTask<CoreTask<String, String>> {
+    /// Takes a sample on metricore's worker thread.
+    fn task<'env>(&self, env: &'env Env, view: View) -> napi::Result<Object<'env>> {
         let sampler = self.inner.clone();
-        AsyncTask::new(CoreTask::new(
+        tasks::spawn(
+            env,
             move || Ok(sample_json(&sampler, view)),
             std::convert::identity,
-        ))
+        )
     }
 }

@@ -2,12 +2,12 @@
 
 use metricore::{HistogramSnapshot, LatencyStats};
 use napi::Env;
-use napi::bindgen_prelude::{AsyncTask, Buffer};
+use napi::bindgen_prelude::{Buffer, Object};
 use napi_derive::napi;
 
 use crate::convert::resolution;
 use crate::errors::OrThrow;
-use crate::tasks::CoreTask;
+use crate::tasks;
 
 /// Latency of one histogram in milliseconds (the TypeScript-era unit). `count`, min, max
 /// and mean are exact; quantiles carry the histogram's relative error (0.1 % at 3 figures).
@@ -90,20 +90,21 @@ impl JsHistogramSnapshot {
             .map(Self::new)
     }
 
-    /// `decodeV2` on the libuv pool (the bytes are copied first); rejects as `decodeV2`
-    /// throws.
+    /// `decodeV2` on metricore's worker thread (the bytes are copied first); rejects as
+    /// `decodeV2` throws.
     #[napi(catch_unwind, ts_return_type = "Promise<HistogramSnapshot>")]
     pub fn decode_v2_async(
-        env: Env,
+        env: &Env,
         blob: Buffer,
         resolution_name: Option<String>,
-    ) -> napi::Result<AsyncTask<CoreTask<HistogramSnapshot, Self>>> {
-        let resolution = resolution(env, None, resolution_name.as_deref())?;
+    ) -> napi::Result<Object<'_>> {
+        let resolution = resolution(*env, None, resolution_name.as_deref())?;
         let blob = blob.to_vec();
-        Ok(AsyncTask::new(CoreTask::new(
+        tasks::spawn(
+            env,
             move || HistogramSnapshot::decode_v2(&blob, resolution),
             Self::new,
-        )))
+        )
     }
 
     /// Encodes as an HdrHistogram V2 blob, deflate-compressed when `deflate` is true (what
