@@ -51,3 +51,31 @@ test('many jobs in flight settle each with its own result or error', async () =>
     [],
   )
 })
+
+test('worker threads share the worker; one terminated with renders in flight leaves the process well', async () => {
+  const { Worker } = require('node:worker_threads')
+  const source = `
+    const { parentPort } = require('node:worker_threads')
+    const m = require(${JSON.stringify(require.resolve('..'))})
+    const reg = new m.Registry()
+    const c = new m.Counter({ name: 'wt_c', help: 'C.', labelNames: ['i'], registers: [reg] })
+    for (let i = 0; i < 2000; i++) c.inc({ i: String(i) }, i)
+    reg.metrics().then((text) => {
+      for (let k = 0; k < 20; k++) reg.metrics() // still in flight when the parent terminates it
+      parentPort.postMessage(text.match(/^wt_c_total\\{i="1999"\\} (\\d+)$/m)[1])
+    })`
+  const totals = await Promise.all(
+    [0, 1, 2].map(
+      () =>
+        new Promise((resolve, reject) => {
+          const worker = new Worker(source, { eval: true })
+          worker.once('message', (total) => worker.terminate().then(() => resolve(total), reject))
+          worker.once('error', reject)
+        }),
+    ),
+  )
+  assert.deepEqual(totals, ['1999', '1999', '1999'])
+  const reg = new m.Registry()
+  new m.Counter({ name: 'after_workers', help: 'C.', registers: [reg] }).inc(3)
+  assert.match(await reg.metrics(), /^after_workers_total 3$/m, 'this thread still renders')
+})
