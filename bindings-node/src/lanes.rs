@@ -220,27 +220,24 @@ impl HistogramBatch {
     /// the entries before it are recorded.
     #[napi(catch_unwind)]
     pub fn flush(&mut self, env: Env, entries: &[f64], len: u32) -> napi::Result<()> {
-        let entries = &entries[..(len as usize).min(entries.len()) & !1];
-        let mut start = 0;
-        while start < entries.len() {
-            let code = entries[start];
-            let end = (start..entries.len())
-                .step_by(2)
-                .find(|&i| entries[i].to_bits() != code.to_bits())
-                .unwrap_or(entries.len());
-            self.run.clear();
-            self.run
-                .extend(entries[start..end].iter().skip(1).step_by(2));
-            self.record_run(env, code)?;
-            start = end;
+        let mut rest = &entries[..(len as usize).min(entries.len()) & !1];
+        while let [code, ..] = *rest {
+            let pairs = rest
+                .chunks_exact(2)
+                .take_while(|pair| pair[0].to_bits() == code.to_bits())
+                .count();
+            let (run, tail) = rest.split_at(2 * pairs);
+            rest = tail;
+            self.record_run(env, code, run)?;
         }
         Ok(())
     }
 }
 
 impl HistogramBatch {
-    /// Records `self.run` as the op and series that `code` names.
-    fn record_run(&mut self, env: Env, code: f64) -> napi::Result<()> {
+    /// Records the values of `run` (pairs, all with the code `code`) as the op and series
+    /// that `code` names.
+    fn record_run(&mut self, env: Env, code: f64, run: &[f64]) -> napi::Result<()> {
         let Some(code) = whole(code) else {
             return Ok(());
         };
@@ -250,12 +247,20 @@ impl HistogramBatch {
         else {
             return Ok(());
         };
+        let values = run.chunks_exact(2).map(|pair| pair[1]);
         match code % 4 {
-            OBSERVE => histogram.observe_batch(&self.run).or_throw(env),
-            RECORD_MS => histogram.record_ms_batch(&self.run).or_throw(env),
+            OBSERVE | RECORD_MS => {
+                self.run.clear();
+                self.run.extend(values);
+                if code % 4 == OBSERVE {
+                    histogram.observe_batch(&self.run).or_throw(env)
+                } else {
+                    histogram.record_ms_batch(&self.run).or_throw(env)
+                }
+            }
             RECORD => {
                 self.whole_run.clear();
-                for &v in &self.run {
+                for v in values {
                     let Some(n) = whole(v) else {
                         histogram.record_batch(&self.whole_run);
                         return Err(throw(

@@ -86,7 +86,9 @@ pub(super) fn write_f64(out: &mut Vec<u8>, f: f64, openmetrics: bool) {
         out.extend_from_slice(b"0.0");
         return;
     }
-    if f.fract() == 0.0 && f.abs() < GO_EXPONENT_FROM {
+    // Integral test by round trip, not `fract()`: that is a libm call on baseline x86-64.
+    #[allow(clippy::float_cmp)]
+    if f.abs() < GO_EXPONENT_FROM && (f as i64) as f64 == f {
         // Fast path for the common integral value: no digit generation needed.
         if f.is_sign_negative() {
             out.push(b'-');
