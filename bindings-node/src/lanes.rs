@@ -249,15 +249,12 @@ impl HistogramBatch {
         };
         let values = run.chunks_exact(2).map(|pair| pair[1]);
         match code % 4 {
-            OBSERVE | RECORD_MS => {
-                self.run.clear();
-                self.run.extend(values);
-                if code % 4 == OBSERVE {
-                    histogram.observe_batch(&self.run).or_throw(env)
-                } else {
-                    histogram.record_ms_batch(&self.run).or_throw(env)
-                }
-            }
+            OBSERVE => histogram
+                .observe_batch(refill(&mut self.run, values))
+                .or_throw(env),
+            RECORD_MS => histogram
+                .record_ms_batch(refill(&mut self.run, values))
+                .or_throw(env),
             RECORD => {
                 self.whole_run.clear();
                 for v in values {
@@ -278,6 +275,13 @@ impl HistogramBatch {
             _ => Ok(()),
         }
     }
+}
+
+/// `scratch` holding `values` instead of what it held.
+fn refill<T>(scratch: &mut Vec<T>, values: impl Iterator<Item = T>) -> &[T] {
+    scratch.clear();
+    scratch.extend(values);
+    scratch
 }
 
 slot_methods!(HistogramBatch, HistogramSeries);
