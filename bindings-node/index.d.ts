@@ -405,13 +405,13 @@ export declare class Sampler {
   /** The latest sample as JSON text, or `null` before the first. */
   latestJson(): string | null
   /**
-   * A fresh sample in seed 003's `ResourceMetrics` shape, as JSON text; rates cover the
+   * A fresh sample in the TypeScript-era `ResourceMetrics` shape, as JSON text; rates cover the
    * time since the previous sample.
    */
   resourceShapesJson(): string
-  /** Seed 003's shape, sampled on metricore's worker thread. */
+  /** The TypeScript-era shape, sampled on metricore's worker thread. */
   resourceShapesJsonAsync(): Promise<string>
-  /** A fresh sample as seed 000's resource figures (`memory_used_bytes`, ...), JSON text. */
+  /** A fresh sample as the flat resource figures (`memory_used_bytes`, ...), JSON text. */
   resourceMetricsJson(): string
   /** Failed reads by source since the sampler was made, as JSON text. */
   errorsJson(): string

@@ -73,7 +73,7 @@ export type ResourceSample = {
   system: Record<string, unknown>
 }
 
-/** Seed 003's ResourceMetrics shape; each part is null when the platform (or a first sample) cannot give it. */
+/** The TypeScript-era ResourceMetrics shape; each part is null when the platform (or a first sample) cannot give it. */
 export interface ResourceShapes {
   cpu: { usage: number; user: number; system: number; idle: number; iowait: number; steal: number; loadAvg: number[] } | null
   memory: { used: number; free: number; cached: number; buffers: number; swapUsed: number; swapFree: number; pressure: number } | null
@@ -95,11 +95,11 @@ export declare class Sampler {
   sampleNowAsync(): Promise<ResourceSample>
   /** The latest sample, or null before the first. */
   latest(): ResourceSample | null
-  /** A fresh sample in seed 003's shape; rates cover the time since the previous sample. */
+  /** A fresh sample in the TypeScript-era shape; rates cover the time since the previous sample. */
   resourceShapes(): ResourceShapes
-  /** Seed 003's shape, sampled on metricore's worker thread. */
+  /** The TypeScript-era shape, sampled on metricore's worker thread. */
   resourceShapesAsync(): Promise<ResourceShapes>
-  /** Seed 000's figures: memoryUsedBytes, memoryTotalBytes, cpuUsagePercent, diskUsedBytes, diskTotalBytes, threadCount, fdCount, timestamp. */
+  /** The flat resource figures: memoryUsedBytes, memoryTotalBytes, cpuUsagePercent, diskUsedBytes, diskTotalBytes, threadCount, fdCount, timestamp. */
   resourceMetrics(): Record<string, number | null>
   /** Failed reads by source since the sampler was made. */
   errors(): Record<string, number>
@@ -227,7 +227,7 @@ export declare function decodeV2Async(blob: Uint8Array, resolution?: HistogramCo
 export declare function flush(): void
 export { collectDefaultMetrics, DefaultMetrics, DefaultMetricsConfiguration } from './default-metrics'
 export { experiment } from './shadow'
-/** The TypeScript-era API of seed 003 over the native core (also `metricore/legacy`). */
+/** The TypeScript-era API over the native core (also `metricore/legacy`). */
 export * as legacy from './legacy'
 export { Meter, MeterSnapshot } from '../index'
 

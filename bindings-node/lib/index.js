@@ -168,17 +168,17 @@ class Sampler {
     return json === null ? null : camelKeys(JSON.parse(json))
   }
 
-  /** A fresh sample in seed 003's ResourceMetrics shape: {cpu, memory, disk, network}. */
+  /** A fresh sample in the TypeScript-era ResourceMetrics shape: {cpu, memory, disk, network}. */
   resourceShapes() {
     return JSON.parse(this._native.resourceShapesJson())
   }
 
-  /** Seed 003's shape, sampled on metricore's worker thread. */
+  /** The TypeScript-era shape, sampled on metricore's worker thread. */
   async resourceShapesAsync() {
     return JSON.parse(await this._native.resourceShapesJsonAsync())
   }
 
-  /** A fresh sample as seed 000's figures: {memoryUsedBytes, memoryTotalBytes, cpuUsagePercent, ...}. */
+  /** A fresh sample as the flat resource figures: {memoryUsedBytes, memoryTotalBytes, cpuUsagePercent, ...}. */
   resourceMetrics() {
     return camelKeys(JSON.parse(this._native.resourceMetricsJson()))
   }
@@ -803,7 +803,7 @@ module.exports = {
   native,
 }
 
-// The TypeScript-era API (seed 003) over the native core, loaded on first use so that
+// The TypeScript-era API over the native core, loaded on first use so that
 // requiring metricore does not load it: require('metricore').legacy or 'metricore/legacy'.
 Object.defineProperty(module.exports, 'legacy', {
   enumerable: true,

@@ -33,7 +33,7 @@ export * from '../legacy/dist/types'
 /** The longest duration (ms) the native histograms hold: one week. Longer is a RangeError. */
 export declare const HIGHEST_MS: number
 
-/** The seed's bottleneck thresholds. */
+/** The legacy bottleneck thresholds. */
 export declare const THRESHOLDS: {
   /** cpu.usage above this (%) is a CPU bottleneck. */
   readonly cpuUsage: 80
@@ -60,7 +60,7 @@ export declare const HEALTH_PENALTY: Readonly<Record<Severity, number>>
 export declare function calculatePercentiles(values: readonly number[]): PercentileStats
 
 /**
- * Seed 003's PerformanceCollector: windowed latency (HDR histograms) and rates, totals
+ * The TypeScript-era PerformanceCollector: windowed latency (HDR histograms) and rates, totals
  * (counters) and resources (the sampler of its private registry). Durations must be
  * 0..HIGHEST_MS ms and byte, row and content counts whole numbers >= 0: anything else is a
  * TypeError/RangeError with a `code`, and nothing is recorded.
@@ -91,7 +91,7 @@ export declare class PerformanceCollector {
 }
 
 /**
- * Seed 003's RealtimePerformanceAnalyzer. A present figure that is not a number is a
+ * The TypeScript-era RealtimePerformanceAnalyzer. A present figure that is not a number is a
  * TypeError ERR_METRICORE_INVALID_TYPE; missing, null and non-finite figures are skipped.
  */
 export declare class RealtimePerformanceAnalyzer {
@@ -99,7 +99,7 @@ export declare class RealtimePerformanceAnalyzer {
   constructor(options?: AnalyzerOptions)
   /** Health, bottlenecks, trends, anomalies and capacity; then observe(metrics). */
   analyze(metrics: PerformanceMetrics): PerformanceAnalysis
-  /** CPU above 80 %, memory above 85 % and disk queue above 10, with the seed's texts. */
+  /** CPU above 80 %, memory above 85 % and disk queue above 10, with the legacy texts. */
   detectBottlenecks(metrics: PerformanceMetrics): Bottleneck[]
   /** CRITICAL at or above `critical`; below, thirds of warning..critical: LOW, MEDIUM, HIGH. */
   calculateSeverity(value: number, warning: number, critical: number): Severity
@@ -121,7 +121,7 @@ export interface NativeProfilerOptions extends ProfilerOptions {
   registry?: Registry
 }
 
-/** Seed 003's AdvancedProfiler; durations also go into profiled_operation_duration_seconds. */
+/** The TypeScript-era AdvancedProfiler; durations also go into profiled_operation_duration_seconds. */
 export declare class AdvancedProfiler {
   /** Options: `now` (default process.hrtime.bigint() in ms), `registry`. */
   constructor(options?: NativeProfilerOptions)
@@ -141,7 +141,7 @@ export interface NativeTracerOptions extends TracerOptions {
 }
 
 /**
- * Seed 003's APMTransactionTracer. Durations also go into
+ * The TypeScript-era APMTransactionTracer. Durations also go into
  * apm_transaction_duration_seconds{transaction,type} and apm_span_duration_seconds{type}.
  * Objects of another tracer are a TypeError; a backwards clock a RangeError.
  */

@@ -1,5 +1,5 @@
 'use strict'
-// metricore/legacy: the TypeScript-era performance API (seed 003) on the native core.
+// metricore/legacy: the TypeScript-era performance API on the native core.
 // Same names, argument orders and results as the legacy reference (legacy/src, exported
 // as metricore/legacy-reference) within HDR precision; latency samples go into metricore
 // HDR histograms (recorded in milliseconds at nanosecond resolution), totals into metricore
@@ -273,7 +273,7 @@ function snapshotMean(snapshot) {
 }
 
 /**
- * Seed 003's PerformanceCollector on metricore: request, round-trip, query and service-call
+ * The TypeScript-era PerformanceCollector on metricore: request, round-trip, query and service-call
  * durations in windowed HDR histograms, totals in counters, resources from the sampler of
  * its private registry. Latency figures and rates cover the last `windowSeconds` whole
  * seconds of the clock; a clock that goes back to an earlier second restarts the window.
@@ -586,7 +586,7 @@ function registryOption(where, registry) {
 const { AdvancedProfiler: ReferenceProfiler } = require('../legacy/dist/profiler.js')
 
 /**
- * Seed 003's AdvancedProfiler: the reference's measurement (wall time, memory and CPU deltas
+ * The TypeScript-era AdvancedProfiler: the reference's measurement (wall time, memory and CPU deltas
  * around one operation, from process.memoryUsage() and process.cpuUsage()), with every
  * duration also recorded into the histogram `profiled_operation_duration_seconds{outcome}`
  * (outcome 'ok' or 'failed') of `registry` (default a private one).
@@ -655,7 +655,7 @@ function callerStack(below) {
 }
 
 /**
- * Seed 003's APMTransactionTracer with endSpan and recordError. Durations also go into
+ * The TypeScript-era APMTransactionTracer with endSpan and recordError. Durations also go into
  * `apm_transaction_duration_seconds{transaction,type}` and `apm_span_duration_seconds{type}`
  * of `registry` (default a private one). Transactions and spans of another tracer are a
  * TypeError; a clock that goes backwards is a RangeError, both before anything changes.

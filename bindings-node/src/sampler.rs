@@ -20,9 +20,9 @@ use crate::tasks;
 enum View {
     /// The whole sample (`timestamp`, `interval_seconds`, `process`, `system`).
     Sample,
-    /// Seed 003's `ResourceMetrics` shape (`cpu`, `memory`, `disk`, `network`).
+    /// The TypeScript-era `ResourceMetrics` shape (`cpu`, `memory`, `disk`, `network`).
     Shapes,
-    /// Seed 000's resource figures.
+    /// The flat resource figures.
     Figures,
 }
 
@@ -86,20 +86,20 @@ impl JsSampler {
         serde_json::to_string(&sample).ok()
     }
 
-    /// A fresh sample in seed 003's `ResourceMetrics` shape, as JSON text; rates cover the
+    /// A fresh sample in the TypeScript-era `ResourceMetrics` shape, as JSON text; rates cover the
     /// time since the previous sample.
     #[napi(catch_unwind)]
     pub fn resource_shapes_json(&self) -> String {
         sample_json(&self.inner, View::Shapes)
     }
 
-    /// Seed 003's shape, sampled on metricore's worker thread.
+    /// The TypeScript-era shape, sampled on metricore's worker thread.
     #[napi(catch_unwind, ts_return_type = "Promise<string>")]
     pub fn resource_shapes_json_async<'env>(&self, env: &'env Env) -> napi::Result<Object<'env>> {
         self.task(env, View::Shapes)
     }
 
-    /// A fresh sample as seed 000's resource figures (`memory_used_bytes`, ...), JSON text.
+    /// A fresh sample as the flat resource figures (`memory_used_bytes`, ...), JSON text.
     #[napi(catch_unwind)]
     pub fn resource_metrics_json(&self) -> String {
         sample_json(&self.inner, View::Figures)

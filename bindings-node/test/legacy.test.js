@@ -64,7 +64,7 @@ test('lib/legacy.d.ts and the reference types agree (tsc --strict)', () => {
 
 test('calculatePercentiles: nearest rank, sorted[ceil(q * n) - 1], on hand-computed arrays', () => {
   const cases = [
-    // ceil(0.5*4)=2 -> 20; ceil(0.95*4)=4 -> 40 (the seed's index q*(n-1) would give 30 for p50 = 25 interpolated).
+    // ceil(0.5*4)=2 -> 20; ceil(0.95*4)=4 -> 40 (the legacy index q*(n-1) would give 30 for p50 = 25 interpolated).
     { values: [40, 10, 30, 20], want: { min: 10, max: 40, avg: 25, p50: 20, p95: 40, p99: 40, p999: 40 } },
     // 1..20: p50 -> 10th, p95 -> 19th, p99 -> ceil(19.8) = 20th.
     { values: Array.from({ length: 20 }, (_, i) => 20 - i), want: { min: 1, max: 20, avg: 10.5, p50: 10, p95: 19, p99: 20, p999: 20 } },
@@ -144,7 +144,7 @@ const IO_TEXTS = {
   recommendations: ['Use faster storage (SSD)', 'Implement caching', 'Optimize I/O patterns'],
 }
 
-test('detectBottlenecks: the seed thresholds at and around 80 %, 85 % and 10', () => {
+test('detectBottlenecks: the legacy thresholds at and around 80 %, 85 % and 10', () => {
   const resources = (cpu, used, free, queueLength) => ({ resources: { cpu: { usage: cpu }, memory: { used, free }, disk: { queueLength } } })
   for (const [name, impl] of Object.entries(impls)) {
     const a = new impl.RealtimePerformanceAnalyzer()
@@ -182,7 +182,7 @@ test('calculateSeverity: thirds of warning..critical, CRITICAL from critical', (
   }
 })
 
-test('analyze: health score, capacity and the seed key order', () => {
+test('analyze: health score, capacity and the legacy key order', () => {
   const metrics = {
     timestamp: 1000,
     resources: { cpu: { usage: 92 }, memory: { used: 50, free: 50 }, disk: { queueLength: 12 } },
@@ -287,7 +287,7 @@ test('profileOperation: sync, async and failing operations, with an injected clo
     const boom = new Error('boom')
     for (const op of [() => { throw boom }, async () => { throw boom }]) {
       const failure = await profiler.profileOperation(op).then(() => assert.fail('should reject'), (f) => f)
-      assert.ok(!(failure instanceof Error), `${name}: the seed rejects with a plain object`)
+      assert.ok(!(failure instanceof Error), `${name}: the legacy code rejects with a plain object`)
       assert.deepEqual(failure, { error: boom, profile: { duration: 12.5, failed: true } })
     }
     await assert.rejects(profiler.profileOperation('not a function'), { code: 'ERR_METRICORE_INVALID_TYPE' })

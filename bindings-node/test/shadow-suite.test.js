@@ -172,7 +172,7 @@ test('calculatePercentiles: legacy and native agree within HDR precision on ever
   assert.equal(typeof ref.calculatePercentiles, 'function', 'legacy/dist exports calculatePercentiles')
   assert.equal(typeof port.calculatePercentiles, 'function', 'lib/legacy.js exports calculatePercentiles')
   const registry = new m.Registry()
-  // Each arm gets its own copy, so neither sees what the other did to its input (seed 003's sorted it in place).
+  // Each arm gets its own copy, so neither sees what the other did to its input (the TypeScript-era sorted it in place).
   const { run, mismatches } = shadow('calculate_percentiles', registry,
     (values) => ref.calculatePercentiles(values.slice()),
     (values) => port.calculatePercentiles(values.slice()),

@@ -105,8 +105,8 @@ impl PyMeter {
     }
 }
 
-/// Requests, tokens and bytes per second over a sliding window (seed 000's
-/// `ThroughputStats`). Thread-safe.
+/// Requests, tokens and bytes per second over a sliding window (the
+/// `ThroughputStats` shape). Thread-safe.
 #[pyclass(frozen, module = "metricore._native", name = "Throughput")]
 pub struct PyThroughput {
     inner: Throughput,

@@ -935,7 +935,7 @@ impl PyHistogram {
         Ok(py.detach(|| h.snapshot().quantile(q)))
     }
 
-    /// Count, mean, min, max, stddev and p50..p999 in milliseconds (seed 000's `LatencyStats`).
+    /// Count, mean, min, max, stddev and p50..p999 in milliseconds (the `LatencyStats` shape).
     fn latency_stats(&self, py: Python<'_>) -> PyResult<Py<PyAny>> {
         let h = self.handle(py)?;
         let stats = py.detach(|| h.snapshot().latency_stats());

@@ -53,7 +53,7 @@ impl PySampler {
         self.inner.latest().map(|s| to_python(py, &s)).transpose()
     }
 
-    /// Seed 000's resource figures from a fresh sample: `memory_used_bytes`,
+    /// The flat resource figures from a fresh sample: `memory_used_bytes`,
     /// `memory_total_bytes`, `cpu_usage_percent`, `disk_used_bytes`, `disk_total_bytes`,
     /// `thread_count`, `fd_count`, `timestamp`, plus `memory_utilization` and
     /// `disk_utilization` (0..=1).
@@ -66,7 +66,7 @@ impl PySampler {
         Ok(d)
     }
 
-    /// Seed 003's machine figures (`cpu`, `memory`, `disk`, `network`, camelCase keys) from a
+    /// The TypeScript-era machine figures (`cpu`, `memory`, `disk`, `network`, camelCase keys) from a
     /// fresh sample; rates cover the time since the previous sample.
     fn resource_shapes(&self, py: Python<'_>) -> PyResult<Py<PyAny>> {
         let s = py.detach(|| ResourceShapes::from(&self.inner.sample_now()));

@@ -155,7 +155,7 @@ impl PyHistogramSnapshot {
     }
 
     /// `{"count", "mean_ms", "min_ms", "max_ms", "stddev_ms", "p50_ms", "p90_ms", "p95_ms",
-    /// "p99_ms", "p999_ms"}` in milliseconds (seed 000's `LatencyStats`).
+    /// "p99_ms", "p999_ms"}` in milliseconds (the `LatencyStats` shape).
     fn latency_stats(&self, py: Python<'_>) -> PyResult<Py<PyAny>> {
         to_python(py, &self.inner.latency_stats())
     }

@@ -370,10 +370,10 @@ mod tests {
         }
     }
 
-    /// Seed 000 indexed sorted samples at `floor(count * p)`, which for p = 0.5 of
+    /// Indexing sorted samples at `floor(count * p)`, which for p = 0.5 of
     /// [10, 20, 30, 40] picks 30 and overruns for p = 1; HDR's rank `ceil(p * count)` picks 20.
     #[test]
-    fn quantiles_use_hdr_ranks_not_the_seed_index() {
+    fn quantiles_use_hdr_ranks_not_a_floor_index() {
         let h = hist(&HistogramOpts::new().resolution(Resolution::Millisecond));
         for ms in [10, 20, 30, 40] {
             h.record(ms);

@@ -16,7 +16,7 @@ import type {
   PerformanceTrend,
 } from './types'
 
-/** The seed's thresholds. */
+/** The legacy thresholds. */
 export const THRESHOLDS = {
   /** cpu.usage above this (%) is a CPU bottleneck; critical from 95. */
   cpuUsage: 80,
@@ -73,7 +73,7 @@ function figures(metrics: PerformanceMetrics): Array<[AnalyzedFigure, number]> {
 }
 
 /**
- * Seed 003's RealtimePerformanceAnalyzer: bottlenecks by the seed's thresholds, a health
+ * The TypeScript-era RealtimePerformanceAnalyzer: bottlenecks by the legacy thresholds, a health
  * score, and trends and anomalies over the figures it has seen (see AnalyzedFigure).
  * Missing, null or non-finite figures are skipped (the legacy reference does not check
  * their types; the native implementation throws a TypeError for a non-number).
@@ -117,7 +117,7 @@ export class RealtimePerformanceAnalyzer {
     return analysis
   }
 
-  /** CPU above 80 %, memory above 85 % and disk queue above 10, with the seed's texts. */
+  /** CPU above 80 %, memory above 85 % and disk queue above 10, with the legacy texts. */
   detectBottlenecks(metrics: PerformanceMetrics): Bottleneck[] {
     const bottlenecks: Bottleneck[] = []
     const cpu = present(metrics.resources?.cpu?.usage)
@@ -188,7 +188,7 @@ export class RealtimePerformanceAnalyzer {
 
   /**
    * Figures above mean + 3 standard deviations (population) of the earlier observations
-   * (seed 000's rule), once at least anomalyMinSamples were seen. Only highs are anomalies.
+   * (the legacy rule), once at least anomalyMinSamples were seen. Only highs are anomalies.
    */
   detectAnomalies(metrics: PerformanceMetrics): Anomaly[] {
     const timestamp = this.timestampOf(metrics)

@@ -68,7 +68,7 @@ function mean(values: readonly number[]): number {
 }
 
 /**
- * Collects the TypeScript era's performance figures (seed 003's PerformanceCollector):
+ * Collects the TypeScript era's performance figures (the TypeScript-era PerformanceCollector):
  * record latencies, requests, transactions, content operations, round trips, queries and
  * service calls as they happen, then collectMetrics() for a PerformanceSnapshot.
  *

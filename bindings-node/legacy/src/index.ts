@@ -1,4 +1,4 @@
-// metricore/legacy-reference: the TypeScript-era performance API (seed 003) as the old
+// metricore/legacy-reference: the TypeScript-era performance API as the old
 // system computed it, in plain TypeScript: sorted arrays, Date.now(), process.hrtime,
 // process.memoryUsage(), process.cpuUsage() and the os module. It is the reference the
 // native implementation (metricore/legacy) is shadow-tested against.

@@ -5,7 +5,7 @@ export const QUANTILES = { p50: 0.5, p95: 0.95, p99: 0.99, p999: 0.999 } as cons
 
 /**
  * min, max, avg and nearest-rank p50/p95/p99/p999 of `values` (ms). The input is not
- * modified (the seed sorted the caller's array in place). No values: every field is NaN.
+ * modified (the legacy code sorted the caller's array in place). No values: every field is NaN.
  * The legacy reference does not check the values: negatives are summarised like any other
  * number, and NaN makes the result meaningless (the native implementation throws for both).
  */

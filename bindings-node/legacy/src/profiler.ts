@@ -6,7 +6,7 @@ function hrtimeMs(): number {
   return Number(process.hrtime.bigint()) / 1e6
 }
 
-/** Seed 003's AdvancedProfiler: wall time, memory and CPU deltas around one operation. */
+/** The TypeScript-era AdvancedProfiler: wall time, memory and CPU deltas around one operation. */
 export class AdvancedProfiler {
   private readonly now: () => number
 
@@ -21,7 +21,7 @@ export class AdvancedProfiler {
    * Runs `operation` (sync or async) and resolves to its result and profile: duration (ms),
    * process.memoryUsage() deltas (bytes) and process.cpuUsage() deltas (ms). If it throws or
    * rejects, rejects with a plain ProfileFailure object {error, profile: {duration, failed}}
-   * (the seed's shape; not an Error).
+   * (the legacy shape; not an Error).
    */
   async profileOperation<T>(operation: () => T | PromiseLike<T>): Promise<ProfiledResult<Awaited<T>>> {
     if (typeof operation !== 'function') throw invalidType('profileOperation: the operation must be a function')

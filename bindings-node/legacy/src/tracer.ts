@@ -18,7 +18,7 @@ const CACHE_SPAN = /^(cache[.:]|redis\b|memcached\b)/i
 const EXTERNAL_SPAN = /^(http|grpc)/i
 
 /**
- * Seed 003's APMTransactionTracer: transactions made of spans, with endSpan (which the seed
+ * The TypeScript-era APMTransactionTracer: transactions made of spans, with endSpan (which the legacy code
  * lacked) and recordError, and per-transaction metrics at endTransaction.
  */
 export class APMTransactionTracer {

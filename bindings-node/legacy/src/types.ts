@@ -1,4 +1,4 @@
-// The contract of the TypeScript-era performance API (seed 003). Both implementations satisfy
+// The contract of the TypeScript-era performance API. Both implementations satisfy
 // it: this legacy reference (plain TypeScript) and metricore/legacy (lib/legacy.js, backed by
 // the native core). Durations are milliseconds throughout, as in the TypeScript era.
 //
@@ -42,7 +42,7 @@ export enum BottleneckType {
   IO = 'io',
 }
 
-/** Severity of an anomaly (seed 000's rule: critical above twice the threshold). */
+/** Severity of an anomaly (critical above twice the threshold). */
 export enum AnomalySeverity {
   WARNING = 'warning',
   CRITICAL = 'critical',
@@ -153,7 +153,7 @@ export interface ServiceLatency {
 
 /**
  * Latency over the collector's window (the last windowSeconds whole seconds of its clock).
- * The seed's networkRTT/dbLatency/serviceLatency were single records; here they are one
+ * The legacy networkRTT/dbLatency/serviceLatency were single records; here they are one
  * entry per peer/operation/call, sorted by those keys.
  */
 export interface LatencyMetrics {
@@ -264,7 +264,7 @@ export interface DiskMetrics {
   readBytes: number | null
   /** Bytes written per second. */
   writeBytes: number | null
-  /** Busy time in % (the seed spelt it `utilizaton`). */
+  /** Busy time in % (the legacy code spelt it `utilizaton`). */
   utilization: number | null
   /** Average queue length. */
   queueLength: number | null
@@ -332,9 +332,9 @@ export interface Bottleneck {
   type: BottleneckType
   /** How far past the threshold (IO is always HIGH). */
   severity: Severity
-  /** What it does (the seed's text). */
+  /** What it does (the legacy text). */
   impact: string
-  /** What to do (the seed's texts). */
+  /** What to do (the legacy texts). */
   recommendations: string[]
   /** The figure that crossed the threshold. */
   value: number
@@ -431,7 +431,7 @@ export interface ProfiledResult<T> {
 
 /**
  * What profileOperation rejects with when the operation throws or rejects: a plain object,
- * not an Error (the seed's shape); the operation's error is `error`.
+ * not an Error (the legacy shape); the operation's error is `error`.
  */
 export interface ProfileFailure {
   /** What the operation threw. */
@@ -586,7 +586,7 @@ export interface ProfilerOptions {
 export interface TracerOptions {
   /** The clock (default Date.now in the legacy reference). */
   now?: () => number
-  /** Whether startSpan records the caller's stack (default true, as the seed). */
+  /** Whether startSpan records the caller's stack (default true, as the legacy code). */
   captureStackTrace?: boolean
 }
 

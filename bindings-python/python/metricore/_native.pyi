@@ -397,9 +397,9 @@ class Sampler:
     def latest(self) -> Optional[Dict[str, Any]]:
         """The latest sample, or ``None``."""
     def resource_metrics(self) -> Dict[str, Any]:
-        """Seed 000's resource figures from a fresh sample."""
+        """The flat resource figures from a fresh sample."""
     def resource_shapes(self) -> Dict[str, Any]:
-        """Seed 003's machine figures from a fresh sample."""
+        """The TypeScript-era machine figures from a fresh sample."""
     def errors(self) -> Dict[str, int]:
         """Failed reads by source."""
 

@@ -437,7 +437,7 @@ fn run(shared: &Shared, interval: Duration) {
     }
 }
 
-/// Seed 000's resource figures: this process's memory, CPU, threads and file descriptors, the
+/// The flat resource figures: this process's memory, CPU, threads and file descriptors, the
 /// machine's memory total and the root filesystem.
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize)]
 pub struct ResourceMetrics {
@@ -489,7 +489,7 @@ impl From<&Sample> for ResourceMetrics {
     }
 }
 
-/// Seed 003's TypeScript-era `ResourceMetrics` shape (camelCase in JSON): machine CPU,
+/// The TypeScript-era TypeScript-era `ResourceMetrics` shape (camelCase in JSON): machine CPU,
 /// memory, disk and network, rates per second over the last interval.
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize)]
 pub struct ResourceShapes {
@@ -503,7 +503,7 @@ pub struct ResourceShapes {
     pub network: Option<NetworkShape>,
 }
 
-/// Seed 003's `cpu`.
+/// The TypeScript-era `cpu`.
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct CpuShape {
@@ -523,7 +523,7 @@ pub struct CpuShape {
     pub load_avg: Option<[f64; 3]>,
 }
 
-/// Seed 003's `memory`, in bytes.
+/// The TypeScript-era `memory`, in bytes.
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct MemoryShape {
@@ -543,7 +543,7 @@ pub struct MemoryShape {
     pub pressure: Option<f64>,
 }
 
-/// Seed 003's `disk`, per second (the seed's `utilizaton` spelled right).
+/// The TypeScript-era `disk`, per second (the legacy `utilizaton` spelled right).
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct DiskShape {
@@ -561,7 +561,7 @@ pub struct DiskShape {
     pub queue_length: f64,
 }
 
-/// Seed 003's `network`.
+/// The TypeScript-era `network`.
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct NetworkShape {
@@ -573,7 +573,7 @@ pub struct NetworkShape {
     pub packets: PacketsShape,
 }
 
-/// Seed 003's `network.packets`, per second.
+/// The TypeScript-era `network.packets`, per second.
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct PacketsShape {
@@ -659,7 +659,7 @@ pub struct OperationProfile {
 }
 
 /// Runs `f` and measures its wall time, the process's CPU time and its change in
-/// resident memory (seed 003's `profileOperation`).
+/// resident memory (the TypeScript-era `profileOperation`).
 pub fn profile_operation<R>(f: impl FnOnce() -> R) -> (R, OperationProfile) {
     let (cpu0, rss0) = (cpu_times(), resident_bytes());
     let start = Instant::now();
