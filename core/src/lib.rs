@@ -59,6 +59,7 @@
 
 mod adder;
 mod clock;
+pub mod collect;
 pub mod counter;
 pub mod error;
 pub mod exemplar;

@@ -11,9 +11,9 @@
 use std::ops::Deref;
 use std::sync::Arc;
 
+use crate::collect::SeriesValue;
 use crate::error::{Error, ErrorKind, Result};
 use crate::histogram::{Histogram, HistogramCell, HistogramOpts, HistogramShape};
-use crate::registry::SeriesValue;
 use crate::window::WindowOpts;
 
 /// prom-client's default percentiles.

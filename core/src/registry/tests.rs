@@ -1,4 +1,7 @@
+use std::time::Duration;
+
 use super::*;
+use crate::clock;
 
 #[test]
 fn lookups_return_the_same_series() {

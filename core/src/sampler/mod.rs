@@ -40,8 +40,8 @@ pub use sample::{
     InterfaceSample, MemorySample, PressureSample, ProcessSample, Sample, SystemSample,
 };
 
+use crate::collect::FamilySnapshot;
 use crate::error::{Error, ErrorKind, Result};
-use crate::registry::FamilySnapshot;
 
 /// The sampler's default interval, the TypeScript era's collection interval.
 pub const DEFAULT_INTERVAL: Duration = Duration::from_secs(10);

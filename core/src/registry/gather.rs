@@ -1,0 +1,143 @@
+//! Gathering: every family's series, in label-value order, into snapshots, followed by the
+//! registry's own self-metrics and the resource sampler's families.
+
+use std::sync::atomic::Ordering;
+use std::sync::{MutexGuard, PoisonError};
+
+use super::Registry;
+use super::family::{Family, Metric, SortedSeries, each_family};
+use crate::collect::MetricKind;
+use crate::collect::{FamilySnapshot, SeriesSnapshot, SeriesValue};
+use crate::labels::LabelValues;
+
+impl<M: Metric> Family<M> {
+    /// The labelled series in label-value order, sorted again only when series were added
+    /// or removed since the last call. The guard keeps concurrent collections apart; lookups
+    /// and updates never take it.
+    fn sorted_series(&self) -> MutexGuard<'_, SortedSeries<M::Cell>> {
+        let inner = &*self.inner;
+        // Acquire: pairs with the Release in `series_changed`, so the shards read below hold
+        // every change counted up to this generation. A change racing the rebuild bumps the
+        // generation again and the next collection rebuilds.
+        let generation = inner.generation.load(Ordering::Acquire);
+        let mut sorted = inner.sorted.lock().unwrap_or_else(PoisonError::into_inner);
+        if sorted.generation != Some(generation) {
+            sorted.series.clear();
+            for shard in &*inner.shards {
+                let table = shard.read().unwrap_or_else(PoisonError::into_inner);
+                sorted.series.extend(table.iter().cloned());
+            }
+            sorted
+                .series
+                .sort_unstable_by(|a, b| a.labels.cmp(&b.labels));
+            sorted.generation = Some(generation);
+        }
+        sorted
+    }
+
+    pub(super) fn snapshot(&self) -> FamilySnapshot {
+        let d = &self.inner.desc;
+        FamilySnapshot {
+            name: d.name.clone(),
+            help: d.help.clone(),
+            unit: d.unit.clone(),
+            kind: d.kind,
+            label_names: d.label_names.clone(),
+            series: self
+                .inner
+                .single
+                .get()
+                .into_iter()
+                .chain(&self.sorted_series().series)
+                .chain(self.inner.overflow.get())
+                .map(|s| SeriesSnapshot {
+                    labels: s.labels.clone(),
+                    created: s.created(),
+                    value: M::value(&s.metric),
+                })
+                .collect(),
+        }
+    }
+}
+
+impl Registry {
+    /// Collects every family (evicting idle series first), in registration order, followed by
+    /// metricore's own `metricore_cardinality_overflow` and `metricore_saturated_values`
+    /// counters when any family overflowed or any histogram saturated.
+    pub fn gather(&self) -> Vec<FamilySnapshot> {
+        self.evict_idle();
+        let (families, sampler) = {
+            let state = self.state.read().unwrap_or_else(PoisonError::into_inner);
+            (state.families.clone(), state.sampler.clone())
+        };
+        let mut out: Vec<FamilySnapshot> = families
+            .iter()
+            .map(|f| each_family!(f, fam => fam.snapshot()))
+            .collect();
+        // Self-metric rows: (family name, count, family registration time as `_created`).
+        let mut overflow = Vec::new();
+        let mut saturated = Vec::new();
+        for (f, snap) in families.iter().zip(&out) {
+            let (overflowed, created) =
+                each_family!(f, fam => (fam.overflowed(), fam.inner.created));
+            if overflowed > 0 {
+                overflow.push((snap.name.clone(), overflowed, created));
+            }
+            let above: u64 = snap
+                .series
+                .iter()
+                .map(|s| {
+                    if let SeriesValue::Histogram(h) = &s.value {
+                        h.saturated()
+                    } else {
+                        0
+                    }
+                })
+                .sum();
+            if above > 0 {
+                saturated.push((snap.name.clone(), above, created));
+            }
+        }
+        for (name, help, rows) in [
+            (
+                "metricore_cardinality_overflow",
+                "Label sets sent to a family's overflow series because it reached its cardinality limit.",
+                overflow,
+            ),
+            (
+                "metricore_saturated_values",
+                "Values recorded above a histogram's highest trackable value.",
+                saturated,
+            ),
+        ] {
+            if !rows.is_empty() {
+                out.push(self_family(name, help, rows));
+            }
+        }
+        if let Some(sampler) = sampler {
+            out.extend(sampler.families());
+        }
+        out
+    }
+}
+
+fn self_family(name: &str, help: &str, rows: Vec<(String, u64, f64)>) -> FamilySnapshot {
+    FamilySnapshot {
+        name: name.to_owned(),
+        help: help.to_owned(),
+        unit: None,
+        kind: MetricKind::Counter,
+        label_names: vec!["metric".to_owned()],
+        series: rows
+            .into_iter()
+            .map(|(metric, n, created)| SeriesSnapshot {
+                labels: LabelValues::new(&[metric]),
+                created,
+                value: SeriesValue::Counter {
+                    value: n,
+                    exemplar: None,
+                },
+            })
+            .collect(),
+    }
+}

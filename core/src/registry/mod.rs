@@ -1,0 +1,273 @@
+//! Registries and families.
+//!
+//! A [`Registry`] holds families. A [`Family`] has a name, help text, an
+//! optional unit, a kind and label names; each distinct set of label values
+//! is one series, created on first use and returned as a handle
+//! ([`Counter`], [`Gauge`], [`Histogram`]) that the caller keeps, so the hot
+//! path never looks anything up. Lookups go through a sharded concurrent map
+//! keyed by the label values, compared without allocating.
+//!
+//! Registering a name again with the same shape returns the existing family;
+//! with another shape it is an [`ErrorKind::Conflict`]. Each family caps its
+//! series (10,000 by default): past the cap, new label sets share one overflow
+//! series whose label values are all `"__overflow__"`, and the registry's
+//! `metricore_cardinality_overflow_total{metric=…}` counter rises. Series
+//! idle past an optional TTL (not looked up, and value unchanged) are evicted
+//! at collection time.
+
+mod family;
+mod gather;
+mod idle;
+mod lookup;
+mod options;
+
+use std::collections::HashMap;
+use std::sync::{Arc, OnceLock, PoisonError, RwLock};
+
+use hashbrown::DefaultHashBuilder;
+
+use self::family::{AnyFamily, Registrable};
+pub use self::family::{Family, Metric};
+pub use self::lookup::OVERFLOW_LABEL_VALUE;
+pub(crate) use self::options::Desc;
+use self::options::sample_names;
+pub use self::options::{DEFAULT_CARDINALITY_LIMIT, MetricOpts};
+pub use crate::collect::{FamilySnapshot, MetricKind, SeriesSnapshot, SeriesValue};
+use crate::counter::Counter;
+use crate::error::{Error, ErrorKind, Result};
+use crate::gauge::Gauge;
+use crate::histogram::{Histogram, HistogramOpts};
+use crate::labels::hash_values;
+use crate::sampler::{FAMILY_NAMES, Sampler};
+use crate::summary::{Summary, SummaryOpts};
+
+#[derive(Default)]
+struct RegistryState {
+    families: Vec<AnyFamily>,
+    /// Family name -> index in `families`.
+    by_name: HashMap<String, usize>,
+    /// Every sample name claimed -> the family name that claimed it.
+    samples: HashMap<String, String>,
+    /// The resource sampler, once asked for; its families are collected with the others.
+    sampler: Option<Sampler>,
+}
+
+/// A set of families, collected together. Cloning is cheap; clones share the families.
+#[derive(Clone, Default)]
+pub struct Registry {
+    state: Arc<RwLock<RegistryState>>,
+}
+
+/// The process-wide registry, for code that has no registry passed to it.
+pub fn default_registry() -> &'static Registry {
+    static DEFAULT: OnceLock<Registry> = OnceLock::new();
+    DEFAULT.get_or_init(Registry::new)
+}
+
+impl Registry {
+    /// An empty registry.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    fn register<M: Registrable>(&self, opts: MetricOpts, config: M::Config) -> Result<Family<M>> {
+        let desc = opts.describe(M::KIND)?;
+        let mut state = self.state.write().unwrap_or_else(PoisonError::into_inner);
+        if let Some(&i) = state.by_name.get(&desc.name) {
+            let existing = &state.families[i];
+            let same = existing.desc() == &desc;
+            return match M::unwrap(existing) {
+                Some(f) if same && M::config_of(f) == &config => Ok(f.clone()),
+                _ => Err(Error::for_metric(
+                    ErrorKind::Conflict,
+                    &desc.name,
+                    conflict_reason(existing.desc(), &desc),
+                )),
+            };
+        }
+        let claimed = desc.sample_names();
+        if let Some((sample, owner)) = claimed
+            .iter()
+            .find_map(|s| state.samples.get(s).map(|o| (s, o)))
+        {
+            return Err(Error::for_metric(
+                ErrorKind::Conflict,
+                &desc.name,
+                format!("exposes the sample name '{sample}', which family '{owner}' already uses"),
+            ));
+        }
+        let family = Family::<M>::new(desc, config)?;
+        for s in claimed {
+            state.samples.insert(s, family.name().to_owned());
+        }
+        let i = state.families.len();
+        state.by_name.insert(family.name().to_owned(), i);
+        state.families.push(M::wrap(family.clone()));
+        Ok(family)
+    }
+
+    /// Registers (or returns the identical existing) counter family.
+    ///
+    /// # Errors
+    /// [`ErrorKind::InvalidName`] for bad names, [`ErrorKind::Conflict`] if the name is taken by
+    /// a family of another shape.
+    pub fn counter_family(&self, opts: MetricOpts) -> Result<Family<Counter>> {
+        self.register(opts, ())
+    }
+
+    /// Registers (or returns) a gauge family.
+    ///
+    /// # Errors
+    /// As [`Self::counter_family`].
+    pub fn gauge_family(&self, opts: MetricOpts) -> Result<Family<Gauge>> {
+        self.register(opts, ())
+    }
+
+    /// Registers (or returns) a histogram family.
+    ///
+    /// # Errors
+    /// As [`Self::counter_family`], plus [`ErrorKind::InvalidConfig`] for bad histogram options.
+    pub fn histogram_family(
+        &self,
+        opts: MetricOpts,
+        histogram: HistogramOpts,
+    ) -> Result<Family<Histogram>> {
+        self.register(opts, histogram)
+    }
+
+    /// A counter without labels.
+    ///
+    /// # Errors
+    /// As [`Self::counter_family`], and [`ErrorKind::InvalidLabels`] if `opts` has label names.
+    pub fn counter(&self, opts: MetricOpts) -> Result<Counter> {
+        self.counter_family(opts)?.with_label_values::<&str>(&[])
+    }
+
+    /// A gauge without labels.
+    ///
+    /// # Errors
+    /// As [`Self::counter`].
+    pub fn gauge(&self, opts: MetricOpts) -> Result<Gauge> {
+        self.gauge_family(opts)?.with_label_values::<&str>(&[])
+    }
+
+    /// Registers (or returns) a summary family.
+    ///
+    /// # Errors
+    /// As [`Self::histogram_family`], and [`ErrorKind::InvalidConfig`] for a quantile outside 0..=1.
+    pub fn summary_family(
+        &self,
+        opts: MetricOpts,
+        summary: SummaryOpts,
+    ) -> Result<Family<Summary>> {
+        self.register(opts, summary)
+    }
+
+    /// A histogram without labels.
+    ///
+    /// # Errors
+    /// As [`Self::histogram_family`], and [`ErrorKind::InvalidLabels`] if `opts` has label names.
+    pub fn histogram(&self, opts: MetricOpts, histogram: HistogramOpts) -> Result<Histogram> {
+        self.histogram_family(opts, histogram)?
+            .with_label_values::<&str>(&[])
+    }
+
+    /// This registry's resource sampler, made (stopped) on the first call; its latest sample
+    /// is collected with the registry's families under the `process_*` and `node_*` names,
+    /// which it reserves.
+    ///
+    /// # Errors
+    /// [`ErrorKind::Conflict`] if a family already uses one of those names.
+    pub fn sampler(&self) -> Result<Sampler> {
+        let mut state = self.state.write().unwrap_or_else(PoisonError::into_inner);
+        if let Some(s) = &state.sampler {
+            return Ok(s.clone());
+        }
+        let claimed: Vec<String> = FAMILY_NAMES
+            .iter()
+            .flat_map(|&(name, kind)| sample_names(name, kind))
+            .collect();
+        if let Some((sample, owner)) = claimed
+            .iter()
+            .find_map(|s| state.samples.get(s).map(|o| (s, o)))
+        {
+            return Err(Error::for_metric(
+                ErrorKind::Conflict,
+                owner,
+                format!(
+                    "the resource sampler publishes '{sample}', which this family already uses"
+                ),
+            ));
+        }
+        for s in claimed {
+            state.samples.insert(s, "resource sampler".to_owned());
+        }
+        let sampler = Sampler::new();
+        state.sampler = Some(sampler.clone());
+        Ok(sampler)
+    }
+
+    /// Removes a family by name; returns whether it existed.
+    pub fn unregister(&self, name: &str) -> bool {
+        let mut state = self.state.write().unwrap_or_else(PoisonError::into_inner);
+        let Some(i) = state.by_name.remove(name) else {
+            return false;
+        };
+        state.families.remove(i);
+        state.samples.retain(|_, owner| owner != name);
+        for idx in state.by_name.values_mut() {
+            if *idx > i {
+                *idx -= 1;
+            }
+        }
+        true
+    }
+
+    /// Names of the registered families, in registration order.
+    pub fn family_names(&self) -> Vec<String> {
+        let state = self.state.read().unwrap_or_else(PoisonError::into_inner);
+        state
+            .families
+            .iter()
+            .map(|f| f.desc().name.clone())
+            .collect()
+    }
+}
+
+fn conflict_reason(old: &Desc, new: &Desc) -> String {
+    let what = if old.kind != new.kind {
+        format!("as a {}, not a {}", old.kind.as_str(), new.kind.as_str())
+    } else if old.label_names != new.label_names {
+        format!(
+            "with labels [{}], not [{}]",
+            old.label_names.join(", "),
+            new.label_names.join(", ")
+        )
+    } else if old.help != new.help {
+        "with different help text".to_owned()
+    } else if old.unit != new.unit {
+        "with a different unit".to_owned()
+    } else if old.cardinality_limit != new.cardinality_limit || old.idle_ttl != new.idle_ttl {
+        "with a different cardinality limit or idle TTL".to_owned()
+    } else {
+        "with different histogram options".to_owned()
+    };
+    format!("already registered {what}")
+}
+
+impl std::fmt::Debug for Registry {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Registry")
+            .field("families", &self.family_names())
+            .finish()
+    }
+}
+
+/// Hashes with the registry's map hasher (exposed for the benches' memory report).
+#[doc(hidden)]
+pub fn __label_hash(values: &[&str]) -> u64 {
+    hash_values(&DefaultHashBuilder::default(), values.iter().copied())
+}
+
+#[cfg(test)]
+mod tests;
