@@ -78,6 +78,7 @@ pub mod summary;
 mod sync;
 pub mod window;
 
+pub use collect::{CollectResult, Collector, Gathered};
 pub use counter::Counter;
 pub use error::{Error, ErrorKind, Result};
 pub use exemplar::Exemplar;
@@ -90,8 +91,7 @@ pub use labels::LabelValues;
 pub use meter::{Ewma, Meter, MeterSnapshot, Throughput};
 pub use registry::{Family, MetricKind, MetricOpts, Registry, default_registry};
 pub use sampler::{
-    Collector, OperationProfile, ResourceMetrics, ResourceShapes, Sample, Sampler,
-    profile_operation,
+    OperationProfile, Probe, ResourceMetrics, ResourceShapes, Sample, Sampler, profile_operation,
 };
 pub use stats::{HistogramSummary, LatencyStats, RegistrySummary, ThroughputStats};
 pub use summary::{Summary, SummaryOpts};

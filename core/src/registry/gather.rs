@@ -1,13 +1,15 @@
 //! Gathering: every family's series, in label-value order, into snapshots, followed by the
-//! registry's own self-metrics and the resource sampler's families.
+//! registry's own self-metrics and the families of its collectors.
 
+use std::collections::HashSet;
 use std::sync::atomic::Ordering;
 use std::sync::{MutexGuard, PoisonError};
 
 use super::Registry;
+use super::collectors::SELF_FAMILIES;
 use super::family::{Family, Metric, SortedSeries, each_family};
 use crate::collect::MetricKind;
-use crate::collect::{FamilySnapshot, SeriesSnapshot, SeriesValue};
+use crate::collect::{FamilySnapshot, Gathered, SeriesSnapshot, SeriesValue};
 use crate::labels::LabelValues;
 
 impl<M: Metric> Family<M> {
@@ -61,15 +63,28 @@ impl<M: Metric> Family<M> {
 }
 
 impl Registry {
-    /// Collects every family (evicting idle series first), in registration order, followed by
+    /// Collects every family (evicting idle series first), in registration order; then
     /// metricore's own `metricore_cardinality_overflow` and `metricore_saturated_values`
-    /// counters when any family overflowed or any histogram saturated.
+    /// counters when any family overflowed or any histogram saturated; then the families of
+    /// every [`Collector`](crate::Collector), in registration order; then
+    /// `metricore_collector_errors` once any collector has failed.
+    ///
+    /// A failing collector loses only its own families; [`Registry::gather_with_errors`] says
+    /// what failed.
     pub fn gather(&self) -> Vec<FamilySnapshot> {
+        self.gather_with_errors().families
+    }
+
+    /// As [`Registry::gather`], with the errors of the collectors that failed in this scrape
+    /// and of the families dropped from it (see [`crate::collect`]).
+    pub fn gather_with_errors(&self) -> Gathered {
         self.evict_idle();
-        let (families, sampler) = {
-            let state = self.state.read().unwrap_or_else(PoisonError::into_inner);
-            (state.families.clone(), state.sampler.clone())
-        };
+        let families = self
+            .state
+            .read()
+            .unwrap_or_else(PoisonError::into_inner)
+            .families
+            .clone();
         let mut out: Vec<FamilySnapshot> = families
             .iter()
             .map(|f| each_family!(f, fam => fam.snapshot()))
@@ -100,12 +115,12 @@ impl Registry {
         }
         for (name, help, rows) in [
             (
-                "metricore_cardinality_overflow",
+                SELF_FAMILIES[0],
                 "Label sets sent to a family's overflow series because it reached its cardinality limit.",
                 overflow,
             ),
             (
-                "metricore_saturated_values",
+                SELF_FAMILIES[1],
                 "Values recorded above a histogram's highest trackable value.",
                 saturated,
             ),
@@ -114,20 +129,52 @@ impl Registry {
                 out.push(self_family(name, help, rows));
             }
         }
-        if let Some(sampler) = sampler {
-            out.extend(sampler.families());
+        let mut taken: HashSet<String> = out.iter().map(|f| f.name.clone()).collect();
+        let mut errors = Vec::new();
+        let collectors = self.collect_into(&mut out, &mut taken, &mut errors);
+        let failures: Vec<(String, u64, f64)> = collectors
+            .iter()
+            // Relaxed: a tally; this scrape's own increments happened on this thread.
+            .map(|c| {
+                (
+                    c.name.clone(),
+                    c.failures.load(Ordering::Relaxed),
+                    c.created,
+                )
+            })
+            .filter(|&(_, n, _)| n > 0)
+            .collect();
+        if !failures.is_empty() {
+            out.push(self_family_labelled(
+                SELF_FAMILIES[2],
+                "Scrapes in which a collector failed or had a family dropped, by collector.",
+                "collector",
+                failures,
+            ));
         }
-        out
+        Gathered {
+            families: out,
+            errors,
+        }
     }
 }
 
 fn self_family(name: &str, help: &str, rows: Vec<(String, u64, f64)>) -> FamilySnapshot {
+    self_family_labelled(name, help, "metric", rows)
+}
+
+fn self_family_labelled(
+    name: &str,
+    help: &str,
+    label: &str,
+    rows: Vec<(String, u64, f64)>,
+) -> FamilySnapshot {
     FamilySnapshot {
         name: name.to_owned(),
         help: help.to_owned(),
         unit: None,
         kind: MetricKind::Counter,
-        label_names: vec!["metric".to_owned()],
+        label_names: vec![label.to_owned()],
         series: rows
             .into_iter()
             .map(|(metric, n, created)| SeriesSnapshot {

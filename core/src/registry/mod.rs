@@ -15,6 +15,7 @@
 //! idle past an optional TTL (not looked up, and value unchanged) are evicted
 //! at collection time.
 
+mod collectors;
 mod family;
 mod gather;
 mod idle;
@@ -30,15 +31,15 @@ use self::family::{AnyFamily, Registrable};
 pub use self::family::{Family, Metric};
 pub use self::lookup::OVERFLOW_LABEL_VALUE;
 pub(crate) use self::options::Desc;
-use self::options::sample_names;
 pub use self::options::{DEFAULT_CARDINALITY_LIMIT, MetricOpts};
-pub use crate::collect::{FamilySnapshot, MetricKind, SeriesSnapshot, SeriesValue};
+pub use crate::collect::{
+    CollectResult, Collector, FamilySnapshot, Gathered, MetricKind, SeriesSnapshot, SeriesValue,
+};
 use crate::counter::Counter;
 use crate::error::{Error, ErrorKind, Result};
 use crate::gauge::Gauge;
 use crate::histogram::{Histogram, HistogramOpts};
 use crate::labels::hash_values;
-use crate::sampler::{FAMILY_NAMES, Sampler};
 use crate::summary::{Summary, SummaryOpts};
 
 #[derive(Default)]
@@ -46,10 +47,26 @@ struct RegistryState {
     families: Vec<AnyFamily>,
     /// Family name -> index in `families`.
     by_name: HashMap<String, usize>,
-    /// Every sample name claimed -> the family name that claimed it.
-    samples: HashMap<String, String>,
-    /// The resource sampler, once asked for; its families are collected with the others.
-    sampler: Option<Sampler>,
+    /// Every sample name claimed -> who claimed it.
+    samples: HashMap<String, Owner>,
+    /// Collectors, in registration order; their families follow the registry's own.
+    collectors: Vec<Arc<collectors::Registered>>,
+}
+
+/// Who claimed a sample name.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Owner {
+    Family(String),
+    Collector(String),
+}
+
+impl std::fmt::Display for Owner {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Family(name) => write!(f, "family '{name}'"),
+            Self::Collector(name) => write!(f, "collector '{name}'"),
+        }
+    }
 }
 
 /// A set of families, collected together. Cloning is cheap; clones share the families.
@@ -93,12 +110,13 @@ impl Registry {
             return Err(Error::for_metric(
                 ErrorKind::Conflict,
                 &desc.name,
-                format!("exposes the sample name '{sample}', which family '{owner}' already uses"),
+                format!("exposes the sample name '{sample}', which {owner} already uses"),
             ));
         }
         let family = Family::<M>::new(desc, config)?;
+        let owner = Owner::Family(family.name().to_owned());
         for s in claimed {
-            state.samples.insert(s, family.name().to_owned());
+            state.samples.insert(s, owner.clone());
         }
         let i = state.families.len();
         state.by_name.insert(family.name().to_owned(), i);
@@ -172,41 +190,6 @@ impl Registry {
             .with_label_values::<&str>(&[])
     }
 
-    /// This registry's resource sampler, made (stopped) on the first call; its latest sample
-    /// is collected with the registry's families under the `process_*` and `node_*` names,
-    /// which it reserves.
-    ///
-    /// # Errors
-    /// [`ErrorKind::Conflict`] if a family already uses one of those names.
-    pub fn sampler(&self) -> Result<Sampler> {
-        let mut state = self.state.write().unwrap_or_else(PoisonError::into_inner);
-        if let Some(s) = &state.sampler {
-            return Ok(s.clone());
-        }
-        let claimed: Vec<String> = FAMILY_NAMES
-            .iter()
-            .flat_map(|&(name, kind)| sample_names(name, kind))
-            .collect();
-        if let Some((sample, owner)) = claimed
-            .iter()
-            .find_map(|s| state.samples.get(s).map(|o| (s, o)))
-        {
-            return Err(Error::for_metric(
-                ErrorKind::Conflict,
-                owner,
-                format!(
-                    "the resource sampler publishes '{sample}', which this family already uses"
-                ),
-            ));
-        }
-        for s in claimed {
-            state.samples.insert(s, "resource sampler".to_owned());
-        }
-        let sampler = Sampler::new();
-        state.sampler = Some(sampler.clone());
-        Ok(sampler)
-    }
-
     /// Removes a family by name; returns whether it existed.
     pub fn unregister(&self, name: &str) -> bool {
         let mut state = self.state.write().unwrap_or_else(PoisonError::into_inner);
@@ -214,7 +197,8 @@ impl Registry {
             return false;
         };
         state.families.remove(i);
-        state.samples.retain(|_, owner| owner != name);
+        let owner = Owner::Family(name.to_owned());
+        state.samples.retain(|_, o| *o != owner);
         for idx in state.by_name.values_mut() {
             if *idx > i {
                 *idx -= 1;

@@ -1,7 +1,7 @@
 //! Resource sampling: CPU, memory, disk, network, threads and file descriptors,
 //! of this process and of the machine.
 //!
-//! A [`Collector`] takes one [`Sample`] at a time and turns the kernel's
+//! A [`Probe`] takes one [`Sample`] at a time and turns the kernel's
 //! running totals into rates and percentages over the interval since its
 //! previous sample. On Linux it reads `/proc` directly (a full sample costs
 //! well under a millisecond of CPU); elsewhere it goes through `sysinfo`, and
@@ -9,12 +9,12 @@
 //! cannot be read (a missing or unreadable file) is absent from that sample
 //! and counted in `metricore_sampler_errors_total{source}`.
 //!
-//! A [`Sampler`] belongs to a [`Registry`](crate::Registry)
-//! ([`Registry::sampler`](crate::Registry::sampler)): a background thread that
-//! samples at an interval (default 10 s, the TypeScript era's collection
-//! interval) and publishes the latest sample with the registry's other
-//! families, under the Prometheus client libraries' `process_*` names and
-//! `node_exporter`'s `node_*` names.
+//! A [`Sampler`] is a background thread that samples at an interval (default
+//! 10 s, the TypeScript era's collection interval) and a [`Collector`] of the
+//! latest sample, under the Prometheus client libraries' `process_*` names and
+//! `node_exporter`'s `node_*` names. [`Registry::sampler`] registers one with a
+//! registry (one per registry), as any collector registers: the registry knows
+//! nothing of samplers.
 
 mod families;
 #[cfg(target_os = "linux")]
@@ -34,14 +34,18 @@ use std::sync::{Arc, Condvar, Mutex, PoisonError};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
-pub(crate) use families::FAMILY_NAMES;
+use families::FAMILY_NAMES;
 pub use sample::{
     CpuPercent, CpuSeconds, DiskRates, DiskSample, FilesystemSample, InterfaceRates,
     InterfaceSample, MemorySample, PressureSample, ProcessSample, Sample, SystemSample,
 };
 
-use crate::collect::FamilySnapshot;
+use crate::collect::{CollectResult, Collector, FamilySnapshot};
 use crate::error::{Error, ErrorKind, Result};
+use crate::registry::Registry;
+
+/// The name a registry's sampler is registered under as a collector.
+pub const COLLECTOR_NAME: &str = "resource_sampler";
 
 /// The sampler's default interval, the TypeScript era's collection interval.
 pub const DEFAULT_INTERVAL: Duration = Duration::from_secs(10);
@@ -50,7 +54,7 @@ pub const MIN_INTERVAL: Duration = Duration::from_millis(100);
 /// The longest interval a sampler accepts.
 pub const MAX_INTERVAL: Duration = Duration::from_secs(86_400);
 
-/// Failed reads by source, since the collector was made.
+/// Failed reads by source, since the probe was made.
 #[derive(Debug, Default)]
 pub(crate) struct Errors(BTreeMap<&'static str, u64>);
 
@@ -67,19 +71,19 @@ enum Source {
 }
 
 /// Takes samples and keeps what the next one needs to compute rates.
-pub struct Collector {
+pub struct Probe {
     source: Source,
     previous: Option<(Instant, Sample)>,
     errors: Errors,
 }
 
-impl Default for Collector {
+impl Default for Probe {
     fn default() -> Self {
         Self::new()
     }
 }
 
-impl Collector {
+impl Probe {
     /// The best source for this platform: `/proc` on Linux, `sysinfo` elsewhere.
     pub fn new() -> Self {
         #[cfg(target_os = "linux")]
@@ -90,7 +94,7 @@ impl Collector {
     }
 
     /// The portable `sysinfo` source, on any platform (on Linux it gives fewer figures than
-    /// [`Collector::new`]; it is there to check one against the other).
+    /// [`Probe::new`]; it is there to check one against the other).
     pub fn portable() -> Self {
         Self::with_source(Source::Portable(Box::new(portable::Portable::new())))
     }
@@ -129,7 +133,7 @@ impl Collector {
         sample
     }
 
-    /// Failed reads by source since the collector was made.
+    /// Failed reads by source since the probe was made.
     pub fn errors(&self) -> &BTreeMap<&'static str, u64> {
         &self.errors.0
     }
@@ -264,8 +268,8 @@ struct Published {
 
 /// State shared between a [`Sampler`] handle and its thread.
 struct Shared {
-    collector: Mutex<Collector>,
-    /// The latest sample with the collector's error counts as of that sample, so that a
+    probe: Mutex<Probe>,
+    /// The latest sample with the probe's error counts as of that sample, so that a
     /// scrape never waits for a sample in progress.
     latest: Mutex<Option<Arc<Published>>>,
     /// The pid of the process whose thread samples; 0 when stopped. A forked child sees
@@ -302,16 +306,16 @@ impl Default for Sampler {
 }
 
 impl Sampler {
-    /// A stopped sampler with the platform's best [`Collector`].
+    /// A stopped sampler with the platform's best [`Probe`].
     pub fn new() -> Self {
-        Self::with_collector(Collector::new())
+        Self::with_probe(Probe::new())
     }
 
-    /// A stopped sampler around `collector`.
-    pub fn with_collector(collector: Collector) -> Self {
+    /// A stopped sampler around `probe`.
+    pub fn with_probe(probe: Probe) -> Self {
         Self {
             shared: Arc::new(Shared {
-                collector: Mutex::new(collector),
+                probe: Mutex::new(probe),
                 latest: Mutex::new(None),
                 running_pid: AtomicU32::new(0),
                 stop: Mutex::new(false),
@@ -400,7 +404,7 @@ impl Sampler {
     }
 
     /// The latest sample as metric families (none before the first sample).
-    pub(crate) fn families(&self) -> Vec<FamilySnapshot> {
+    fn families(&self) -> Vec<FamilySnapshot> {
         let Some(p) = lock(&self.shared.latest).clone() else {
             return Vec::new();
         };
@@ -408,14 +412,48 @@ impl Sampler {
     }
 }
 
+/// The latest sample's families; describing gives every family a sample can have, so that a
+/// registry reserves their names whichever figures this platform gives.
+impl Collector for Sampler {
+    fn collect(&self) -> CollectResult {
+        Ok(self.families())
+    }
+
+    fn describe(&self) -> CollectResult {
+        Ok(FAMILY_NAMES
+            .iter()
+            .map(|&(name, kind)| FamilySnapshot {
+                name: name.to_owned(),
+                help: String::new(),
+                unit: None,
+                kind,
+                label_names: Vec::new(),
+                series: Vec::new(),
+            })
+            .collect())
+    }
+}
+
+impl Registry {
+    /// This registry's resource sampler, made (stopped) and registered as the collector
+    /// [`COLLECTOR_NAME`] on the first call; its latest sample is gathered with the registry's
+    /// families under the `process_*` and `node_*` names, which it reserves.
+    ///
+    /// # Errors
+    /// [`ErrorKind::Conflict`] if a family already uses one of those names.
+    pub fn sampler(&self) -> Result<Sampler> {
+        self.collector_or_register(COLLECTOR_NAME, Sampler::new)
+    }
+}
+
 impl Shared {
     fn sample_and_publish(&self) -> Arc<Published> {
         let published = {
-            let mut collector = lock(&self.collector);
-            let sample = collector.sample();
+            let mut probe = lock(&self.probe);
+            let sample = probe.sample();
             Arc::new(Published {
                 sample,
-                errors: collector.errors().clone(),
+                errors: probe.errors().clone(),
             })
         };
         *lock(&self.latest) = Some(Arc::clone(&published));
