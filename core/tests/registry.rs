@@ -430,6 +430,52 @@ fn cardinality_limit_sends_new_label_sets_to_the_overflow_series() {
 }
 
 #[test]
+fn the_overflow_label_set_is_one_series_whoever_asks_for_it() {
+    let r = Registry::new();
+    let f = r
+        .counter_family(opts("logins").labels(["user", "path"]).cardinality_limit(1))
+        .unwrap();
+    // A user's own values that happen to be the overflow label set, before any overflow...
+    let mine = f
+        .with_label_values(&[OVERFLOW_LABEL_VALUE, OVERFLOW_LABEL_VALUE])
+        .unwrap();
+    mine.inc();
+    assert_eq!(f.len(), 0, "it does not take a place under the limit");
+    assert_eq!(f.overflowed(), 0, "nor counts as an overflow");
+    f.with_label_values(&["alice", "/"]).unwrap().inc();
+    // ...and a real overflow afterwards land in the same series.
+    f.with_label_values(&["bob", "/"]).unwrap().inc_by(10);
+    let by_pairs = f
+        .with_labels(&[
+            ("path", OVERFLOW_LABEL_VALUE),
+            ("user", OVERFLOW_LABEL_VALUE),
+        ])
+        .unwrap();
+    assert_eq!(by_pairs.get(), 11);
+    assert_eq!(
+        counter_values(&r, "logins"),
+        vec![
+            (strings(&["alice", "/"]), 1),
+            (strings(&[OVERFLOW_LABEL_VALUE, OVERFLOW_LABEL_VALUE]), 11)
+        ]
+    );
+    for text in [r.render_text(), r.render_openmetrics()] {
+        assert_eq!(
+            text.matches("logins_total{user=\"__overflow__\",path=\"__overflow__\"}")
+                .count(),
+            1,
+            "{text}"
+        );
+    }
+    // A set with only some values `__overflow__` is an ordinary series.
+    f.remove(&["alice", "/"]).unwrap();
+    f.with_label_values(&[OVERFLOW_LABEL_VALUE, "/"])
+        .unwrap()
+        .inc();
+    assert_eq!(f.len(), 1);
+}
+
+#[test]
 fn default_cardinality_limit_is_ten_thousand() {
     let r = Registry::new();
     let f = r.counter_family(opts("ids").labels(["id"])).unwrap();
@@ -595,8 +641,10 @@ fn idle_series_are_evicted_after_their_ttl() {
         )
         .unwrap();
     let active = f.with_label_values(&["active"]).unwrap();
-    let idle = f.with_label_values(&["idle"]).unwrap();
-    idle.inc();
+    f.with_label_values(&["idle"]).unwrap().inc();
+    // Idle too, but its handle is kept: the caller may count through it at any time.
+    let kept = f.with_label_values(&["kept"]).unwrap();
+    kept.inc();
     active.inc();
     // The first collection notes each series' value; idleness is measured from then.
     assert_eq!(r.evict_idle(), 0);
@@ -607,18 +655,32 @@ fn idle_series_are_evicted_after_their_ttl() {
     assert_eq!(
         r.evict_idle(),
         1,
-        "only the series that neither changed nor was looked up"
+        "only the series that neither changed nor was looked up, and has no handle"
     );
-    assert_eq!(f.len(), 1);
+    assert_eq!(f.len(), 2);
     assert_eq!(
         counter_values(&r, "sessions"),
-        vec![(strings(&["active"]), 5)]
+        vec![(strings(&["active"]), 5), (strings(&["kept"]), 1)]
     );
-    assert_eq!(idle.get(), 1, "an evicted series' handle keeps its value");
+    kept.inc();
+    assert_eq!(
+        counter_values(&r, "sessions"),
+        vec![(strings(&["active"]), 5), (strings(&["kept"]), 2)],
+        "what is counted through a kept handle is scraped"
+    );
     assert_eq!(
         f.with_label_values(&["idle"]).unwrap().get(),
         0,
-        "and a new lookup starts afresh"
+        "a new lookup of an evicted series starts afresh"
+    );
+    drop(kept);
+    std::thread::sleep(Duration::from_millis(60));
+    r.evict_idle();
+    assert!(
+        !counter_values(&r, "sessions")
+            .iter()
+            .any(|(l, _)| *l == strings(&["kept"])),
+        "once its handle is dropped, the TTL applies"
     );
 
     // A lookup also counts as activity.

@@ -37,6 +37,17 @@ impl<M: Metric> Family<M> {
         sorted
     }
 
+    /// Drops the sorted cache and its references to the series; the next call sorts again.
+    pub(super) fn invalidate_sorted(&self) {
+        let mut sorted = self
+            .inner
+            .sorted
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        sorted.generation = None;
+        sorted.series = Vec::new();
+    }
+
     pub(super) fn snapshot(&self) -> FamilySnapshot {
         let d = &self.inner.desc;
         FamilySnapshot {

@@ -1,5 +1,11 @@
 //! Idle eviction: a family with an idle TTL drops the series that were neither looked up nor
 //! changed for that long, checked when the registry is gathered.
+//!
+//! A series with a live handle is never evicted, however long it stays idle: the caller may
+//! update it at any time, and an evicted series' updates would reach no scrape. Eviction
+//! checks, under the shard's write lock (so no lookup hands out a new handle meanwhile), that
+//! the shard holds the only reference. Handles kept for good (in a cache, say) therefore keep
+//! their series exposed for good; drop them to let the TTL apply.
 
 use std::sync::atomic::Ordering;
 use std::sync::{Arc, PoisonError};
@@ -36,10 +42,17 @@ impl<M: Metric> Family<M> {
             }
         }
         drop(idle);
+        if stale.is_empty() {
+            return 0;
+        }
+        // The sorted cache holds a reference to every series; dropping it leaves the shard's
+        // as the only one of a series without handles. The next collection sorts again.
+        self.invalidate_sorted();
         let mut evicted = 0;
         for labels in stale {
-            let values = labels.to_vec();
-            if self.remove(&values).unwrap_or(false) {
+            // A handle the caller kept is a reference too: such a series stays, or its later
+            // updates would go to a series no scrape sees.
+            if self.remove_if(&labels.to_vec(), |s| Arc::strong_count(s) == 1) {
                 evicted += 1;
             }
         }

@@ -8,6 +8,7 @@ use super::family::{Family, FamilyInner, Metric};
 use crate::clock;
 use crate::error::{Error, ErrorKind, Result};
 use crate::labels::{LabelValues, hash_values};
+use crate::series::Series;
 
 /// The label value every label of the overflow series carries.
 pub const OVERFLOW_LABEL_VALUE: &str = "__overflow__";
@@ -35,6 +36,10 @@ impl<M: Metric> Family<M> {
                 .single
                 .get_or_init(|| self.new_series(LabelValues::empty()));
             return Ok(M::from_series(Arc::clone(s)));
+        }
+        if values.iter().all(|v| v.as_ref() == OVERFLOW_LABEL_VALUE) {
+            // The overflow series' own label set: one series, whoever asks for it.
+            return Ok(M::from_series(Arc::clone(self.overflow_cell())));
         }
         let hash = hash_values(&inner.hasher, values.iter().map(AsRef::as_ref));
         // The top bits pick the shard; hashbrown uses the low bits and the top 7 within it.
@@ -113,15 +118,20 @@ impl<M: Metric> Family<M> {
         self.with_label_values(&ordered)
     }
 
+    /// The series of a label set past the cardinality limit, counted as an overflow.
     fn overflow_series(&self) -> M {
-        let inner = &*self.inner;
         // Relaxed: a plain tally.
-        inner.overflowed.fetch_add(1, Ordering::Relaxed);
-        let s = inner.overflow.get_or_init(|| {
+        self.inner.overflowed.fetch_add(1, Ordering::Relaxed);
+        M::from_series(Arc::clone(self.overflow_cell()))
+    }
+
+    /// The overflow series, made on first use.
+    fn overflow_cell(&self) -> &Arc<Series<M::Cell>> {
+        let inner = &*self.inner;
+        inner.overflow.get_or_init(|| {
             let values = vec![OVERFLOW_LABEL_VALUE; inner.desc.label_names.len()];
             self.new_series(LabelValues::new(&values))
-        });
-        M::from_series(Arc::clone(s))
+        })
     }
 
     /// Removes the series for `values`. Handles already taken keep working but are no
@@ -130,18 +140,28 @@ impl<M: Metric> Family<M> {
     /// # Errors
     /// [`ErrorKind::InvalidLabels`] if the number of values is wrong.
     pub fn remove<S: AsRef<str>>(&self, values: &[S]) -> Result<bool> {
-        let inner = &*self.inner;
-        if values.len() != inner.desc.label_names.len() {
+        if values.len() != self.inner.desc.label_names.len() {
             return Err(self.wrong_count(values.len()));
         }
+        Ok(self.remove_if(values, |_| true))
+    }
+
+    /// Removes the series for `values` (of the right count) if `unused` says so of it,
+    /// asked under its shard's write lock so that no lookup hands it out meanwhile.
+    pub(super) fn remove_if<S: AsRef<str>>(
+        &self,
+        values: &[S],
+        unused: impl Fn(&Arc<Series<M::Cell>>) -> bool,
+    ) -> bool {
+        let inner = &*self.inner;
         if values.is_empty() {
-            return Ok(false);
+            return false;
         }
         let hash = hash_values(&inner.hasher, values.iter().map(AsRef::as_ref));
         let shard = &inner.shards[(hash >> 40) as usize & (inner.shards.len() - 1)];
         let mut table = shard.write().unwrap_or_else(PoisonError::into_inner);
         match table.find_entry(hash, |s| s.labels.matches(values)) {
-            Ok(e) => {
+            Ok(e) if unused(e.get()) => {
                 let (s, _) = e.remove();
                 inner.len.fetch_sub(1, Ordering::Relaxed);
                 inner.series_changed();
@@ -150,9 +170,9 @@ impl<M: Metric> Family<M> {
                     .lock()
                     .unwrap_or_else(PoisonError::into_inner)
                     .remove(&(Arc::as_ptr(&s) as usize));
-                Ok(true)
+                true
             }
-            Err(_) => Ok(false),
+            _ => false,
         }
     }
 

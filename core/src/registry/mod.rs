@@ -11,9 +11,12 @@
 //! with another shape it is an [`ErrorKind::Conflict`]. Each family caps its
 //! series (10,000 by default): past the cap, new label sets share one overflow
 //! series whose label values are all `"__overflow__"`, and the registry's
-//! `metricore_cardinality_overflow_total{metric=…}` counter rises. Series
-//! idle past an optional TTL (not looked up, and value unchanged) are evicted
-//! at collection time.
+//! `metricore_cardinality_overflow_total{metric=…}` counter rises. A lookup of
+//! that very label set returns the overflow series too, so a family never has
+//! two series with the same labels, whatever values callers pass. Series idle
+//! past an optional TTL (not looked up, and value unchanged) are evicted at
+//! collection time, except those with a live handle: a handle's updates always
+//! reach the scrape.
 
 mod collectors;
 mod family;
