@@ -64,6 +64,7 @@ pub mod counter;
 pub mod error;
 pub mod exemplar;
 pub mod expose;
+mod fork;
 pub mod gauge;
 pub mod histogram;
 pub mod labels;

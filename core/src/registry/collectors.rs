@@ -13,6 +13,7 @@ use super::{Owner, Registry};
 use crate::clock;
 use crate::collect::{CollectResult, Collector, FamilySnapshot, MetricKind, SeriesValue};
 use crate::error::{Error, ErrorKind, Result};
+use crate::fork;
 use crate::labels::{LabelValues, validate_label_name, validate_metric_name};
 
 /// The families a registry adds to every scrape itself; no collector may yield them.
@@ -68,6 +69,7 @@ impl Registry {
     /// Stops adding the collector called `name` to scrapes and frees the names it claimed;
     /// returns whether there was one. A scrape already running may still call it.
     pub fn unregister_collector(&self, name: &str) -> bool {
+        let _fork = fork::section();
         let mut state = self.state.write().unwrap_or_else(PoisonError::into_inner);
         let before = state.collectors.len();
         state.collectors.retain(|c| c.name != name);
@@ -78,11 +80,13 @@ impl Registry {
 
     /// Names of the registered collectors, in registration order.
     pub fn collector_names(&self) -> Vec<String> {
+        let _fork = fork::section();
         let state = self.state.read().unwrap_or_else(PoisonError::into_inner);
         state.collectors.iter().map(|c| c.name.clone()).collect()
     }
 
     fn find_collector<C: Collector + Clone>(&self, name: &str) -> Option<Result<C>> {
+        let _fork = fork::section();
         let state = self.state.read().unwrap_or_else(PoisonError::into_inner);
         let found = state.collectors.iter().find(|c| c.name == name)?;
         let any: &dyn Any = &*found.collector;
@@ -118,6 +122,7 @@ impl Registry {
             }
             claimed.extend(sample_names(&f.name, f.kind));
         }
+        let _fork = fork::section();
         let mut state = self.state.write().unwrap_or_else(PoisonError::into_inner);
         if state.collectors.iter().any(|c| c.name == name) {
             return Err(Error::new(
@@ -154,12 +159,14 @@ impl Registry {
         taken: &mut HashSet<String>,
         errors: &mut Vec<Error>,
     ) -> Vec<Arc<Registered>> {
-        let collectors = self
-            .state
-            .read()
-            .unwrap_or_else(PoisonError::into_inner)
-            .collectors
-            .clone();
+        let collectors = {
+            let _fork = fork::section();
+            self.state
+                .read()
+                .unwrap_or_else(PoisonError::into_inner)
+                .collectors
+                .clone()
+        };
         for c in &collectors {
             let before = errors.len();
             match guarded(|| c.collector.collect()) {
@@ -217,6 +224,7 @@ impl Registry {
             )));
         }
         {
+            let _fork = fork::section();
             let state = self.state.read().unwrap_or_else(PoisonError::into_inner);
             if let Some((sample, owner)) = names
                 .iter()

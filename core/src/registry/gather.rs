@@ -10,6 +10,7 @@ use super::collectors::SELF_FAMILIES;
 use super::family::{Family, Metric, SortedSeries, each_family};
 use crate::collect::MetricKind;
 use crate::collect::{FamilySnapshot, Gathered, SeriesSnapshot, SeriesValue};
+use crate::fork;
 use crate::labels::LabelValues;
 
 impl<M: Metric> Family<M> {
@@ -17,6 +18,7 @@ impl<M: Metric> Family<M> {
     /// or removed since the last call. The guard keeps concurrent collections apart; lookups
     /// and updates never take it.
     fn sorted_series(&self) -> MutexGuard<'_, SortedSeries<M::Cell>> {
+        // Callers hold a fork section for as long as they hold the guard.
         let inner = &*self.inner;
         // Acquire: pairs with the Release in `series_changed`, so the shards read below hold
         // every change counted up to this generation. A change racing the rebuild bumps the
@@ -39,6 +41,7 @@ impl<M: Metric> Family<M> {
 
     /// Drops the sorted cache and its references to the series; the next call sorts again.
     pub(super) fn invalidate_sorted(&self) {
+        let _fork = fork::section();
         let mut sorted = self
             .inner
             .sorted
@@ -50,6 +53,7 @@ impl<M: Metric> Family<M> {
 
     pub(super) fn snapshot(&self) -> FamilySnapshot {
         let d = &self.inner.desc;
+        let _fork = fork::section();
         FamilySnapshot {
             name: d.name.clone(),
             help: d.help.clone(),
@@ -90,12 +94,14 @@ impl Registry {
     /// and of the families dropped from it (see [`crate::collect`]).
     pub fn gather_with_errors(&self) -> Gathered {
         self.evict_idle();
-        let families = self
-            .state
-            .read()
-            .unwrap_or_else(PoisonError::into_inner)
-            .families
-            .clone();
+        let families = {
+            let _fork = fork::section();
+            self.state
+                .read()
+                .unwrap_or_else(PoisonError::into_inner)
+                .families
+                .clone()
+        };
         let mut out: Vec<FamilySnapshot> = families
             .iter()
             .map(|f| each_family!(f, fam => fam.snapshot()))

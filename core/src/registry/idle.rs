@@ -12,7 +12,7 @@ use std::sync::{Arc, PoisonError};
 
 use super::Registry;
 use super::family::{Family, Metric, each_family};
-use crate::clock;
+use crate::{clock, fork};
 
 impl<M: Metric> Family<M> {
     /// Evicts series idle for longer than the family's TTL as of `now_ms`; returns how many.
@@ -20,6 +20,7 @@ impl<M: Metric> Family<M> {
         let Some(ttl) = self.inner.desc.idle_ttl else {
             return 0;
         };
+        let _fork = fork::section();
         let ttl_ms = ttl.as_millis() as u64;
         let mut idle = self
             .inner
@@ -67,12 +68,14 @@ impl Registry {
     }
 
     pub(super) fn evict_idle_at(&self, now_ms: u64) -> usize {
-        let families = self
-            .state
-            .read()
-            .unwrap_or_else(PoisonError::into_inner)
-            .families
-            .clone();
+        let families = {
+            let _fork = fork::section();
+            self.state
+                .read()
+                .unwrap_or_else(PoisonError::into_inner)
+                .families
+                .clone()
+        };
         families
             .iter()
             .map(|f| each_family!(f, fam => fam.evict_idle_at(now_ms)))

@@ -5,10 +5,10 @@ use std::sync::atomic::Ordering;
 use std::sync::{Arc, PoisonError};
 
 use super::family::{Family, FamilyInner, Metric};
-use crate::clock;
 use crate::error::{Error, ErrorKind, Result};
 use crate::labels::{LabelValues, hash_values};
 use crate::series::Series;
+use crate::{clock, fork};
 
 /// The label value every label of the overflow series carries.
 pub const OVERFLOW_LABEL_VALUE: &str = "__overflow__";
@@ -31,6 +31,8 @@ impl<M: Metric> Family<M> {
         if values.len() != inner.desc.label_names.len() {
             return Err(self.wrong_count(values.len()));
         }
+        // Covers the one-time initialisations below too: a child must not find one half done.
+        let _fork = fork::section();
         if values.is_empty() {
             let s = inner
                 .single
@@ -158,6 +160,7 @@ impl<M: Metric> Family<M> {
             return false;
         }
         let hash = hash_values(&inner.hasher, values.iter().map(AsRef::as_ref));
+        let _fork = fork::section();
         let shard = &inner.shards[(hash >> 40) as usize & (inner.shards.len() - 1)];
         let mut table = shard.write().unwrap_or_else(PoisonError::into_inner);
         match table.find_entry(hash, |s| s.labels.matches(values)) {
@@ -178,6 +181,7 @@ impl<M: Metric> Family<M> {
 
     /// Removes every series (prometheus_client's `clear()`).
     pub fn clear(&self) {
+        let _fork = fork::section();
         for shard in &*self.inner.shards {
             shard
                 .write()

@@ -17,6 +17,16 @@
 //! past an optional TTL (not looked up, and value unchanged) are evicted at
 //! collection time, except those with a live handle: a handle's updates always
 //! reach the scrape.
+//!
+//! ## Across `fork()`
+//!
+//! A child forked at any moment (while other threads render, look up, create or remove
+//! series, or sample) can use every registry it inherited at once: no lock of a registry or
+//! family is held in it. Each section of code that takes one runs inside a fork section, and
+//! `fork()` waits (through a `pthread_atfork` handler) until none is open; sections are short
+//! and never call user code, so a collector that is slow or forks itself holds nothing up.
+//! The child keeps every family, series and value as they were at the fork. Its resource
+//! sampler is stopped; see [`crate::sampler`].
 
 mod collectors;
 mod family;
@@ -40,6 +50,7 @@ pub use crate::collect::{
 };
 use crate::counter::Counter;
 use crate::error::{Error, ErrorKind, Result};
+use crate::fork;
 use crate::gauge::Gauge;
 use crate::histogram::{Histogram, HistogramOpts};
 use crate::labels::hash_values;
@@ -92,6 +103,7 @@ impl Registry {
 
     fn register<M: Registrable>(&self, opts: MetricOpts, config: M::Config) -> Result<Family<M>> {
         let desc = opts.describe(M::KIND)?;
+        let _fork = fork::section();
         let mut state = self.state.write().unwrap_or_else(PoisonError::into_inner);
         if let Some(&i) = state.by_name.get(&desc.name) {
             let existing = &state.families[i];
@@ -195,6 +207,7 @@ impl Registry {
 
     /// Removes a family by name; returns whether it existed.
     pub fn unregister(&self, name: &str) -> bool {
+        let _fork = fork::section();
         let mut state = self.state.write().unwrap_or_else(PoisonError::into_inner);
         let Some(i) = state.by_name.remove(name) else {
             return false;
@@ -212,6 +225,7 @@ impl Registry {
 
     /// Names of the registered families, in registration order.
     pub fn family_names(&self) -> Vec<String> {
+        let _fork = fork::section();
         let state = self.state.read().unwrap_or_else(PoisonError::into_inner);
         state
             .families

@@ -15,6 +15,15 @@
 //! `node_exporter`'s `node_*` names. [`Registry::sampler`] registers one with a
 //! registry (one per registry), as any collector registers: the registry knows
 //! nothing of samplers.
+//!
+//! ## Across `fork()`
+//!
+//! A forked child has only the thread that called `fork()`, so a sampler started in the
+//! parent does not run in the child: [`Sampler::is_running`] says `false` there (it compares
+//! the pid that started the thread with the current one), [`Sampler::stop`] does nothing but
+//! forget the parent's thread, and [`Sampler::start`] starts the child's own. The child keeps
+//! the parent's latest sample until then, and its scrapes publish it. The sampler's locks are
+//! only taken inside fork sections (see the registry's docs), so none is held in the child.
 
 mod families;
 #[cfg(target_os = "linux")]
@@ -30,7 +39,8 @@ mod tests;
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::atomic::{AtomicU32, Ordering};
-use std::sync::{Arc, Condvar, Mutex, PoisonError};
+use std::sync::mpsc::{self, RecvTimeoutError};
+use std::sync::{Arc, Mutex, PoisonError};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
@@ -42,6 +52,7 @@ pub use sample::{
 
 use crate::collect::{CollectResult, Collector, FamilySnapshot};
 use crate::error::{Error, ErrorKind, Result};
+use crate::fork;
 use crate::registry::Registry;
 
 /// The name a registry's sampler is registered under as a collector.
@@ -275,9 +286,9 @@ struct Shared {
     /// The pid of the process whose thread samples; 0 when stopped. A forked child sees
     /// another pid, so its sampler never looks alive without a thread.
     running_pid: AtomicU32,
-    stop: Mutex<bool>,
-    wake: Condvar,
-    thread: Mutex<Option<JoinHandle<()>>>,
+    /// The sampling thread and the sender whose drop stops it; each run has its own channel,
+    /// so nothing a forked child inherits from its parent's run is ever waited on.
+    thread: Mutex<Option<Running>>,
     created: f64,
 }
 
@@ -318,8 +329,6 @@ impl Sampler {
                 probe: Mutex::new(probe),
                 latest: Mutex::new(None),
                 running_pid: AtomicU32::new(0),
-                stop: Mutex::new(false),
-                wake: Condvar::new(),
                 thread: Mutex::new(None),
                 created: crate::clock::unix_seconds(),
             }),
@@ -335,14 +344,14 @@ impl Sampler {
     pub fn start(&self, interval: Duration) -> Result<()> {
         check_interval(interval)?;
         self.stop();
-        *lock(&self.shared.stop) = false;
+        let (stop, stopped) = mpsc::channel();
         let shared = Arc::clone(&self.shared);
         let handle = std::thread::Builder::new()
             .name("metricore-sampler".into())
             // Parsing /proc needs little stack; the default 2 MiB would be mostly untouched
             // virtual memory, but a small one keeps the resident cost obvious.
             .stack_size(256 * 1024)
-            .spawn(move || run(&shared, interval))
+            .spawn(move || run(&shared, interval, &stopped))
             .map_err(|e| {
                 Error::for_metric(
                     ErrorKind::InvalidConfig,
@@ -350,7 +359,8 @@ impl Sampler {
                     format!("cannot start the sampler thread: {e}"),
                 )
             })?;
-        *lock(&self.shared.thread) = Some(handle);
+        let _fork = fork::section();
+        *lock(&self.shared.thread) = Some(Running { handle, stop });
         // Relaxed: the pid is a flag for `is_running`; the thread's state is behind mutexes.
         self.shared
             .running_pid
@@ -363,20 +373,23 @@ impl Sampler {
     pub fn stop(&self) {
         // Relaxed: see `start`.
         let pid = self.shared.running_pid.swap(0, Ordering::Relaxed);
-        let handle = lock(&self.shared.thread).take();
+        let running = {
+            let _fork = fork::section();
+            lock(&self.shared.thread).take()
+        };
+        let Some(running) = running else {
+            return;
+        };
         if pid != std::process::id() {
-            // Never started, already stopped, or started by our parent before a fork: in a
-            // child the handle names a thread that does not exist here, so it is dropped
-            // (detached) rather than joined.
+            // Started by our parent before a fork: the thread does not exist here, and its
+            // channel may be mid-use by it. Touching neither is the only safe thing to do.
+            std::mem::forget(running);
             return;
         }
-        *lock(&self.shared.stop) = true;
-        self.shared.wake.notify_all();
-        if let Some(h) = handle {
-            // A panic in the sampler thread has already been reported by the panic hook;
-            // stopping must not propagate it.
-            let _ = h.join();
-        }
+        drop(running.stop);
+        // A panic in the sampler thread has already been reported by the panic hook;
+        // stopping must not propagate it.
+        let _ = running.handle.join();
     }
 
     /// Whether a sampling thread runs in this process.
@@ -392,11 +405,13 @@ impl Sampler {
 
     /// The latest sample, if one was taken.
     pub fn latest(&self) -> Option<Sample> {
+        let _fork = fork::section();
         lock(&self.shared.latest).as_ref().map(|p| p.sample.clone())
     }
 
     /// Failed reads by source, as of the latest sample.
     pub fn errors(&self) -> BTreeMap<&'static str, u64> {
+        let _fork = fork::section();
         lock(&self.shared.latest)
             .as_ref()
             .map(|p| p.errors.clone())
@@ -405,7 +420,11 @@ impl Sampler {
 
     /// The latest sample as metric families (none before the first sample).
     fn families(&self) -> Vec<FamilySnapshot> {
-        let Some(p) = lock(&self.shared.latest).clone() else {
+        let latest = {
+            let _fork = fork::section();
+            lock(&self.shared.latest).clone()
+        };
+        let Some(p) = latest else {
             return Vec::new();
         };
         families::families(&p.sample, &p.errors, self.shared.created)
@@ -448,6 +467,7 @@ impl Registry {
 
 impl Shared {
     fn sample_and_publish(&self) -> Arc<Published> {
+        let _fork = fork::section();
         let published = {
             let mut probe = lock(&self.probe);
             let sample = probe.sample();
@@ -461,16 +481,19 @@ impl Shared {
     }
 }
 
-fn run(shared: &Shared, interval: Duration) {
+/// A running sampler thread.
+struct Running {
+    handle: JoinHandle<()>,
+    /// Dropping it ends the thread's wait at once.
+    stop: mpsc::Sender<()>,
+}
+
+fn run(shared: &Shared, interval: Duration, stopped: &mpsc::Receiver<()>) {
     loop {
         shared.sample_and_publish();
-        let stop = lock(&shared.stop);
-        let (stop, _) = shared
-            .wake
-            .wait_timeout_while(stop, interval, |stop| !*stop)
-            .unwrap_or_else(PoisonError::into_inner);
-        if *stop {
-            return;
+        match stopped.recv_timeout(interval) {
+            Err(RecvTimeoutError::Timeout) => {}
+            Ok(()) | Err(RecvTimeoutError::Disconnected) => return,
         }
     }
 }
