@@ -1110,8 +1110,9 @@ impl Registry {
     }
 
     /// Collects every family (evicting idle series first), in registration order, followed by
-    /// metricore's own `metricore_cardinality_overflow` and `metricore_saturated_values`
-    /// counters when any family overflowed or any histogram saturated.
+    /// metricore's own `metricore_cardinality_overflow`, `metricore_saturated_values` and
+    /// `metricore_rejected_values` counters when any family overflowed, any histogram or
+    /// summary saturated, or any was given NaN.
     pub fn gather(&self) -> Vec<FamilySnapshot> {
         self.evict_idle();
         let (families, sampler) = {
@@ -1125,25 +1126,27 @@ impl Registry {
         // Self-metric rows: (family name, count, family registration time as `_created`).
         let mut overflow = Vec::new();
         let mut saturated = Vec::new();
+        let mut rejected = Vec::new();
         for (f, snap) in families.iter().zip(&out) {
             let (overflowed, created) =
                 each_family!(f, fam => (fam.overflowed(), fam.inner.created));
             if overflowed > 0 {
                 overflow.push((snap.name.clone(), overflowed, created));
             }
-            let above: u64 = snap
-                .series
-                .iter()
-                .map(|s| {
-                    if let SeriesValue::Histogram(h) = &s.value {
-                        h.saturated()
-                    } else {
-                        0
-                    }
-                })
-                .sum();
+            let (mut above, mut nan) = (0u64, 0u64);
+            for s in &snap.series {
+                if let SeriesValue::Histogram(h) | SeriesValue::Summary { snapshot: h, .. } =
+                    &s.value
+                {
+                    above = above.saturating_add(h.saturated());
+                    nan = nan.saturating_add(h.rejected());
+                }
+            }
             if above > 0 {
                 saturated.push((snap.name.clone(), above, created));
+            }
+            if nan > 0 {
+                rejected.push((snap.name.clone(), nan, created));
             }
         }
         for (name, help, rows) in [
@@ -1154,8 +1157,13 @@ impl Registry {
             ),
             (
                 "metricore_saturated_values",
-                "Values recorded above a histogram's highest trackable value.",
+                "Values recorded outside a histogram's or summary's range (above or below it, or infinite), counted at its nearest end.",
                 saturated,
+            ),
+            (
+                "metricore_rejected_values",
+                "NaN values given to a histogram or summary: not counted, not in the sum.",
+                rejected,
             ),
         ] {
             if !rows.is_empty() {
