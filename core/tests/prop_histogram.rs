@@ -5,7 +5,9 @@
 //! - merging two histograms equals recording both inputs into one;
 //! - V2 blobs (plain and deflate) round-trip every count and quantile;
 //! - `to_hdr()` agrees with recording the same values into `hdrhistogram`;
-//! - exact Prometheus buckets equal a brute-force count of values `<= le`.
+//! - exact Prometheus buckets equal a brute-force count of values `<= le`;
+//! - the same for any-magnitude histograms (the default), over values of either sign
+//!   from 1e-9 to 1e15 and zero.
 //!
 //! Failing inputs are saved to `core/proptest-regressions/prop_histogram.txt`
 //! (commit that file: proptest replays it before generating new cases).
@@ -431,4 +433,126 @@ fn min_of_only_saturated_values_is_exact() {
         HIGHEST + 10_000_000,
         "min must not be clamped to the top HDR bucket"
     );
+}
+
+// ------------------------------------------------------------ any magnitude
+
+/// A value of either sign whose magnitude is log-uniform over 1e-9 .. 1e15, or zero.
+fn any_value() -> impl Strategy<Value = f64> {
+    prop_oneof![
+        10 => (-9.0f64..15.0, any::<bool>()).prop_map(|(e, negative)| {
+            let m = 10f64.powf(e);
+            if negative { -m } else { m }
+        }),
+        1 => Just(0.0),
+        1 => Just(1e-9),
+        1 => Just(-1e15),
+    ]
+}
+
+/// A non-empty multiset of such values, with copies of some of them.
+fn any_values(max: usize) -> impl Strategy<Value = Vec<f64>> {
+    (
+        prop::collection::vec(any_value(), 1..max),
+        prop::collection::vec(any::<Index>(), 0..max),
+    )
+        .prop_map(|(mut v, dups)| {
+            let copies: Vec<f64> = dups.iter().map(|i| *i.get(&v)).collect();
+            v.extend(copies);
+            v
+        })
+}
+
+fn observed(opts: &HistogramOpts, values: &[f64]) -> Histogram {
+    let h = Histogram::new("prop_any", opts).expect("valid options");
+    for &v in values {
+        h.observe(v).expect("every float is recorded");
+    }
+    h
+}
+
+/// Bounds of either sign for the exact-bucket property.
+fn any_bounds() -> impl Strategy<Value = Vec<f64>> {
+    prop::collection::vec(any_value(), 1..8).prop_map(|mut b| {
+        b.sort_by(f64::total_cmp);
+        b.dedup();
+        b
+    })
+}
+
+proptest! {
+    #![proptest_config(config())]
+
+    /// Every quantile is within `10^-figures` of the exact nearest-rank answer, relative
+    /// to it, at every magnitude and sign; count, min and max are exact.
+    #[test]
+    fn any_magnitude_quantiles_within_relative_error(
+        figures in 0u8..=4,
+        values in any_values(300),
+        qs in quantiles(),
+    ) {
+        let s = observed(&HistogramOpts::new().significant_figures(figures), &values).snapshot();
+        let mut sorted = values.clone();
+        sorted.sort_by(f64::total_cmp);
+        let tolerance = 10f64.powi(-i32::from(figures));
+        prop_assert_eq!(s.count(), values.len() as u64);
+        prop_assert_eq!(s.saturated(), 0);
+        prop_assert_eq!(s.min_value().to_bits(), sorted[0].to_bits(), "min is exact");
+        prop_assert_eq!(s.max_value().to_bits(), sorted[sorted.len() - 1].to_bits(), "max is exact");
+        for &q in &qs {
+            let exact = sorted[rank(q, sorted.len()) - 1];
+            let got = s.quantile(q);
+            prop_assert!(
+                (got - exact).abs() <= exact.abs() * tolerance,
+                "q={} at {} figures: got {:e}, exact {:e}", q, figures, got, exact
+            );
+        }
+    }
+
+    /// Merging snapshots (and merging into a live histogram) equals recording everything
+    /// into one histogram.
+    #[test]
+    fn any_magnitude_merge_equals_recording_into_one(
+        a in any_values(150),
+        b in any_values(150),
+        bounds in any_bounds(),
+    ) {
+        let opts = HistogramOpts::new().buckets(bounds);
+        let all: Vec<f64> = a.iter().chain(&b).copied().collect();
+        let one = observed(&opts, &all).snapshot();
+        let (ha, hb) = (observed(&opts, &a), observed(&opts, &b));
+        let mut merged = ha.snapshot();
+        merged.merge(&hb.snapshot()).unwrap();
+        let live = observed(&opts, &[]);
+        live.merge_from(&ha.snapshot()).unwrap();
+        live.merge_from(&hb.snapshot()).unwrap();
+        for m in [merged, live.snapshot()] {
+            prop_assert_eq!(m.count(), one.count());
+            prop_assert_eq!(m.min_value().to_bits(), one.min_value().to_bits());
+            prop_assert_eq!(m.max_value().to_bits(), one.max_value().to_bits());
+            prop_assert_eq!(cumulative(&m), cumulative(&one));
+            let scale = all.iter().map(|v| v.abs()).sum::<f64>();
+            prop_assert!((m.sum() - one.sum()).abs() <= scale * 1e-12, "{} vs {}", m.sum(), one.sum());
+            for q in [0.0, 0.01, 0.25, 0.5, 0.9, 0.99, 1.0] {
+                prop_assert_eq!(m.quantile(q).to_bits(), one.quantile(q).to_bits(), "q {}", q);
+            }
+        }
+    }
+
+    /// Given bounds of either sign, every `_bucket` count equals a count of the values
+    /// `<= le`, and `+Inf` equals the count.
+    #[test]
+    fn any_magnitude_exact_buckets_match_a_sorted_count(
+        bounds in any_bounds(),
+        values in any_values(200),
+        picks in prop::collection::vec(any::<Index>(), 0..20),
+    ) {
+        // Values exactly on the bounds too.
+        let mut values = values;
+        values.extend(picks.iter().map(|i| *i.get(&bounds)));
+        let h = observed(&HistogramOpts::new().buckets(bounds.clone()), &values);
+        let s = h.snapshot();
+        prop_assert_eq!(cumulative(&s), brute_force(&bounds, &values));
+        prop_assert_eq!(s.buckets().last().map(|b| b.cumulative_count), Some(s.count()));
+    }
 }

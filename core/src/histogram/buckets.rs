@@ -99,7 +99,7 @@ impl BoundIndexes {
                 if i as usize > bound_index {
                     break;
                 }
-                running += c;
+                running = running.wrapping_add(c);
                 next.next();
             }
             *slot = running;

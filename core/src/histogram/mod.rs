@@ -742,8 +742,10 @@ impl HistogramCell {
     }
 
     pub(crate) fn count(&self) -> u64 {
-        let mut n = 0;
-        self.hdr.counts.for_each_nonzero(|_, c| n += c);
+        let mut n = 0u64;
+        self.hdr
+            .counts
+            .for_each_nonzero(|_, c| n = n.wrapping_add(c));
         n
     }
 
@@ -776,10 +778,10 @@ impl HistogramCell {
         let per = shape.resolution.per_base_unit();
         let same_bounds = other.buckets_exact() && other.bounds().eq(shape.bounds.iter().copied());
         let mut derived = vec![0u64; shape.bounds.len() + 1];
-        let mut out_of_range = 0;
+        let mut out_of_range = 0u64;
         other.for_each_point(shape.scale, per, |p| {
             if p.saturated {
-                out_of_range += p.n;
+                out_of_range = out_of_range.wrapping_add(p.n);
             }
             self.hdr.counts.add(p.index, p.n, 0);
             if let Some(w) = &self.window {
@@ -787,7 +789,8 @@ impl HistogramCell {
             }
             if let Some(map) = &shape.exact {
                 if same_bounds {
-                    derived[map.derived(p.index)] += p.n;
+                    let d = &mut derived[map.derived(p.index)];
+                    *d = d.wrapping_add(p.n);
                 } else {
                     let exact = match shape.scale {
                         Scale::Integer(_) => map.exact_native(p.native),
@@ -802,8 +805,8 @@ impl HistogramCell {
             let (mut exact_cumulative, mut derived_cumulative) = (0u64, 0u64);
             let pairs = other.bucket_counts().into_iter().zip(derived);
             for (bound, (e, d)) in pairs.take(map.len()).enumerate() {
-                exact_cumulative += e;
-                derived_cumulative += d;
+                exact_cumulative = exact_cumulative.wrapping_add(e);
+                derived_cumulative = derived_cumulative.wrapping_add(d);
                 let delta = exact_cumulative
                     .wrapping_sub(derived_cumulative)
                     .cast_signed();

@@ -116,7 +116,7 @@ impl HistogramSnapshot {
         let mut count = 0u64;
         hdr.counts.for_each_nonzero(|i, c| {
             counts.push((i as u32, c));
-            count += c;
+            count = count.wrapping_add(c);
         });
         // Relaxed: see HdrCore::record.
         let (mut min, mut max) = (
@@ -171,7 +171,7 @@ impl HistogramSnapshot {
 
     /// Adds `other`'s counts, which must share this layout (window sub-windows do).
     pub(super) fn merge_same_layout(&mut self, other: &Self) {
-        self.rejected += other.rejected;
+        self.rejected = self.rejected.wrapping_add(other.rejected);
         if other.count == 0 {
             return;
         }
@@ -184,7 +184,7 @@ impl HistogramSnapshot {
             match (a.peek(), b.peek()) {
                 (Some(&&(ia, ca)), Some(&&(ib, cb))) => match ia.cmp(&ib) {
                     std::cmp::Ordering::Equal => {
-                        merged.push((ia, ca.saturating_add(cb)));
+                        merged.push((ia, ca.wrapping_add(cb)));
                         a.next();
                         b.next();
                     }
@@ -212,14 +212,12 @@ impl HistogramSnapshot {
         self.min = self.min.min(other.min);
         self.max = self.max.max(other.max);
         let was_empty = self.count == 0;
-        self.count = self.count.saturating_add(other.count);
+        self.count = self.count.wrapping_add(other.count);
         self.sum += other.sum;
-        self.saturated = self.saturated.saturating_add(other.saturated);
+        self.saturated = self.saturated.wrapping_add(other.saturated);
         self.exact = match (self.exact.take(), &other.exact) {
             _ if self.bounds != other.bounds => None,
-            (Some(x), Some(y)) => {
-                Some(x.iter().zip(y).map(|(p, q)| p.saturating_add(*q)).collect())
-            }
+            (Some(x), Some(y)) => Some(x.iter().zip(y).map(|(p, q)| p.wrapping_add(*q)).collect()),
             (None, Some(y)) if was_empty => Some(y.clone()),
             _ => None,
         };
@@ -332,9 +330,10 @@ impl HistogramSnapshot {
         let mut out_of_range = 0u64;
         other.for_each_point(self.scale, per, |p| {
             if p.saturated {
-                out_of_range += p.n;
+                out_of_range = out_of_range.wrapping_add(p.n);
             }
-            *counts.entry(p.index as u32).or_default() += p.n;
+            let c = counts.entry(p.index as u32).or_default();
+            *c = c.wrapping_add(p.n);
         });
         let mut moved = Self::empty_like(
             self.name.clone(),
@@ -496,7 +495,7 @@ impl HistogramSnapshot {
     fn index_at_rank(&self, rank: u64) -> Option<usize> {
         let mut seen = 0u64;
         for &(i, c) in &self.counts {
-            seen = seen.saturating_add(c);
+            seen = seen.wrapping_add(c);
             if seen >= rank {
                 return Some(i as usize);
             }
@@ -607,7 +606,7 @@ impl HistogramSnapshot {
             .zip(counts)
             .enumerate()
             .map(|(i, (le, n))| {
-                cumulative = cumulative.saturating_add(n);
+                cumulative = cumulative.wrapping_add(n);
                 let exemplar = self
                     .exemplars
                     .as_ref()
@@ -707,7 +706,7 @@ impl HistogramSnapshot {
     /// Encodes as an HdrHistogram V2 blob (uncompressed), readable by every HdrHistogram.
     ///
     /// # Errors
-    /// As [`Self::to_hdr`].
+    /// As [`Self::to_hdr`]; [`ErrorKind::InvalidValue`] for a count of 2^63 or more.
     pub fn encode_v2(&self) -> Result<Vec<u8>> {
         let mut out = Vec::new();
         V2Serializer::new()
@@ -720,7 +719,7 @@ impl HistogramSnapshot {
     /// `hdr-histogram-js` `encode()` produce before base64).
     ///
     /// # Errors
-    /// As [`Self::to_hdr`].
+    /// As [`Self::encode_v2`].
     pub fn encode_v2_deflate(&self) -> Result<Vec<u8>> {
         let mut out = Vec::new();
         V2DeflateSerializer::new()
@@ -729,10 +728,11 @@ impl HistogramSnapshot {
         Ok(out)
     }
 
+    /// A count V2 cannot hold (it keeps counts below 2^63).
     #[cold]
     fn encode_failed(&self, e: &dyn std::fmt::Debug) -> Error {
         Error::new(
-            ErrorKind::InvalidConfig,
+            ErrorKind::InvalidValue,
             self.name.as_deref(),
             format!("cannot encode this histogram as HdrHistogram V2: {e:?}"),
         )

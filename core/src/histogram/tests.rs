@@ -524,3 +524,40 @@ fn any_magnitude_windows_and_exact_buckets() {
     let w = h.window_snapshot().unwrap();
     assert_eq!((w.count(), w.min_value(), w.max_value()), (7, -1.0, 0.2));
 }
+
+/// Counts past 2^64 wrap as the atomics do (as Prometheus counters do); adding them up
+/// used to overflow, a panic in debug builds and through every binding's `record_n`.
+#[test]
+fn counts_past_two_to_the_64_wrap_instead_of_panicking() {
+    for opts in [
+        HistogramOpts::latency().buckets(vec![0.001, 0.01]),
+        HistogramOpts::new().buckets(vec![0.001, 0.01]),
+    ] {
+        let h = hist(&opts);
+        h.record_n(1000, u64::MAX);
+        h.record_n(5000, u64::MAX);
+        h.record_n(50_000, 3);
+        let s = h.snapshot();
+        assert_eq!(s.count(), h.count());
+        assert_eq!(s.count(), u64::MAX.wrapping_mul(2).wrapping_add(3));
+        assert_eq!(
+            s.buckets().last().map(|b| b.cumulative_count),
+            Some(s.count())
+        );
+        let _ = s.quantile(0.5);
+        let _ = s.value_at_quantile(0.99);
+        let _ = s.latency_stats();
+        let into = hist(&opts);
+        into.merge_from(&s).unwrap();
+        into.merge_from(&s).unwrap();
+        let mut twice = s.clone();
+        twice.merge(&s).unwrap();
+        assert_eq!(into.snapshot().count(), twice.count());
+        if s.layout().is_some() {
+            // V2 holds counts up to 2^63: a typed error, not a panic.
+            let e = s.encode_v2().unwrap_err();
+            assert_eq!(e.kind(), ErrorKind::InvalidValue);
+            assert_eq!(e.metric(), Some("latency_seconds"));
+        }
+    }
+}
