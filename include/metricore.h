@@ -977,9 +977,15 @@ uint64_t metricore_histogram_snapshot_min(const struct metricore_histogram_snaps
 uint64_t metricore_histogram_snapshot_max(const struct metricore_histogram_snapshot *snapshot);
 
 /**
- * How many values were above the histogram's range and counted at its top (0 for NULL).
+ * How many values were outside the histogram's range (above it, below zero, or
+ * infinite) and counted at its nearest end (0 for NULL).
  */
 uint64_t metricore_histogram_snapshot_saturated(const struct metricore_histogram_snapshot *snapshot);
+
+/**
+ * How many NaN values were given: not counted, not in the sum (0 for NULL).
+ */
+uint64_t metricore_histogram_snapshot_rejected(const struct metricore_histogram_snapshot *snapshot);
 
 /**
  * Exact mean in recorded integers (0 when empty or NULL).
@@ -1048,7 +1054,8 @@ metricore_status metricore_histogram_snapshot_merge(struct metricore_histogram_s
  * `len` bytes; `*out_n` is set to the blob's size. Buffer rules as
  * `metricore_registry_render`. The blob carries HDR counts only (no exact sum or buckets).
  *
- * Errors: `NULL_PARAMETER`, `BUFFER_TOO_SMALL`.
+ * Errors: `NULL_PARAMETER`, `BUFFER_TOO_SMALL`; `INVALID_CONFIG` naming the metric for an
+ * any-magnitude histogram (one built without a range), which has no V2 form.
  */
 metricore_status metricore_histogram_snapshot_encode_v2(const struct metricore_histogram_snapshot *snapshot,
                                                         bool deflate,

@@ -8,7 +8,8 @@ use std::time::Duration;
 
 use metricore::registry::{FamilySnapshot, OVERFLOW_LABEL_VALUE, SeriesValue};
 use metricore::{
-    Error, ErrorKind, HistogramOpts, MetricKind, MetricOpts, Registry, default_registry,
+    Error, ErrorKind, HistogramOpts, MetricKind, MetricOpts, Registry, SummaryOpts,
+    default_registry,
 };
 
 fn opts(name: &str) -> MetricOpts {
@@ -712,34 +713,49 @@ fn idle_series_are_evicted_after_their_ttl() {
 // ------------------------------------------------------------ values
 
 #[test]
-fn bad_observations_are_rejected_naming_the_metric() {
+fn unusual_observations_are_counted_as_prometheus_client_counts_them_and_reported() {
     let r = Registry::new();
     let f = r
         .histogram_family(
             opts("latency").unit("seconds").labels(["route"]),
-            HistogramOpts::new(),
+            HistogramOpts::latency(),
         )
         .unwrap();
     let h = f.with_label_values(&["/"]).unwrap();
-    h.observe(0.25).unwrap();
-    for (bad, rule) in [
-        (f64::NAN, "NaN"),
-        (-0.5, "negative"),
-        (f64::INFINITY, "infinite"),
-        (f64::NEG_INFINITY, "negative"),
-    ] {
-        let e = h.observe(bad).unwrap_err();
-        assert_error(&e, ErrorKind::InvalidValue, "latency_seconds", rule);
-        let e = h.record_ms(bad).unwrap_err();
-        assert_error(&e, ErrorKind::InvalidValue, "latency_seconds", rule);
+    let s = r
+        .summary_family(opts("queue_depth"), SummaryOpts::new())
+        .unwrap()
+        .with_label_values::<&str>(&[])
+        .unwrap();
+    for v in [0.25, f64::NAN, -0.5, f64::INFINITY] {
+        h.observe(v).unwrap();
+        s.observe(v).unwrap();
     }
-    let s = h.snapshot();
+    h.record_ms(f64::NAN).unwrap();
+    let hs = h.snapshot();
+    assert_eq!((hs.count(), hs.saturated(), hs.rejected()), (3, 2, 2));
+    assert!(hs.sum().is_infinite() && hs.sum() > 0.0);
+    let ss = s.snapshot();
     assert_eq!(
-        s.count(),
-        1,
-        "nothing recorded before is lost, nothing bad is added"
+        (ss.count(), ss.saturated(), ss.rejected()),
+        (3, 1, 1),
+        "any magnitude keeps -0.5; +Inf saturates"
     );
-    assert!((s.sum() - 0.25).abs() < 1e-12);
+    assert!((ss.min_value() + 0.5).abs() < f64::EPSILON);
+    assert_eq!(
+        counter_values(&r, "metricore_saturated_values"),
+        vec![
+            (strings(&["latency_seconds"]), 2),
+            (strings(&["queue_depth"]), 1)
+        ]
+    );
+    assert_eq!(
+        counter_values(&r, "metricore_rejected_values"),
+        vec![
+            (strings(&["latency_seconds"]), 2),
+            (strings(&["queue_depth"]), 1)
+        ]
+    );
 }
 
 #[test]

@@ -17,10 +17,11 @@ use crate::fork;
 use crate::labels::{LabelValues, validate_label_name, validate_metric_name};
 
 /// The families a registry adds to every scrape itself; no collector may yield them.
-pub(super) const SELF_FAMILIES: [&str; 3] = [
+pub(super) const SELF_FAMILIES: [&str; 4] = [
     "metricore_cardinality_overflow",
     "metricore_saturated_values",
     "metricore_collector_errors",
+    "metricore_rejected_values",
 ];
 
 /// A collector as the registry keeps it.

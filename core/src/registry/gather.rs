@@ -79,8 +79,9 @@ impl<M: Metric> Family<M> {
 
 impl Registry {
     /// Collects every family (evicting idle series first), in registration order; then
-    /// metricore's own `metricore_cardinality_overflow` and `metricore_saturated_values`
-    /// counters when any family overflowed or any histogram saturated; then the families of
+    /// metricore's own `metricore_cardinality_overflow`, `metricore_saturated_values` and
+    /// `metricore_rejected_values` counters when any family overflowed, any histogram or
+    /// summary saturated, or any was given NaN; then the families of
     /// every [`Collector`](crate::Collector), in registration order; then
     /// `metricore_collector_errors` once any collector has failed.
     ///
@@ -109,25 +110,27 @@ impl Registry {
         // Self-metric rows: (family name, count, family registration time as `_created`).
         let mut overflow = Vec::new();
         let mut saturated = Vec::new();
+        let mut rejected = Vec::new();
         for (f, snap) in families.iter().zip(&out) {
             let (overflowed, created) =
                 each_family!(f, fam => (fam.overflowed(), fam.inner.created));
             if overflowed > 0 {
                 overflow.push((snap.name.clone(), overflowed, created));
             }
-            let above: u64 = snap
-                .series
-                .iter()
-                .map(|s| {
-                    if let SeriesValue::Histogram(h) = &s.value {
-                        h.saturated()
-                    } else {
-                        0
-                    }
-                })
-                .sum();
+            let (mut above, mut nan) = (0u64, 0u64);
+            for s in &snap.series {
+                if let SeriesValue::Histogram(h) | SeriesValue::Summary { snapshot: h, .. } =
+                    &s.value
+                {
+                    above = above.saturating_add(h.saturated());
+                    nan = nan.saturating_add(h.rejected());
+                }
+            }
             if above > 0 {
                 saturated.push((snap.name.clone(), above, created));
+            }
+            if nan > 0 {
+                rejected.push((snap.name.clone(), nan, created));
             }
         }
         for (name, help, rows) in [
@@ -138,8 +141,13 @@ impl Registry {
             ),
             (
                 SELF_FAMILIES[1],
-                "Values recorded above a histogram's highest trackable value.",
+                "Values recorded outside a histogram's or summary's range (above or below it, or infinite), counted at its nearest end.",
                 saturated,
+            ),
+            (
+                SELF_FAMILIES[3],
+                "NaN values given to a histogram or summary: not counted, not in the sum.",
+                rejected,
             ),
         ] {
             if !rows.is_empty() {
