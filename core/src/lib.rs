@@ -95,3 +95,8 @@ pub use sampler::{
 pub use stats::{HistogramSummary, LatencyStats, RegistrySummary, ThroughputStats};
 pub use summary::{Summary, SummaryOpts};
 pub use window::WindowOpts;
+
+/// The repository README's Rust example, run as a doctest so that it cannot rot.
+#[cfg(doctest)]
+#[doc = include_str!("../../README.md")]
+pub struct ReadmeDoctests;
