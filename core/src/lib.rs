@@ -86,13 +86,12 @@ pub use histogram::{
     Bucket, Histogram, HistogramOpts, HistogramSnapshot, Layout, Resolution, Timer,
 };
 pub use labels::LabelValues;
-pub use meter::{Ewma, Meter, MeterSnapshot, Throughput};
+pub use meter::{Ewma, Meter, MeterSnapshot, Throughput, ThroughputStats};
 pub use registry::{Family, MetricKind, MetricOpts, Registry, default_registry};
 pub use sampler::{
-    Collector, OperationProfile, ResourceMetrics, ResourceShapes, Sample, Sampler,
-    profile_operation,
+    Collector, OperationProfile, ResourceMetrics, Sample, Sampler, profile_operation,
 };
-pub use stats::{HistogramSummary, LatencyStats, RegistrySummary, ThroughputStats};
+pub use stats::{HistogramSummary, LatencyStats, RegistrySummary};
 pub use summary::{Summary, SummaryOpts};
 pub use window::WindowOpts;
 
