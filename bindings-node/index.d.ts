@@ -379,6 +379,11 @@ export declare class Registry {
   renderOpenMetrics(): string
   /** Every family as JSON, rendered on the calling thread. */
   toJson(): string
+  /**
+   * Every family as plain objects in the JSON exposition's shape (`name`, `help`, `unit`
+   * when set, `kind`, `label_names`, `series`), gathered on the calling thread.
+   */
+  families(): Array<Record<string, unknown>>
   /** Prometheus text, gathered and encoded on metricore's worker thread. */
   renderTextAsync(): Promise<string>
   /** OpenMetrics text, gathered and encoded on metricore's worker thread. */
@@ -392,7 +397,7 @@ export type JsRegistry = Registry
 
 /**
  * A registry's background resource sampler. Its latest sample is rendered with the
- * registry (`process_*`, `node_*`); figures a platform cannot give are absent, never 0.
+ * registry (`process_*`, `node_*`); figures a platform cannot give are null, never 0.
  */
 export declare class Sampler {
   /**
@@ -405,23 +410,23 @@ export declare class Sampler {
   stop(): void
   /** Whether a sampling thread runs in this process. */
   get isRunning(): boolean
-  /** Takes a sample now (also published as the latest), as JSON text. */
-  sampleNowJson(): string
-  /** Takes a sample on metricore's worker thread; resolves to its JSON text. */
-  sampleNowJsonAsync(): Promise<string>
-  /** The latest sample as JSON text, or `null` before the first. */
-  latestJson(): string | null
+  /** Takes a sample now (also published as the latest). */
+  sampleNow(): ResourceSample
+  /** Takes a sample on metricore's worker thread. */
+  sampleNowAsync(): Promise<ResourceSample>
+  /** The latest sample, or `null` before the first. */
+  latest(): ResourceSample | null
   /**
-   * A fresh sample in the TypeScript-era `ResourceMetrics` shape, as JSON text; rates cover the
-   * time since the previous sample.
+   * A fresh sample in the TypeScript-era `ResourceMetrics` shape; rates cover the time
+   * since the previous sample.
    */
-  resourceShapesJson(): string
+  resourceShapes(): ResourceShapes
   /** The TypeScript-era shape, sampled on metricore's worker thread. */
-  resourceShapesJsonAsync(): Promise<string>
-  /** A fresh sample as the flat resource figures (`memory_used_bytes`, ...), JSON text. */
-  resourceMetricsJson(): string
-  /** Failed reads by source since the sampler was made, as JSON text. */
-  errorsJson(): string
+  resourceShapesAsync(): Promise<ResourceShapes>
+  /** A fresh sample as the flat resource figures (`memoryUsedBytes`, ...). */
+  resourceMetrics(): ResourceFigures
+  /** Failed reads by source since the sampler was made. */
+  errors(): Record<string, number>
 }
 export type JsSampler = Sampler
 
@@ -469,6 +474,120 @@ export interface BucketCount {
  */
 export declare function contentType(openMetrics?: boolean | undefined | null): string
 
+/** CPU use over the last interval, in percent of all CPUs. */
+export interface CpuPercentFigures {
+  /** User mode (including nice). */
+  user: number
+  /** Kernel mode (including interrupts). */
+  system: number
+  /** Idle. */
+  idle: number
+  /** Idle while waiting for I/O. */
+  iowait: number
+  /** Taken by the hypervisor for other guests. */
+  steal: number
+  /** Everything but idle and iowait. */
+  total: number
+}
+
+/** One CPU's time per mode since boot. */
+export interface CpuSecondsFigures {
+  /** The CPU's number. */
+  cpu: string
+  /** `[mode, seconds]` for user, nice, system, idle, iowait, irq, softirq and steal. */
+  modes: Array<[string, number]>
+}
+
+/** The TypeScript-era `cpu`, in percent. */
+export interface CpuShape {
+  /** Busy: everything but idle and iowait. */
+  usage: number
+  /** User mode. */
+  user: number
+  /** Kernel mode. */
+  system: number
+  /** Idle. */
+  idle: number
+  /** Waiting for I/O. */
+  iowait: number
+  /** Taken by the hypervisor. */
+  steal: number
+  /** Load averages over 1, 5 and 15 minutes. */
+  loadAvg: Array<number> | null
+}
+
+/** One whole disk. */
+export interface DiskFigures {
+  /** Device name (`sda`, `nvme0n1`). */
+  device: string
+  /** Reads completed since boot. */
+  readsCompleted: number
+  /** Writes completed since boot. */
+  writesCompleted: number
+  /** Bytes read since boot. */
+  readBytes: number
+  /** Bytes written since boot. */
+  writtenBytes: number
+  /** Time spent doing I/O since boot. */
+  ioTimeSeconds: number
+  /** Time spent doing I/O, weighted by the number of requests in flight. */
+  ioTimeWeightedSeconds: number
+  /** Requests in flight now. */
+  ioNow: number
+  /** Per-second rates over the last interval (null on the first sample). */
+  rates: DiskRateFigures | null
+}
+
+/** A disk's rates over the last interval. */
+export interface DiskRateFigures {
+  /** Reads per second. */
+  readOpsPerSecond: number
+  /** Writes per second. */
+  writeOpsPerSecond: number
+  /** Bytes read per second. */
+  readBytesPerSecond: number
+  /** Bytes written per second. */
+  writeBytesPerSecond: number
+  /** Percent of the interval the disk was busy. */
+  utilisationPercent: number
+  /** Average requests in flight. */
+  queueLength: number
+}
+
+/** The TypeScript-era `disk`, per second (the legacy `utilizaton` spelled right). */
+export interface DiskShape {
+  /** Reads per second. */
+  readOps: number
+  /** Writes per second. */
+  writeOps: number
+  /** Bytes read per second. */
+  readBytes: number
+  /** Bytes written per second. */
+  writeBytes: number
+  /** The busiest disk's utilisation, in percent. */
+  utilization: number
+  /** Summed average queue length. */
+  queueLength: number
+}
+
+/** One mounted filesystem. */
+export interface FilesystemFigures {
+  /** What is mounted. */
+  device: string
+  /** Where. */
+  mountpoint: string
+  /** The filesystem type. */
+  fstype: string
+  /** Size. */
+  sizeBytes: number
+  /** Free, including blocks reserved for root. */
+  freeBytes: number
+  /** Available to unprivileged users. */
+  availBytes: number
+  /** Used: size less free. */
+  usedBytes: number
+}
+
 /**
  * How a histogram records: its HDR range and precision, its resolution and its exact
  * Prometheus buckets.
@@ -502,6 +621,46 @@ export interface HistogramOptions {
   subWindows?: number
 }
 
+/** One network interface. */
+export interface InterfaceFigures {
+  /** Interface name. */
+  device: string
+  /** Bytes received since boot. */
+  receiveBytes: number
+  /** Bytes sent since boot. */
+  transmitBytes: number
+  /** Packets received since boot. */
+  receivePackets: number
+  /** Packets sent since boot. */
+  transmitPackets: number
+  /** Received packets dropped. */
+  receiveDrop: number | null
+  /** Sent packets dropped. */
+  transmitDrop: number | null
+  /** Receive errors. */
+  receiveErrs: number | null
+  /** Transmit errors. */
+  transmitErrs: number | null
+  /** Per-second rates over the last interval (null on the first sample). */
+  rates: InterfaceRateFigures | null
+}
+
+/** An interface's rates over the last interval. */
+export interface InterfaceRateFigures {
+  /** Bytes received per second. */
+  receiveBytesPerSecond: number
+  /** Bytes sent per second. */
+  transmitBytesPerSecond: number
+  /** Packets received per second. */
+  receivePacketsPerSecond: number
+  /** Packets sent per second. */
+  transmitPacketsPerSecond: number
+  /** Packets dropped (both directions) per second. */
+  dropsPerSecond: number
+  /** Errors (both directions) per second. */
+  errorsPerSecond: number
+}
+
 /**
  * Latency of one histogram in milliseconds (the TypeScript-era unit). `count`, min, max
  * and mean are exact; quantiles carry the histogram's relative error (0.1 % at 3 figures).
@@ -527,6 +686,46 @@ export interface LatencyStats {
   p99Ms: number
   /** 99.9th percentile. */
   p999Ms: number
+}
+
+/** Machine memory. */
+export interface MemoryFigures {
+  /** Total usable memory. */
+  totalBytes: number
+  /** In use. */
+  usedBytes: number
+  /** Unused. */
+  freeBytes: number
+  /** Available for new work without swapping (the kernel's estimate). */
+  availableBytes: number | null
+  /** Page cache. */
+  cachedBytes: number | null
+  /** Block device buffers. */
+  buffersBytes: number | null
+  /** Total swap. */
+  swapTotalBytes: number | null
+  /** Swap in use. */
+  swapUsedBytes: number | null
+  /** Swap free. */
+  swapFreeBytes: number | null
+}
+
+/** The TypeScript-era `memory`, in bytes. */
+export interface MemoryShape {
+  /** Used. */
+  used: number
+  /** Free. */
+  free: number
+  /** Page cache. */
+  cached: number | null
+  /** Buffers. */
+  buffers: number | null
+  /** Swap used. */
+  swapUsed: number | null
+  /** Swap free. */
+  swapFree: number | null
+  /** Percent of the last 10 s some task stalled on memory. */
+  pressure: number | null
 }
 
 /** Every figure of a meter, read at one instant; rates are per second. */
@@ -562,4 +761,148 @@ export interface MetricOptions {
   unit?: string
   /** Distinct label sets before new ones go to the overflow series (default 10000). */
   cardinalityLimit?: number
+}
+
+/** The TypeScript-era `network`. */
+export interface NetworkShape {
+  /** Established TCP connections. */
+  connections: number | null
+  /** Bytes per second, in and out. */
+  bandwidth: number
+  /** Packets per second. */
+  packets: PacketsShape
+}
+
+/** The TypeScript-era `network.packets`, per second. */
+export interface PacketsShape {
+  /** Received. */
+  in: number
+  /** Sent. */
+  out: number
+  /** Dropped. */
+  dropped: number
+  /** Errors. */
+  errors: number
+}
+
+/** Memory pressure stall information. */
+export interface PressureFigures {
+  /** Percent of the last 10 s in which some task stalled on memory. */
+  someAvg10: number
+  /** Percent of the last 10 s in which all non-idle tasks stalled on memory. */
+  fullAvg10: number | null
+  /** Total time some task stalled, since boot. */
+  someTotalSeconds: number
+  /** Total time all tasks stalled, since boot. */
+  fullTotalSeconds: number | null
+}
+
+/** This process. */
+export interface ProcessFigures {
+  /** CPU time (user plus system) since the process started. */
+  cpuSeconds: number | null
+  /** CPU time in user mode. */
+  cpuUserSeconds: number | null
+  /** CPU time in the kernel on the process's behalf. */
+  cpuSystemSeconds: number | null
+  /** CPU used over the last interval, in percent of one core (two busy cores: 200). */
+  cpuPercent: number | null
+  /** Resident set size. */
+  residentMemoryBytes: number | null
+  /** Virtual memory size. */
+  virtualMemoryBytes: number | null
+  /** Threads in the process. */
+  threads: number | null
+  /** Open file descriptors. */
+  openFds: number | null
+  /** The soft limit on open file descriptors (null when unlimited). */
+  maxFds: number | null
+  /** When the process started, in Unix seconds. */
+  startTimeSeconds: number | null
+  /** Bytes the process caused to be read from storage. */
+  ioReadBytes: number | null
+  /** Bytes the process caused to be written to storage. */
+  ioWriteBytes: number | null
+  /** Times the process gave up the CPU. */
+  voluntaryContextSwitches: number | null
+  /** Times the process was preempted. */
+  involuntaryContextSwitches: number | null
+}
+
+/**
+ * The flat resource figures: this process's memory, CPU, threads and file descriptors,
+ * the machine's memory total and the root filesystem.
+ */
+export interface ResourceFigures {
+  /** This process's resident memory. */
+  memoryUsedBytes: number | null
+  /** The machine's memory. */
+  memoryTotalBytes: number | null
+  /** This process's CPU use over the last interval, in percent of one core. */
+  cpuUsagePercent: number | null
+  /** Used bytes of the filesystem mounted at `/`. */
+  diskUsedBytes: number | null
+  /** Size of the filesystem mounted at `/`. */
+  diskTotalBytes: number | null
+  /** This process's threads. */
+  threadCount: number | null
+  /** This process's open file descriptors. */
+  fdCount: number | null
+  /** When the sample was taken, in Unix seconds. */
+  timestamp: number
+}
+
+/** One sample of the process and the machine. */
+export interface ResourceSample {
+  /** When it was taken, in Unix seconds. */
+  timestamp: number
+  /**
+   * Seconds since the previous sample (null for the first): the interval every rate and
+   * percentage covers.
+   */
+  intervalSeconds: number | null
+  /** This process. */
+  process: ProcessFigures
+  /** The machine. */
+  system: SystemFigures
+}
+
+/**
+ * The TypeScript-era `ResourceMetrics` shape: machine CPU, memory, disk and network, rates
+ * per second over the last interval. Each part is null when the platform (or, for `cpu`,
+ * `disk` and `network`, a first sample without rates) cannot give it.
+ */
+export interface ResourceShapes {
+  /** CPU, in percent of all CPUs. */
+  cpu: CpuShape | null
+  /** Memory, in bytes. */
+  memory: MemoryShape | null
+  /** All whole disks together, per second. */
+  disk: DiskShape | null
+  /** All interfaces together, per second. */
+  network: NetworkShape | null
+}
+
+/** The machine. */
+export interface SystemFigures {
+  /** When the machine booted, in Unix seconds. */
+  bootTimeSeconds: number | null
+  /** CPU use over the last interval (null on the first sample). */
+  cpuPercent: CpuPercentFigures | null
+  /** CPU time per CPU and mode since boot. */
+  cpuSeconds: Array<CpuSecondsFigures>
+  /** Load average over 1, 5 and 15 minutes. */
+  loadAverage: Array<number> | null
+  /** Memory. */
+  memory: MemoryFigures | null
+  /** Memory pressure, where the kernel reports it. */
+  memoryPressure: PressureFigures | null
+  /** Whole disks. */
+  disks: Array<DiskFigures>
+  /** Mounted filesystems that hold data. */
+  filesystems: Array<FilesystemFigures>
+  /** Network interfaces. */
+  network: Array<InterfaceFigures>
+  /** TCP connections by state (`established`, `synSent`, `timeWait`, ...). */
+  tcpConnections: Record<string, number> | null
 }

@@ -81,7 +81,7 @@ class Registry {
   toJSON() {
     this._collect()
     lanes.flushAll()
-    return JSON.parse(this._native.toJson())
+    return this._native.families()
   }
 
   getSingleMetric(name) {
@@ -121,15 +121,6 @@ class Registry {
   }
 }
 
-/** snake_case keys (the core's JSON) to camelCase, recursively. */
-function camelKeys(value) {
-  if (Array.isArray(value)) return value.map(camelKeys)
-  if (value === null || typeof value !== 'object') return value
-  const out = {}
-  for (const k of Object.keys(value)) out[k.replace(/_([a-z0-9])/g, (_, c) => c.toUpperCase())] = camelKeys(value[k])
-  return out
-}
-
 /** The resource sampler of a registry; samples are plain objects with camelCase keys. */
 class Sampler {
   constructor(nativeSampler) {
@@ -154,38 +145,37 @@ class Sampler {
 
   /** A sample taken now: {timestamp, intervalSeconds, process, system}. */
   sampleNow() {
-    return camelKeys(JSON.parse(this._native.sampleNowJson()))
+    return this._native.sampleNow()
   }
 
   /** A sample taken on metricore's worker thread. */
   async sampleNowAsync() {
-    return camelKeys(JSON.parse(await this._native.sampleNowJsonAsync()))
+    return this._native.sampleNowAsync()
   }
 
   /** The latest sample, or null before the first. */
   latest() {
-    const json = this._native.latestJson()
-    return json === null ? null : camelKeys(JSON.parse(json))
+    return this._native.latest()
   }
 
   /** A fresh sample in the TypeScript-era ResourceMetrics shape: {cpu, memory, disk, network}. */
   resourceShapes() {
-    return JSON.parse(this._native.resourceShapesJson())
+    return this._native.resourceShapes()
   }
 
   /** The TypeScript-era shape, sampled on metricore's worker thread. */
   async resourceShapesAsync() {
-    return JSON.parse(await this._native.resourceShapesJsonAsync())
+    return this._native.resourceShapesAsync()
   }
 
   /** A fresh sample as the flat resource figures: {memoryUsedBytes, memoryTotalBytes, cpuUsagePercent, ...}. */
   resourceMetrics() {
-    return camelKeys(JSON.parse(this._native.resourceMetricsJson()))
+    return this._native.resourceMetrics()
   }
 
   /** Failed reads by source since the sampler was made. */
   errors() {
-    return JSON.parse(this._native.errorsJson())
+    return this._native.errors()
   }
 }
 

@@ -10,6 +10,7 @@ use napi_derive::napi;
 use crate::convert::{HistogramOptions, MetricOptions, histogram_opts, metric_opts};
 use crate::errors::OrThrow;
 use crate::metrics::{CounterFamily, GaugeFamily, HistogramFamily, SummaryFamily};
+use crate::record::Record;
 use crate::sampler::JsSampler;
 use crate::snapshot::JsHistogramSnapshot;
 use crate::tasks;
@@ -251,6 +252,13 @@ impl JsRegistry {
     #[napi(catch_unwind, ts_return_type = "string")]
     pub fn to_json(&self) -> Text {
         render(&self.inner, Output::Json)
+    }
+
+    /// Every family as plain objects in the JSON exposition's shape (`name`, `help`, `unit`
+    /// when set, `kind`, `label_names`, `series`), gathered on the calling thread.
+    #[napi(catch_unwind, ts_return_type = "Array<Record<string, unknown>>")]
+    pub fn families(&self) -> napi::Result<Record> {
+        Record::of(&self.inner.gather())
     }
 
     /// Prometheus text, gathered and encoded on metricore's worker thread.

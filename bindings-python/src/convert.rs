@@ -1,9 +1,8 @@
-//! Conversions shared by the classes: label values, numbers, JSON-shaped records.
+//! Conversions shared by the classes: label values, numbers, resolutions.
 
 use metricore::{ErrorKind, Resolution};
 use pyo3::prelude::*;
 use pyo3::pybacked::PyBackedStr;
-use pyo3::sync::PyOnceLock;
 use pyo3::types::{PyDict, PyFloat, PyInt, PyString, PyTuple};
 
 use crate::errors::{binding_error, type_error};
@@ -183,25 +182,6 @@ pub fn resolution_name(r: Resolution) -> &'static str {
         Resolution::Unit => "unit",
         Resolution::Microsecond => "microsecond",
     }
-}
-
-static JSON_LOADS: PyOnceLock<Py<PyAny>> = PyOnceLock::new();
-
-/// A serialisable core record as Python dicts and lists (through `json.loads`, so the keys and
-/// shapes are exactly those of the core's JSON).
-pub fn to_python<T: serde::Serialize + ?Sized>(py: Python<'_>, value: &T) -> PyResult<Py<PyAny>> {
-    let text = serde_json::to_string(value).map_err(|e| {
-        pyo3::exceptions::PyRuntimeError::new_err(format!("cannot serialise a record: {e}"))
-    })?;
-    json_loads(py, &text)
-}
-
-/// `json.loads(text)`.
-pub fn json_loads(py: Python<'_>, text: &str) -> PyResult<Py<PyAny>> {
-    let loads = JSON_LOADS.get_or_try_init(py, || {
-        PyResult::Ok(py.import("json")?.getattr("loads")?.unbind())
-    })?;
-    Ok(loads.bind(py).call1((text,))?.unbind())
 }
 
 /// An argument whose absence differs from `None` (prometheus_client's `registry=REGISTRY`

@@ -6,8 +6,8 @@ use metricore::window::WindowOpts;
 use metricore::{Meter, Throughput};
 use pyo3::prelude::*;
 
-use crate::convert::to_python;
 use crate::errors::{IntoPyResult, binding_error};
+use crate::record::to_python;
 
 fn window(py: Python<'_>, what: &str, seconds: f64, sub_windows: u32) -> PyResult<WindowOpts> {
     if !(seconds.is_finite() && seconds > 0.0) {

@@ -939,7 +939,7 @@ impl PyHistogram {
     fn latency_stats(&self, py: Python<'_>) -> PyResult<Py<PyAny>> {
         let h = self.handle(py)?;
         let stats = py.detach(|| h.snapshot().latency_stats());
-        crate::convert::to_python(py, &stats)
+        crate::record::to_python(py, &stats)
     }
 
     /// How many values were recorded.

@@ -4,8 +4,9 @@ use metricore::{HistogramSnapshot, Resolution};
 use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyString};
 
-use crate::convert::{resolution_name, to_python, type_name};
+use crate::convert::{resolution_name, type_name};
 use crate::errors::{IntoPyResult, type_error};
+use crate::record::to_python;
 
 /// A point-in-time copy of a histogram: HDR counts with exact count, sum, min and max.
 ///

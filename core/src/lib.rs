@@ -91,11 +91,16 @@ pub use histogram::{
     Bucket, Histogram, HistogramOpts, HistogramSnapshot, Layout, Resolution, Timer,
 };
 pub use labels::LabelValues;
-pub use meter::{Ewma, Meter, MeterSnapshot, Throughput};
+pub use meter::{Ewma, Meter, MeterSnapshot, Throughput, ThroughputStats};
 pub use registry::{Family, MetricKind, MetricOpts, Registry, default_registry};
 pub use sampler::{
-    OperationProfile, Probe, ResourceMetrics, ResourceShapes, Sample, Sampler, profile_operation,
+    OperationProfile, Probe, ResourceMetrics, Sample, Sampler, profile_operation,
 };
-pub use stats::{HistogramSummary, LatencyStats, RegistrySummary, ThroughputStats};
+pub use stats::{HistogramSummary, LatencyStats, RegistrySummary};
 pub use summary::{Summary, SummaryOpts};
 pub use window::WindowOpts;
+
+/// The repository README's Rust example, run as a doctest so that it cannot rot.
+#[cfg(doctest)]
+#[doc = include_str!("../../README.md")]
+pub struct ReadmeDoctests;

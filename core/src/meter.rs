@@ -37,7 +37,8 @@
 //! contention-adaptive striped adders, so marking from many threads scales.
 //!
 //! [`Throughput`] applies the windowed rate to three quantities at once:
-//! requests, tokens and bytes per second. [`Ewma`] is the plain
+//! requests, tokens and bytes per second, read together as
+//! [`ThroughputStats`]. [`Ewma`] is the plain
 //! exponentially weighted moving average of arbitrary samples (the
 //! TypeScript-era latency average used `alpha = 0.1`).
 //!
@@ -60,7 +61,6 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use crate::adder::Adder;
 use crate::clock;
 use crate::error::{Error, ErrorKind, Result};
-use crate::stats::ThroughputStats;
 use crate::window::{Rotating, Slot, WindowOpts};
 
 /// Dropwizard's tick interval, in milliseconds of the coarse monotonic clock.
@@ -521,6 +521,26 @@ impl Slot for ThroughputSlot {
 struct ThroughputCore {
     window: Rotating<ThroughputSlot>,
     start_ms: u64,
+}
+
+/// Requests, tokens and bytes per second over a sliding window, as
+/// [`Throughput::stats`] reports them.
+///
+/// Each rate is the total recorded in the window divided by the seconds of
+/// data the window actually holds: the full `window_seconds` once the meter is
+/// older than the window, less before that, so a service that started ten
+/// seconds ago does not report a sixth of its real rate.
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct ThroughputStats {
+    /// Requests per second.
+    pub requests_per_second: f64,
+    /// Tokens per second.
+    pub tokens_per_second: f64,
+    /// Bytes per second.
+    pub bytes_per_second: f64,
+    /// The configured window span in seconds (60 by default); a float because
+    /// a window may be shorter than a second.
+    pub window_seconds: f64,
 }
 
 /// Requests, tokens and bytes per second over a sliding window (the last 60

@@ -1,5 +1,6 @@
-//! Summaries for people and dashboards: latency in milliseconds, throughput
-//! per second, and a whole registry at a glance.
+//! Summaries for people and dashboards: latency in milliseconds and a whole
+//! registry at a glance. (Throughput per second is the meter's:
+//! [`ThroughputStats`](crate::meter::ThroughputStats).)
 //!
 //! The metrics themselves keep raw material (HDR counts, running sums,
 //! windowed tallies). This module turns that material into the small, flat
@@ -9,8 +10,6 @@
 //!   p50/p90/p95/p99/p99.9 quantiles of a time histogram, in **milliseconds**
 //!   (the legacy unit), built from a [`HistogramSnapshot`] with
 //!   [`HistogramSnapshot::latency_stats`].
-//! - [`ThroughputStats`]: requests, tokens and bytes **per second** over a
-//!   sliding window, produced by [`Throughput::stats`](crate::Throughput::stats).
 //! - [`RegistrySummary`]: every counter, gauge and histogram series of a
 //!   [`Registry`], keyed by a Prometheus-style series id such as
 //!   `http_requests{method="GET"}`, produced by [`Registry::summary`].
@@ -129,26 +128,6 @@ impl HistogramSnapshot {
 /// [`QUANTILES`] in recorded integers (as floats), each clamped into `[min, max]`.
 fn clamped_quantiles(s: &HistogramSnapshot) -> [f64; 5] {
     QUANTILES.map(|q| s.quantile_native(q))
-}
-
-/// Requests, tokens and bytes per second over a sliding window, as
-/// [`Throughput::stats`](crate::Throughput::stats) reports them.
-///
-/// Each rate is the total recorded in the window divided by the seconds of
-/// data the window actually holds: the full `window_seconds` once the meter is
-/// older than the window, less before that, so a service that started ten
-/// seconds ago does not report a sixth of its real rate.
-#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
-pub struct ThroughputStats {
-    /// Requests per second.
-    pub requests_per_second: f64,
-    /// Tokens per second.
-    pub tokens_per_second: f64,
-    /// Bytes per second.
-    pub bytes_per_second: f64,
-    /// The configured window span in seconds (60 by default); a float because
-    /// a window may be shorter than a second.
-    pub window_seconds: f64,
 }
 
 /// One histogram series in a [`RegistrySummary`], in **base units** (seconds

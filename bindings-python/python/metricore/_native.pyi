@@ -102,7 +102,7 @@ class CollectorRegistry:
     def summary(self) -> Dict[str, Any]:
         """Every series at a glance: counters, gauges, sampled_counters, histograms, collected_at."""
     def snapshot(self) -> Dict[str, Dict[str, Any]]:
-        """The registry as a dict: family name -> the family's JSON record."""
+        """The registry as a dict: family name -> the family's record, as ``to_json()`` writes it."""
     def gather(self) -> List[Dict[str, Any]]:
         """Collects every family: dicts with name, help, unit, kind, label_names and series."""
     def family_names(self) -> List[str]:
