@@ -58,7 +58,7 @@
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
 mod adder;
-mod clock;
+pub mod clock;
 pub mod counter;
 pub mod error;
 pub mod exemplar;

@@ -144,7 +144,7 @@ impl HistogramOpts {
     }
     /// The window, if any.
     pub fn get_window(&self) -> Option<WindowOpts> {
-        self.window
+        self.window.clone()
     }
 
     /// Checks the options for `metric` and returns the layout and exposition bounds.
@@ -315,7 +315,7 @@ impl HistogramShape {
             layout,
             resolution: opts.resolution,
             bounds: bounds.into(),
-            window: opts.window,
+            window: opts.window.clone(),
             quantiles,
         }))
     }
@@ -345,7 +345,8 @@ impl HistogramCell {
             exemplars: LazyBox::new(),
             window: shape
                 .window
-                .map(|w| Box::new(Rotating::new(w, || HdrCore::new(&layout)))),
+                .as_ref()
+                .map(|w| Box::new(Rotating::new(w.clone(), || HdrCore::new(&layout)))),
         }
     }
 
