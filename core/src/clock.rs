@@ -173,12 +173,12 @@ pub fn duration_from_secs(metric: &str, what: &str, secs: f64) -> Result<Duratio
     }
     if secs < 0.0 {
         return Err(bad(format!(
-            "{what} must be a non-negative number of seconds, not {secs}"
+            "{what} must be a non-negative number of seconds, not {secs:?}"
         )));
     }
     Duration::try_from_secs_f64(secs).map_err(|_| {
         bad(format!(
-            "{what} must be at most {} seconds, not {secs}",
+            "{what} must be at most {} seconds, not {secs:?}",
             u64::MAX
         ))
     })

@@ -139,7 +139,7 @@ pub fn check_quantile(metric: Option<&str>, q: f64) -> crate::Result<f64> {
         Err(crate::Error::new(
             crate::ErrorKind::InvalidValue,
             metric,
-            format!("a quantile must be within 0..=1, not {q}"),
+            format!("a quantile must be within 0..=1, not {q:?}"),
         ))
     }
 }
