@@ -15,12 +15,12 @@ fn label_value(metric: &str, item: Bound<'_, PyAny>) -> PyResult<PyBackedStr> {
         Ok(s) => s,
         Err(e) => e.into_inner().str()?,
     };
-    utf8(metric, "label values", s)
+    utf8(metric, "label values", &s)
 }
 
 /// `s` as UTF-8, or an [`ErrorKind::InvalidLabels`] error naming `metric` for a string holding
 /// a lone surrogate (which no exposition can carry).
-fn utf8(metric: &str, what: &str, s: Bound<'_, PyString>) -> PyResult<PyBackedStr> {
+fn utf8(metric: &str, what: &str, s: &Bound<'_, PyString>) -> PyResult<PyBackedStr> {
     utf8_or(metric, what, ErrorKind::InvalidLabels, s)
 }
 
@@ -29,7 +29,7 @@ fn utf8_or(
     metric: &str,
     what: &str,
     kind: ErrorKind,
-    s: Bound<'_, PyString>,
+    s: &Bound<'_, PyString>,
 ) -> PyResult<PyBackedStr> {
     let py = s.py();
     PyBackedStr::try_from(s.clone()).map_err(|_| {
@@ -68,7 +68,7 @@ pub fn label_pairs(
                     ),
                 )
             })?;
-            Ok((utf8(metric, "label names", k)?, label_value(metric, v)?))
+            Ok((utf8(metric, "label names", &k)?, label_value(metric, v)?))
         })
         .collect()
 }
@@ -100,7 +100,7 @@ pub fn label_names(metric: &str, names: Option<&Bound<'_, PyAny>>) -> PyResult<V
     iter.map(|n| {
         let n = n?;
         if let Ok(s) = n.cast::<PyString>() {
-            return utf8_or(metric, "label names", ErrorKind::InvalidName, s.clone())
+            return utf8_or(metric, "label names", ErrorKind::InvalidName, s)
                 .map(|s| (*s).to_owned());
         }
         n.extract::<String>().map_err(|_| {

@@ -101,6 +101,10 @@ enum Kind {
     Histogram,
 }
 
+#[allow(
+    clippy::too_many_lines,
+    reason = "one case: register, record, then check every line of the exposition"
+)]
 fn check_case(
     kind: Kind,
     name: &str,

@@ -110,7 +110,7 @@ fn a_header_declaring_a_huge_range_costs_only_its_own_size() {
     let layout = s.layout();
     let top = layout.index_for(layout.highest());
     let mut payload = Vec::new();
-    push_varint(&mut payload, zigzag(-(top as i64)));
+    push_varint(&mut payload, zigzag(-i64::try_from(top).unwrap()));
     push_varint(&mut payload, zigzag(7));
     let mut blob = header(payload.len() as u32, 5, 1, 1 << 62);
     blob.extend_from_slice(&payload);
@@ -125,7 +125,7 @@ fn a_header_declaring_a_huge_range_costs_only_its_own_size() {
     );
 }
 
-/// A count past the slots the header's range has, a number cut short, an i64::MIN run of
+/// A count past the slots the header's range has, a number cut short, an `i64::MIN` run of
 /// zeros (whose negation overflows): typed errors, not panics.
 #[test]
 fn malformed_payloads_are_corrupt_blob_errors() {

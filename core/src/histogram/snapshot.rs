@@ -554,13 +554,13 @@ fn decode_counts(layout: &Layout, mut payload: &[u8]) -> Result<DecodedCounts> {
     while !payload.is_empty() {
         let (raw, used) = read_varint(payload)?;
         payload = &payload[used..];
-        // Zig-zag: the low bit is the sign.
-        let n = ((raw >> 1) as i64) ^ -((raw & 1) as i64);
-        if n < 0 {
-            index = index.saturating_add(usize::try_from(n.unsigned_abs()).unwrap_or(usize::MAX));
+        // Zig-zag: an odd number `2k - 1` is `-k`, a run of k empty slots; an even `2n` is `n`.
+        if raw & 1 == 1 {
+            let zeros = (raw >> 1) + 1;
+            index = index.saturating_add(usize::try_from(zeros).unwrap_or(usize::MAX));
             continue;
         }
-        let n = n.unsigned_abs();
+        let n = raw >> 1;
         if n > 0 {
             if index >= layout.counts_len() {
                 return Err(corrupt(&format!(

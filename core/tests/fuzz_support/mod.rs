@@ -30,7 +30,11 @@ pub fn runner(target: &str, default_cases: u32) -> TestRunner {
         }
         Err(_) => [0x6d; 32],
     };
-    let hex: String = seed.iter().map(|b| format!("{b:02x}")).collect();
+    let hex = seed.iter().fold(String::new(), |mut s, b| {
+        use std::fmt::Write as _;
+        let _ = write!(s, "{b:02x}");
+        s
+    });
     eprintln!("{target}: {cases} cases, METRICORE_FUZZ_SEED={hex}");
     let config = Config {
         cases,
