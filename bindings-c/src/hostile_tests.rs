@@ -145,7 +145,7 @@ fn hostile_durations_quantiles_and_values_are_typed_errors_naming_the_metric() {
 #[test]
 fn a_hostile_v2_header_decodes_without_allocating_its_range() {
     let mut blob = Vec::new();
-    blob.extend_from_slice(&0x1c84_9303u32.to_be_bytes());
+    blob.extend_from_slice(&0x1c84_9313u32.to_be_bytes());
     blob.extend_from_slice(&0u32.to_be_bytes());
     blob.extend_from_slice(&0u32.to_be_bytes());
     blob.extend_from_slice(&5u32.to_be_bytes());
@@ -290,7 +290,7 @@ fn fuzz_c_abi_v2_blobs_never_panic() {
             ),
             |(mut blob, resolution, cookie)| {
                 if cookie && blob.len() >= 4 {
-                    blob[..4].copy_from_slice(&0x1c84_9303u32.to_be_bytes());
+                    blob[..4].copy_from_slice(&0x1c84_9313u32.to_be_bytes());
                 }
                 let mut snap = ptr::null_mut();
                 let st = metricore_histogram_snapshot_decode_v2(

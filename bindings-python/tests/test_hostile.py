@@ -137,7 +137,7 @@ def test_a_hostile_v2_header_decodes_quickly_and_small() -> None:
     import tracemalloc
 
     # 40 bytes declaring 1..2**62 at 5 significant figures, no counts.
-    blob = struct.pack(">IIIIqqd", 0x1C849303, 0, 0, 5, 1, 2**62, 1.0)
+    blob = struct.pack(">IIIIqqd", 0x1C849313, 0, 0, 5, 1, 2**62, 1.0)
     tracemalloc.start()
     snap = metricore.HistogramSnapshot.decode(blob)
     _, peak = tracemalloc.get_traced_memory()

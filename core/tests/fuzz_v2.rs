@@ -76,7 +76,7 @@ fn plain_bound(len: usize) -> usize {
     len + 2 * 16 * len + 64 * 1024
 }
 
-const COOKIE: u32 = 0x1c84_9303;
+const COOKIE: u32 = 0x1c84_9313;
 
 fn header(payload_len: u32, digits: u32, lowest: u64, highest: u64) -> Vec<u8> {
     let mut b = Vec::with_capacity(40);
