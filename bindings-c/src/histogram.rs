@@ -398,15 +398,12 @@ pub extern "C" fn metricore_histogram_snapshot_mean(
     }
 }
 
+/// The core's quantile rule, reported as `INVALID_ARGUMENT` (the status these functions
+/// have always documented).
 fn check_quantile(q: f64) -> Result<(), metricore_status> {
-    if (0.0..=1.0).contains(&q) {
-        Ok(())
-    } else {
-        Err(fail(
-            metricore_status::InvalidArgument,
-            format!("quantile {q} is outside 0..=1"),
-        ))
-    }
+    metricore::stats::check_quantile(None, q)
+        .map(drop)
+        .map_err(|e| fail(metricore_status::InvalidArgument, e.to_string()))
 }
 
 /// Stores in `*value_out` the value at quantile `q` in recorded integers, exactly as

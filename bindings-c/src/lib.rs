@@ -42,6 +42,8 @@ mod error;
 mod family;
 mod gauge;
 mod histogram;
+#[cfg(test)]
+mod hostile_tests;
 mod registry;
 mod sampler;
 #[cfg(feature = "testing")]

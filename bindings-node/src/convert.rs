@@ -1,7 +1,5 @@
 //! Option objects from JavaScript, checked and turned into the core's builders.
 
-use std::time::Duration;
-
 use metricore::{ErrorKind, HistogramOpts, MetricOpts, Resolution, WindowOpts};
 use napi::Env;
 use napi_derive::napi;
@@ -137,16 +135,11 @@ pub fn histogram_opts(
         opts = opts.buckets(bounds);
     }
     if o.window_seconds.is_some() || o.sub_windows.is_some() {
-        let secs = o.window_seconds.unwrap_or(60.0);
-        let span = Duration::try_from_secs_f64(secs).map_err(|_| {
-            throw(
-                env,
-                ErrorKind::InvalidConfig,
-                Some(metric),
-                &format!("windowSeconds must be a number of seconds > 0, not {secs}"),
-            )
-        })?;
-        let window = WindowOpts::new(metric, span, o.sub_windows.unwrap_or(6));
+        let window = WindowOpts::from_secs(
+            metric,
+            o.window_seconds.unwrap_or(60.0),
+            o.sub_windows.unwrap_or(6),
+        );
         opts = opts.window(window.map_err(|e| crate::errors::core_error(env, &e))?);
     }
     Ok(opts)

@@ -25,8 +25,11 @@ impl PySampler {
     ///
     /// Raises:
     ///     `InvalidConfigError`: interval below 0.1 s or above a day.
-    #[pyo3(signature = (interval = 10.0))]
-    fn start(&self, py: Python<'_>, interval: f64) -> PyResult<()> {
+    #[pyo3(signature = (interval = None), text_signature = "(self, interval=10.0)")]
+    fn start(&self, py: Python<'_>, interval: Option<&Bound<'_, PyAny>>) -> PyResult<()> {
+        let interval = interval.map_or(Ok(10.0), |v| {
+            crate::convert::float_value("resource sampler", "interval", v)
+        })?;
         let d = interval_from_secs(interval).py(py)?;
         py.detach(|| self.inner.start(d)).py(py)
     }

@@ -1,5 +1,6 @@
 //! `HistogramSnapshot`: a frozen copy of a histogram, HDR V2 interchange and merging.
 
+use metricore::stats::check_quantile;
 use metricore::{HistogramSnapshot, Resolution};
 use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyString};
@@ -137,20 +138,32 @@ impl PyHistogramSnapshot {
 
     /// The value at quantile `q` (0..=1) in recorded integers, exactly as HdrHistogram
     /// computes it (0 when empty).
-    fn value_at_quantile(&self, q: f64) -> u64 {
-        self.inner.value_at_quantile(q)
+    ///
+    /// Raises:
+    ///     `InvalidValueError`: `q` is NaN or outside 0..=1.
+    fn value_at_quantile(&self, py: Python<'_>, q: f64) -> PyResult<u64> {
+        let q = check_quantile(None, q).py(py)?;
+        Ok(self.inner.value_at_quantile(q))
     }
 
     /// The value at quantile `q` (0..=1) in base units (seconds for time), within
     /// `[min, max]`.
-    fn quantile(&self, q: f64) -> f64 {
-        self.inner.quantile(q)
+    ///
+    /// Raises:
+    ///     `InvalidValueError`: `q` is NaN or outside 0..=1.
+    fn quantile(&self, py: Python<'_>, q: f64) -> PyResult<f64> {
+        let q = check_quantile(None, q).py(py)?;
+        Ok(self.inner.quantile(q))
     }
 
     /// The value at `percentile` (0..=100) in milliseconds, clamped to `[min, max]`
     /// (the TypeScript era's unit; a `unit` histogram is read as seconds).
-    fn percentile_ms(&self, percentile: f64) -> f64 {
-        self.inner.quantile_native(percentile / 100.0) / self.per_ms()
+    ///
+    /// Raises:
+    ///     `InvalidValueError`: `percentile` is NaN or outside 0..=100.
+    fn percentile_ms(&self, py: Python<'_>, percentile: f64) -> PyResult<f64> {
+        let q = check_quantile(None, percentile / 100.0).py(py)?;
+        Ok(self.inner.quantile_native(q) / self.per_ms())
     }
 
     /// `{"count", "mean_ms", "min_ms", "max_ms", "stddev_ms", "p50_ms", "p90_ms", "p95_ms",

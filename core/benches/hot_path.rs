@@ -579,6 +579,54 @@ fn histogram_1t() -> Workload {
     }
 }
 
+/// The record paths that read the window's clock: a windowed histogram, a meter, a
+/// throughput meter, beside the same histogram without a window and a bare counter.
+fn windowed_1t() -> Workload {
+    let us = latencies_us();
+    let plain = ours_histogram(false);
+    let windowed = Histogram::new(
+        "h",
+        &HistogramOpts::new().window(metricore::WindowOpts::DEFAULT),
+    )
+    .expect("valid options");
+    let meter = metricore::Meter::new();
+    let throughput = metricore::Throughput::new();
+    let counter = Counter::new();
+    Workload {
+        group: "8_window_record_1t",
+        title: "windowed record, 1 thread",
+        contestants: vec![
+            c(
+                "histogram_window",
+                "metricore record, 60 s window",
+                single(move |i| windowed.record(us[i & MASK])),
+            ),
+            c(
+                "histogram_plain",
+                "metricore record, no window",
+                single(move |i| plain.record(us[i & MASK])),
+            ),
+            c(
+                "meter_mark",
+                "metricore Meter::mark",
+                single(move |_| meter.mark()),
+            ),
+            c(
+                "throughput_record",
+                "metricore Throughput::record",
+                single(move |i| throughput.record(1, i as u64 & 255, 512)),
+            ),
+            c(
+                "counter_inc",
+                "metricore Counter::inc",
+                single(move |_| counter.inc()),
+            ),
+        ],
+        rows: vec![(0, 1, None), (2, 4, None), (3, 4, None)],
+        notes: vec![],
+    }
+}
+
 fn histogram_2t() -> Workload {
     let (us, s) = (latencies_us(), latencies_s());
     let ours = ours_histogram(false);
@@ -1059,6 +1107,7 @@ fn main() {
         gauge_set(),
         histogram_1t(),
         histogram_2t(),
+        windowed_1t(),
         labelled_lookup(),
         render(),
     ];

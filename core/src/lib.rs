@@ -60,7 +60,7 @@
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
 mod adder;
-mod clock;
+pub mod clock;
 pub mod collect;
 pub mod counter;
 pub mod error;

@@ -125,6 +125,24 @@ impl HistogramSnapshot {
     }
 }
 
+/// Checks a quantile a caller asks for: the one rule every binding applies before reading
+/// [`HistogramSnapshot::quantile`] (which clamps silently, for callers that computed `q`).
+///
+/// # Errors
+/// [`ErrorKind::InvalidValue`](crate::ErrorKind::InvalidValue) naming `metric` (when given) for
+/// NaN or a quantile outside `0..=1`.
+pub fn check_quantile(metric: Option<&str>, q: f64) -> crate::Result<f64> {
+    if (0.0..=1.0).contains(&q) {
+        Ok(q)
+    } else {
+        Err(crate::Error::new(
+            crate::ErrorKind::InvalidValue,
+            metric,
+            format!("a quantile must be within 0..=1, not {q:?}"),
+        ))
+    }
+}
+
 /// [`QUANTILES`] in recorded integers (as floats), each clamped into `[min, max]`.
 fn clamped_quantiles(s: &HistogramSnapshot) -> [f64; 5] {
     QUANTILES.map(|q| s.quantile_native(q))
@@ -291,6 +309,25 @@ mod tests {
 
     fn hist(opts: &HistogramOpts) -> Histogram {
         Histogram::new("latency_seconds", opts).unwrap()
+    }
+
+    #[test]
+    fn quantiles_outside_zero_to_one_are_errors_naming_the_metric() {
+        assert_eq!(check_quantile(Some("lat"), 0.0), Ok(0.0));
+        assert_eq!(check_quantile(None, 1.0), Ok(1.0));
+        for q in [
+            f64::NAN,
+            -0.1,
+            1.1,
+            f64::INFINITY,
+            f64::NEG_INFINITY,
+            -0.0 - 1e-300,
+        ] {
+            let e = check_quantile(Some("lat"), q).unwrap_err();
+            assert_eq!(e.kind(), crate::ErrorKind::InvalidValue, "{q}");
+            assert_eq!(e.metric(), Some("lat"), "{q}");
+            assert!(e.to_string().starts_with("metric 'lat': a quantile"), "{e}");
+        }
     }
 
     #[test]

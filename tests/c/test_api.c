@@ -364,7 +364,7 @@ static void test_histograms(const struct metricore_registry *r) {
     CHECK(v == 1000);
     CHECK_STATUS(metricore_histogram_snapshot_value_at_quantile(s, NAN, &v),
                  METRICORE_STATUS_INVALID_ARGUMENT);
-    CHECK(last_error_has("outside 0..=1"));
+    CHECK(last_error_has("a quantile must be within 0..=1"));
     CHECK_STATUS(metricore_histogram_snapshot_value_at_quantile(s, 1.5, &v),
                  METRICORE_STATUS_INVALID_ARGUMENT);
     double q = 0;

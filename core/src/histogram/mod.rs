@@ -171,7 +171,7 @@ impl HistogramOpts {
     }
     /// The window, if any.
     pub fn get_window(&self) -> Option<WindowOpts> {
-        self.window
+        self.window.clone()
     }
 
     /// Checks the options for `metric` and returns the layout and exposition bounds.
@@ -381,7 +381,7 @@ impl HistogramShape {
             scale,
             resolution: opts.resolution,
             bounds: bounds.into(),
-            window: opts.window,
+            window: opts.window.clone(),
             quantiles,
         }))
     }
@@ -415,7 +415,8 @@ impl HistogramCell {
             exemplars: LazyBox::new(),
             window: shape
                 .window
-                .map(|w| Box::new(Rotating::new(w, || HdrCore::new(&scale)))),
+                .as_ref()
+                .map(|w| Box::new(Rotating::new(w.clone(), || HdrCore::new(&scale)))),
         }
     }
 

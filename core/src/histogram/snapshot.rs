@@ -4,7 +4,7 @@
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
 
-use hdrhistogram::serialization::{Deserializer, Serializer, V2DeflateSerializer, V2Serializer};
+use hdrhistogram::serialization::{Serializer, V2DeflateSerializer, V2Serializer};
 
 use super::buckets::{BoundIndexes, BucketMap, non_cumulative};
 use super::layout::{float_key, key_float};
@@ -740,16 +740,170 @@ impl HistogramSnapshot {
 
     /// Decodes a V2 blob, plain or deflate-compressed.
     ///
+    /// Safe on untrusted bytes, at a cost bounded by the blob's own size, whatever range and
+    /// precision its header declares: one pass over the payload, and memory of the plain
+    /// blob plus one 16-byte `(index, count)` pair per non-zero count, each of which takes at
+    /// least one byte of the payload (so at most 17 bytes per byte of the plain blob, and at
+    /// most one pair per count slot of the declared layout). Nothing is allocated for the
+    /// declared range itself. A compressed blob is first inflated, to at most 64 MiB
+    /// (zlib expands at most about 1032 times, so `n` compressed bytes inflate to at most
+    /// `min(1032 n, 64 MiB)` bytes).
+    ///
     /// # Errors
     /// [`ErrorKind::CorruptBlob`] naming what is wrong with the bytes.
     pub fn decode_v2(bytes: &[u8], resolution: Resolution) -> Result<Self> {
         let plain = plain_v2(bytes)?;
-        let mut reader = plain.as_slice();
-        let h: hdrhistogram::Histogram<u64> = Deserializer::new()
-            .deserialize(&mut reader)
-            .map_err(|e| corrupt(&format!("{e:?}")))?;
-        Self::from_hdr(&h, resolution)
+        let header = V2Header::read(&plain)?;
+        let payload = &plain[V2_HEADER_LEN..V2_HEADER_LEN + header.payload_len];
+        let decoded = decode_counts(&header.layout, payload)?;
+        let bounds: Arc<[f64]> = match resolution {
+            Resolution::Unit => {
+                super::decades(header.layout.lowest(), header.layout.highest()).into()
+            }
+            _ => super::DEFAULT_BUCKETS.to_vec().into(),
+        };
+        Ok(Self {
+            name: None,
+            scale: Scale::Integer(header.layout),
+            resolution,
+            counts: decoded.counts,
+            count: decoded.count,
+            sum: decoded.sum,
+            min: decoded.min,
+            max: decoded.max,
+            saturated: 0,
+            rejected: 0,
+            bounds,
+            exact: None,
+            exemplars: None,
+        })
     }
+}
+
+/// The fields of a plain V2 header that matter once `plain_v2` has normalised it.
+struct V2Header {
+    payload_len: usize,
+    layout: Layout,
+}
+
+impl V2Header {
+    /// Reads and checks the header of a blob `plain_v2` returned (so at least
+    /// [`V2_HEADER_LEN`] bytes, with a payload length that fits).
+    fn read(plain: &[u8]) -> Result<Self> {
+        let u64_at = |at: usize| {
+            let mut b = [0u8; 8];
+            b.copy_from_slice(&plain[at..at + 8]);
+            u64::from_be_bytes(b)
+        };
+        if be_u32(plain, 8) != 0 {
+            return Err(corrupt(
+                "a normalizing offset other than 0 is not supported",
+            ));
+        }
+        let digits = be_u32(plain, 12);
+        let ratio = f64::from_bits(u64_at(32));
+        #[expect(
+            clippy::float_cmp,
+            reason = "the ratio must be exactly 1.0, as written"
+        )]
+        if ratio != 1.0 {
+            return Err(corrupt(&format!(
+                "an integer-to-double conversion ratio other than 1 is not supported, not {ratio}"
+            )));
+        }
+        let (lowest, highest) = (u64_at(16), u64_at(24));
+        let layout = u8::try_from(digits)
+            .map_err(|_| corrupt(&format!("{digits} significant figures")))
+            .and_then(|digits| {
+                Layout::new("hdr", lowest, highest, digits)
+                    .map_err(|e| corrupt(&format!("an unusable layout: {}", e.rule())))
+            })?;
+        Ok(Self {
+            payload_len: be_u32(plain, 4) as usize,
+            layout,
+        })
+    }
+}
+
+/// What a V2 payload holds, as a snapshot keeps it.
+struct DecodedCounts {
+    /// Non-zero `(index, count)` pairs in index order, indices within the layout's range.
+    counts: Vec<(u32, u64)>,
+    count: u64,
+    sum: f64,
+    min: u64,
+    max: u64,
+}
+
+/// Decodes the run-length, zig-zag LEB128 counts of a V2 payload in one pass: a positive
+/// number is the count at the next index, a negative one `-n` skips `n` empty indices.
+///
+/// A count at an index the layout has no slot for is an error; a count in a slot above the
+/// highest trackable value (HdrHistogram rounds its last bucket up) lands at the highest
+/// value's index, as recording such a value would.
+fn decode_counts(layout: &Layout, mut payload: &[u8]) -> Result<DecodedCounts> {
+    let top = layout.index_for(layout.highest());
+    let mut counts: Vec<(u32, u64)> = Vec::new();
+    let (mut index, mut count, mut sum) = (0usize, 0u64, 0.0f64);
+    while !payload.is_empty() {
+        let (raw, used) = read_varint(payload)?;
+        payload = &payload[used..];
+        // Zig-zag: an odd number `2k - 1` is `-k`, a run of k empty slots; an even `2n` is `n`.
+        if raw & 1 == 1 {
+            let zeros = (raw >> 1) + 1;
+            index = index.saturating_add(usize::try_from(zeros).unwrap_or(usize::MAX));
+            continue;
+        }
+        let n = raw >> 1;
+        if n > 0 {
+            if index >= layout.counts_len() {
+                return Err(corrupt(&format!(
+                    "a count at index {index}, past the {} slots its header's range has",
+                    layout.counts_len()
+                )));
+            }
+            let slot = index.min(top);
+            count = count.saturating_add(n);
+            sum += layout.median_equivalent(layout.value_for(slot)) as f64 * n as f64;
+            let slot = slot as u32;
+            match counts.last_mut() {
+                Some((last, c)) if *last == slot => *c = c.saturating_add(n),
+                _ => counts.push((slot, n)),
+            }
+        }
+        index = index.saturating_add(1);
+    }
+    let (min, max) = match (counts.first(), counts.last()) {
+        // Index 0's lowest value is 0, as HdrHistogram's min is when it holds a count.
+        (Some(&(first, _)), Some(&(last, _))) => (
+            layout.value_for(first as usize),
+            layout.highest_equivalent(layout.value_for(last as usize)),
+        ),
+        _ => (0, 0),
+    };
+    Ok(DecodedCounts {
+        counts,
+        count,
+        sum,
+        min,
+        max,
+    })
+}
+
+/// One LEB128 number as HdrHistogram writes it: 7 bits per byte, low bits first, at most 9
+/// bytes, the ninth contributing all 8 of its bits. Returns the number and the bytes read.
+fn read_varint(bytes: &[u8]) -> Result<(u64, usize)> {
+    let mut value = 0u64;
+    for (i, &b) in bytes.iter().enumerate().take(9) {
+        if i == 8 {
+            return Ok((value | u64::from(b) << 56, 9));
+        }
+        value |= u64::from(b & 0x7f) << (7 * i);
+        if b & 0x80 == 0 {
+            return Ok((value, i + 1));
+        }
+    }
+    Err(corrupt("the payload ends inside a number"))
 }
 
 /// The V2 cookies (HdrHistogram's `V2EncodingCookieBase` and its compressed form), compared

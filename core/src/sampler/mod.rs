@@ -249,9 +249,10 @@ fn cpu_percent(now: &[CpuSeconds], before: &[CpuSeconds]) -> Option<CpuPercent> 
 /// [`MAX_INTERVAL`].
 pub fn interval_from_secs(secs: f64) -> Result<Duration> {
     if !(secs.is_finite() && secs > 0.0) {
-        return Err(bad_interval(&format!("{secs} s")));
+        return Err(bad_interval(&format!("{secs:?} s")));
     }
-    let d = Duration::from_secs_f64(secs);
+    let d = crate::clock::duration_from_secs("resource sampler", "interval", secs)
+        .map_err(|_| bad_interval(&format!("{secs:?} s")))?;
     check_interval(d)?;
     Ok(d)
 }
