@@ -586,6 +586,9 @@ export interface MetricOptions {
   labelNames?: Array<string>
   /** Unit (`seconds`, `bytes`, ...), appended to the name unless it already ends with it. */
   unit?: string
-  /** Distinct label sets before new ones go to the overflow series (default 10000). */
+  /**
+   * Distinct label sets before new ones go to the overflow series (default 10000): a
+   * whole number >= 1.
+   */
   cardinalityLimit?: number
 }

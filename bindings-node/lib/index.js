@@ -204,8 +204,13 @@ function registryFor(name, registers) {
 
 function checkNumber(name, value, what) {
   if (typeof value !== 'number') {
-    throw invalidType(name, `${what} must be a number, not ${typeof value}`)
+    throw invalidType(name, `${what} must be a number, not ${value === null ? 'null' : typeof value}`)
   }
+}
+
+/** Whether the first argument of set/observe/... is labels (else it is the value itself). */
+function isLabels(arg) {
+  return arg !== null && typeof arg === 'object'
 }
 
 function elapsedSeconds(start) {
@@ -568,21 +573,24 @@ class Gauge extends Metric {
   /** set(value) or set(labels, value). */
   set(labels, value) {
     if (typeof labels === 'number' && this._one !== null) return this._one.set(labels)
-    if (labels === undefined) checkNumber(this.name, labels, 'the value')
+    if (!isLabels(labels)) {
+      checkNumber(this.name, labels, 'the value')
+      return this._childFor(undefined).set(labels)
+    }
     checkNumber(this.name, value, 'the value')
     this._childFor(labels).set(value)
   }
 
   /** inc(), inc(value), inc(labels, value?). */
   inc(labels, value) {
-    if (typeof labels === 'object') return this._childFor(labels).inc(value)
+    if (isLabels(labels)) return this._childFor(labels).inc(value)
     if (labels !== undefined) checkNumber(this.name, labels, 'the increment')
     this._childFor(undefined).inc(labels)
   }
 
   /** dec(), dec(value), dec(labels, value?). */
   dec(labels, value) {
-    if (typeof labels === 'object') return this._childFor(labels).dec(value)
+    if (isLabels(labels)) return this._childFor(labels).dec(value)
     if (labels !== undefined) checkNumber(this.name, labels, 'the decrement')
     this._childFor(undefined).dec(labels)
   }
@@ -738,7 +746,10 @@ class Histogram extends Metric {
   /** observe(value) or observe(labels, value), in base units (seconds for time). */
   observe(labels, value) {
     if (typeof labels === 'number' && this._one !== null) return this._one.observe(labels)
-    if (labels === undefined || typeof labels === 'number') return this._childFor(undefined).observe(labels)
+    if (!isLabels(labels)) {
+      checkNumber(this.name, labels, 'the observed value')
+      return this._childFor(undefined).observe(labels)
+    }
     checkNumber(this.name, value, 'the observed value')
     this._childFor(labels).observe(value)
   }
@@ -746,7 +757,11 @@ class Histogram extends Metric {
   /** metricore: recordMs(ms) or recordMs(labels, ms), a duration in milliseconds. */
   recordMs(labels, ms) {
     if (typeof labels === 'number' && this._one !== null) return this._one.recordMs(labels)
-    if (labels === undefined || typeof labels === 'number') return this._childFor(undefined).recordMs(labels)
+    if (!isLabels(labels)) {
+      checkNumber(this.name, labels, 'the duration')
+      return this._childFor(undefined).recordMs(labels)
+    }
+    checkNumber(this.name, ms, 'the duration')
     this._childFor(labels).recordMs(ms)
   }
 

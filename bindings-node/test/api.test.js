@@ -182,6 +182,53 @@ test('bad input: TypeError/RangeError with a code and the metric name; what was 
   assert.throws(() => new m.Counter({ name: 'two', registers: [fresh(), fresh()] }), { code: 'ERR_METRICORE_INVALID_CONFIG' })
 })
 
+test('bad numbers in options and arguments: the class, the code, the metric and the rule', () => {
+  const reg = fresh()
+  const expect = (fn, name, code, pattern) =>
+    assert.throws(fn, (e) => {
+      assert.equal(e.name, name, e.message)
+      assert.equal(e.code, code, e.message)
+      assert.match(e.message, pattern)
+      return true
+    })
+  // Counts and limits are whole numbers; napi's integer conversion would have wrapped -1
+  // and truncated 1.5.
+  for (const limit of [-1, 1.5, NaN, Infinity, 2 ** 64]) {
+    expect(() => new m.Counter({ name: 'limited', help: 'L.', labelNames: ['k'], cardinalityLimit: limit, registers: [reg] }), 'RangeError', 'ERR_METRICORE_INVALID_CONFIG', /^metric 'limited': cardinalityLimit must be a whole number >= 1, not /)
+  }
+  expect(() => new m.Counter({ name: 'limited', help: 'L.', cardinalityLimit: 0, registers: [reg] }), 'RangeError', 'ERR_METRICORE_INVALID_CONFIG', /^metric 'limited': cardinality limit must be at least 1/)
+  expect(() => new m.Histogram({ name: 'figures', significantFigures: -1, registers: [reg] }), 'RangeError', 'ERR_METRICORE_INVALID_CONFIG', /^metric 'figures': significantFigures must be a whole number/)
+  expect(() => new m.Histogram({ name: 'windowed', windowSeconds: 60, subWindows: 2.5, registers: [reg] }), 'RangeError', 'ERR_METRICORE_INVALID_CONFIG', /^metric 'windowed': subWindows must be a whole number/)
+  assert.deepEqual(reg._native.familyNames(), [], 'nothing registered by a refused option')
+  const kept = new m.Counter({ name: 'limited', help: 'L.', labelNames: ['k'], cardinalityLimit: 2, registers: [reg] })
+  for (const k of ['a', 'b', 'c', 'd']) kept.inc({ k })
+  assert.match(reg.metricsSync(), /^limited_total\{k="__overflow__"\} 2$/m, 'two label sets kept, two past the limit')
+  // A name holding NUL is refused with its own class and code, not a generic failure.
+  expect(() => new m.Counter({ name: 'a\0b', help: 'N.', registers: [reg] }), 'TypeError', 'ERR_METRICORE_INVALID_NAME', /^metric 'a\0b': a metric name must match/)
+  expect(() => new m.Counter({ name: 'nul_label', help: 'N.', labelNames: ['x\0'], registers: [reg] }), 'TypeError', 'ERR_METRICORE_INVALID_NAME', /label name 'x\0'/)
+  // A value of the wrong type is named, wherever it was given.
+  const g = new m.Gauge({ name: 'typed_g', help: 'G.', registers: [reg] })
+  const gl = new m.Gauge({ name: 'typed_gl', help: 'G.', labelNames: ['k'], registers: [reg] })
+  const h = new m.Histogram({ name: 'typed_h', help: 'H.', registers: [reg] })
+  const cases = [
+    [() => g.set('x'), "metric 'typed_g': the value must be a number, not string"],
+    [() => g.set(null), "metric 'typed_g': the value must be a number, not null"],
+    [() => g.set(), "metric 'typed_g': the value must be a number, not undefined"],
+    [() => g.set({}, true), "metric 'typed_g': the value must be a number, not boolean"],
+    [() => gl.set('x'), "metric 'typed_gl': the value must be a number, not string"],
+    [() => gl.set({ k: 'a' }, 'x'), "metric 'typed_gl': the value must be a number, not string"],
+    [() => g.inc('x'), "metric 'typed_g': the increment must be a number, not string"],
+    [() => h.observe('x'), "metric 'typed_h': the observed value must be a number, not string"],
+    [() => h.observe(null), "metric 'typed_h': the observed value must be a number, not null"],
+    [() => h.recordMs('x'), "metric 'typed_h': the duration must be a number, not string"],
+  ]
+  for (const [fn, message] of cases) {
+    assert.throws(fn, (e) => e.name === 'TypeError' && e.code === 'ERR_METRICORE_INVALID_TYPE' && e.message === message, `${fn}`)
+  }
+  assert.equal(g.get(), 0)
+  assert.equal(h.snapshot().count, 0)
+})
+
 test('exposition passes promtool check metrics', { skip: PROMTOOL_SKIP }, async () => {
   const reg = fresh()
   const c = new m.Counter({ name: 'http_requests', help: 'Requests.', labelNames: ['method'], registers: [reg] })
