@@ -16,7 +16,12 @@
 // renders. `--long` (or METRICORE_SOAK=long) runs all of it; by default a twelfth (two
 // simulated hours), which keeps the whole run near ten seconds on a quiet machine.
 //
-//   node --expose-gc test-support/soak.js [--long] [--scale N]
+// `--churn` runs a harsher pattern instead: CHURN label sets on three metrics, each made,
+// written and removed 1000 label sets later, with a render and a turn of the loop every
+// 1000 and no global.gc() at all, so that only V8's own scheduling collects the children
+// of removed series (what it sees of their native memory decides when).
+//
+//   node --expose-gc test-support/soak.js [--long] [--scale N] [--churn]
 
 const m = require('..')
 const lanes = require('../lib/lanes.js')
@@ -51,6 +56,38 @@ async function sample(label) {
   }
   const u = process.memoryUsage()
   return { at: label, rss: u.rss, heapUsed: u.heapUsed, heapTotal: u.heapTotal, external: u.external, lanes: lanes.live() }
+}
+
+const CHURN = 200_000
+const CHURN_LIVE = 1000
+
+async function churn() {
+  const mem = () => ({ rss: process.memoryUsage().rss, lanes: lanes.live() })
+  const samples = [{ at: 0, ...mem() }]
+  const reg = new m.Registry()
+  const c = new m.Counter({ name: 'churn_ops', help: 'C.', labelNames: ['id'], registers: [reg] })
+  const h = new m.Histogram({ name: 'churn_seconds', help: 'H.', labelNames: ['id'], registers: [reg] })
+  const g = new m.Gauge({ name: 'churn_bytes', help: 'G.', labelNames: ['id'], registers: [reg] })
+  const started = process.hrtime.bigint()
+  for (let i = 0; i < CHURN; i++) {
+    const id = `u${i}`
+    c.labels(id).inc()
+    h.labels(id).observe(LATENCIES[i & 1023])
+    g.labels(id).set(i)
+    if (i >= CHURN_LIVE) {
+      const old = `u${i - CHURN_LIVE}`
+      c.remove(old)
+      h.remove(old)
+      g.remove(old)
+    }
+    if ((i + 1) % 1000 === 0) {
+      reg.metricsSync()
+      await tick()
+    }
+    if ((i + 1) % (CHURN / SAMPLES) === 0) samples.push({ at: i + 1, ...mem() })
+  }
+  const wallMs = Number(process.hrtime.bigint() - started) / 1e6
+  console.log(JSON.stringify({ churned: CHURN, live: c.family.size, wallMs, samples }))
 }
 
 async function main() {
@@ -122,7 +159,7 @@ async function main() {
   )
 }
 
-main().catch((e) => {
+;(argv.includes('--churn') ? churn() : main()).catch((e) => {
   console.error(e)
   process.exit(1)
 })
