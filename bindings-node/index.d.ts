@@ -200,12 +200,10 @@ export declare class HistogramBatch {
   /** An empty batch. */
   constructor()
   /**
-   * The batch's `Float64Array` (once): `batchLen` doubles of entries, then the count of
-   * doubles in use.
+   * The batch's `Float64Array` (once): the entries, then the count of doubles in use
+   * (so the entries are its length less one).
    */
   entries(): Float64Array
-  /** Doubles of entries the batch holds. */
-  get batchLen(): number
   /** Gives `series` a slot (a released one first) and returns it. */
   bind(series: HistogramSeries): number
   /**

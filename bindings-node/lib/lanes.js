@@ -77,7 +77,7 @@ const gauges = new LanePool(native.GaugeLanes)
  */
 const batch = new native.HistogramBatch()
 const entries = batch.entries()
-const BATCH_LEN = batch.batchLen
+const BATCH_LEN = entries.length - 1
 const releasedHistograms = new FinalizationRegistry((slot) => batch.release(slot))
 
 /** The batch code of a native histogram series owned by `owner` (its slot times four). */

@@ -100,8 +100,9 @@ impl TypeName for View {
 impl ToNapiValue for View {
     unsafe fn to_napi_value(env: sys::napi_env, val: Self) -> napi::Result<sys::napi_value> {
         let len = val.0.cells.len();
-        // `Cell<f64>` has the layout of `f64`.
-        let data = Cell::as_ptr(&val.0.cells[0]).cast::<c_void>();
+        // `Cell<f64>` has the layout of `f64`, and writes through a pointer taken from a
+        // shared reference to cells are allowed (they are `UnsafeCell`s).
+        let data = val.0.cells.as_ptr().cast_mut().cast::<c_void>();
         let hint = Rc::into_raw(val.0).cast_mut().cast::<c_void>();
         let mut buffer = std::ptr::null_mut();
         // SAFETY: `env` is the live env of the current call. `data` points to `len` doubles
@@ -460,17 +461,11 @@ impl HistogramBatch {
         }
     }
 
-    /// The batch's `Float64Array` (once): `batchLen` doubles of entries, then the count of
-    /// doubles in use.
+    /// The batch's `Float64Array` (once): the entries, then the count of doubles in use
+    /// (so the entries are its length less one).
     #[napi(catch_unwind, ts_return_type = "Float64Array")]
     pub fn entries(&mut self) -> napi::Result<View> {
         self.page.view()
-    }
-
-    /// Doubles of entries the batch holds.
-    #[napi(getter, catch_unwind)]
-    pub fn batch_len(&self) -> u32 {
-        BATCH_LEN as u32
     }
 
     /// Gives `series` a slot (a released one first) and returns it.
