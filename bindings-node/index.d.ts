@@ -266,10 +266,14 @@ export declare class HistogramSeries {
   record(value: number, count?: number | undefined | null): void
   /**
    * The value at quantile `q` (0..=1) in base units (seconds for time), clamped to the
-   * exact smallest and largest recorded values; 0 when empty.
+   * exact smallest and largest recorded values; 0 when empty. NaN or a `q` outside 0..=1
+   * is a `RangeError` `ERR_METRICORE_INVALID_VALUE`.
    */
   quantile(q: number): number
-  /** The value at quantile `q` in recorded integers, exactly as HdrHistogram computes it. */
+  /**
+   * The value at quantile `q` in recorded integers, exactly as HdrHistogram computes it;
+   * `q` as for `quantile`.
+   */
   valueAtQuantile(q: number): number
   /** Count, mean, min, max, standard deviation and p50..p99.9, in milliseconds. */
   latencyStats(): LatencyStats

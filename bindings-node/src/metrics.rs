@@ -317,6 +317,23 @@ pub struct HistogramSeries {
 family_methods!(HistogramFamily, HistogramSeries);
 series_methods!(HistogramSeries, Histogram);
 
+impl HistogramSeries {
+    /// `q` if it is a quantile a caller may ask for: the core's snapshot clamps what it is
+    /// given, which would answer `quantile(1.1)` or `quantile(NaN)` with a number.
+    fn check_quantile(&self, env: Env, q: f64) -> napi::Result<f64> {
+        if (0.0..=1.0).contains(&q) {
+            Ok(q)
+        } else {
+            Err(throw(
+                env,
+                ErrorKind::InvalidValue,
+                Some(&self.name),
+                &format!("a quantile must be within 0..=1, not {q}"),
+            ))
+        }
+    }
+}
+
 #[napi]
 impl HistogramSeries {
     /// Records `value` in base units (seconds for time), as prom-client's `observe`.
@@ -354,16 +371,21 @@ impl HistogramSeries {
     }
 
     /// The value at quantile `q` (0..=1) in base units (seconds for time), clamped to the
-    /// exact smallest and largest recorded values; 0 when empty.
+    /// exact smallest and largest recorded values; 0 when empty. NaN or a `q` outside 0..=1
+    /// is a `RangeError` `ERR_METRICORE_INVALID_VALUE`.
     #[napi(catch_unwind)]
-    pub fn quantile(&self, q: f64) -> f64 {
-        self.handle.snapshot().quantile(q)
+    pub fn quantile(&self, env: Env, q: f64) -> napi::Result<f64> {
+        Ok(self
+            .handle
+            .snapshot()
+            .quantile(self.check_quantile(env, q)?))
     }
 
-    /// The value at quantile `q` in recorded integers, exactly as HdrHistogram computes it.
+    /// The value at quantile `q` in recorded integers, exactly as HdrHistogram computes it;
+    /// `q` as for `quantile`.
     #[napi(catch_unwind)]
-    pub fn value_at_quantile(&self, q: f64) -> f64 {
-        self.handle.value_at_quantile(q) as f64
+    pub fn value_at_quantile(&self, env: Env, q: f64) -> napi::Result<f64> {
+        Ok(self.handle.value_at_quantile(self.check_quantile(env, q)?) as f64)
     }
 
     /// Count, mean, min, max, standard deviation and p50..p99.9, in milliseconds.

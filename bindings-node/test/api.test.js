@@ -227,6 +227,14 @@ test('bad numbers in options and arguments: the class, the code, the metric and 
   }
   assert.equal(g.get(), 0)
   assert.equal(h.snapshot().count, 0)
+  // A quantile outside 0..=1 is refused, not clamped into an answer.
+  h.observe(0.5)
+  for (const q of [NaN, -0.1, 1.1, Infinity]) {
+    assert.throws(() => h.quantile(q), (e) => e.name === 'RangeError' && e.code === 'ERR_METRICORE_INVALID_VALUE' && e.message.startsWith("metric 'typed_h': a quantile must be within 0..=1, not "), `quantile(${q})`)
+    assert.throws(() => h.family.labels([]).valueAtQuantile(q), { name: 'RangeError', code: 'ERR_METRICORE_INVALID_VALUE' })
+  }
+  assert.equal(h.quantile(0), 0.5)
+  assert.equal(h.quantile(1), 0.5)
 })
 
 test('exposition passes promtool check metrics', { skip: PROMTOOL_SKIP }, async () => {
