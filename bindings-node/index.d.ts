@@ -320,7 +320,8 @@ export declare class HistogramSnapshot {
   static decodeV2Async(blob: Buffer, resolutionName?: string | undefined | null): Promise<HistogramSnapshot>
   /**
    * Encodes as an HdrHistogram V2 blob, deflate-compressed when `deflate` is true (what
-   * hdr-histogram-js `encode()` produces before base64).
+   * hdr-histogram-js `encode()` produces before base64). Throws
+   * `ERR_METRICORE_INVALID_CONFIG` for an any-magnitude histogram, which has no V2 form.
    */
   encodeV2(deflate?: boolean | undefined | null): Buffer
   /** Adds the counts of `other` into this snapshot. */
@@ -333,8 +334,13 @@ export declare class HistogramSnapshot {
   get min(): number
   /** Largest recorded value, in recorded integers. */
   get max(): number
-  /** Values above the histogram's highest trackable value. */
+  /**
+   * Values outside the histogram's range (above it, below zero, or infinite), counted at
+   * its nearest end.
+   */
   get saturated(): number
+  /** NaN values given: not counted, not in the sum. */
+  get rejected(): number
   /** The value at quantile `q` in recorded integers, exactly as HdrHistogram computes it. */
   valueAtQuantile(q: number): number
   /** The value at quantile `q` in base units, clamped to the exact min and max. */
@@ -396,8 +402,9 @@ export declare class Registry {
    */
   sampler(): JsSampler
   /**
-   * Registers (or returns) a summary family: prom-client's Summary, recording into HDR
-   * histograms of `histogram`'s range and precision, exposing `quantiles` (default
+   * Registers (or returns) a summary family: prom-client's Summary, recording into
+   * histograms of any magnitude and sign (or of `histogram`'s range, when `lowest` or
+   * `highest` is given) at its precision, exposing `quantiles` (default
    * prom-client's percentiles) over its window (`windowSeconds`/`subWindows`, prom-client's
    * `maxAgeSeconds`/`ageBuckets`; all time without). A quantile outside 0..=1 is
    * `ERR_METRICORE_INVALID_CONFIG`.
@@ -510,9 +517,15 @@ export declare function contentType(openMetrics?: boolean | undefined | null): s
 export interface HistogramOptions {
   /** Exact Prometheus bucket bounds in base units (seconds for time). */
   buckets?: Array<number>
-  /** Lowest trackable value, in recorded integers (default 1). */
+  /**
+   * Lowest trackable value, in recorded integers (default 1). Giving `lowest` or
+   * `highest` makes a summary record into that integer range instead of any magnitude.
+   */
   lowest?: number
-  /** Highest trackable value, in recorded integers (default 60000000: 60 s in microseconds). */
+  /**
+   * Highest trackable value, in recorded integers (default 60000000: 60 s in
+   * microseconds, the range of a histogram given neither).
+   */
   highest?: number
   /** Significant decimal figures, 0..=5 (default 3). */
   significantFigures?: number

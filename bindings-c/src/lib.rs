@@ -36,6 +36,7 @@
 mod boundary;
 #[macro_use]
 mod ffi;
+mod collector;
 mod counter;
 mod error;
 mod family;

@@ -31,9 +31,11 @@ pub struct MetricOptions {
 pub struct HistogramOptions {
     /// Exact Prometheus bucket bounds in base units (seconds for time).
     pub buckets: Option<Vec<f64>>,
-    /// Lowest trackable value, in recorded integers (default 1).
+    /// Lowest trackable value, in recorded integers (default 1). Giving `lowest` or
+    /// `highest` makes a summary record into that integer range instead of any magnitude.
     pub lowest: Option<f64>,
-    /// Highest trackable value, in recorded integers (default 60000000: 60 s in microseconds).
+    /// Highest trackable value, in recorded integers (default 60000000: 60 s in
+    /// microseconds, the range of a histogram given neither).
     pub highest: Option<f64>,
     /// Significant decimal figures, 0..=5 (default 3).
     pub significant_figures: Option<f64>,
@@ -123,7 +125,8 @@ pub fn whole(v: f64) -> Option<u64> {
     (n as f64 == v).then_some(n)
 }
 
-/// The core's histogram options for `o`.
+/// The core's histogram options for `o`, starting from `base` (a latency histogram for a
+/// histogram family, any magnitude for a summary) where `o` leaves an option out.
 ///
 /// # Errors
 /// `ERR_METRICORE_INVALID_CONFIG` naming `metric` for a bad range or resolution; the core
@@ -131,9 +134,10 @@ pub fn whole(v: f64) -> Option<u64> {
 pub fn histogram_opts(
     env: Env,
     metric: &str,
+    base: HistogramOpts,
     o: Option<HistogramOptions>,
 ) -> napi::Result<HistogramOpts> {
-    let mut opts = HistogramOpts::new();
+    let mut opts = base;
     let Some(o) = o else { return Ok(opts) };
     let bad_range = |what: &str, v: f64| {
         throw(

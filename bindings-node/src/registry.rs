@@ -2,7 +2,7 @@
 
 use metricore::expose::Format;
 use metricore::registry::{FamilySnapshot, SeriesValue};
-use metricore::{Registry, SummaryOpts, default_registry};
+use metricore::{HistogramOpts, Registry, SummaryOpts, default_registry};
 use napi::bindgen_prelude::{Object, ToNapiValue, TypeName, ValueType};
 use napi::{Env, Status, sys};
 use napi_derive::napi;
@@ -180,7 +180,7 @@ impl JsRegistry {
         options: MetricOptions,
         histogram: Option<HistogramOptions>,
     ) -> napi::Result<HistogramFamily> {
-        let hopts = histogram_opts(env, &options.name, histogram)?;
+        let hopts = histogram_opts(env, &options.name, HistogramOpts::latency(), histogram)?;
         let family = self
             .inner
             .histogram_family(metric_opts(env, options)?, hopts)
@@ -197,8 +197,9 @@ impl JsRegistry {
         Ok(JsSampler { inner })
     }
 
-    /// Registers (or returns) a summary family: prom-client's Summary, recording into HDR
-    /// histograms of `histogram`'s range and precision, exposing `quantiles` (default
+    /// Registers (or returns) a summary family: prom-client's Summary, recording into
+    /// histograms of any magnitude and sign (or of `histogram`'s range, when `lowest` or
+    /// `highest` is given) at its precision, exposing `quantiles` (default
     /// prom-client's percentiles) over its window (`windowSeconds`/`subWindows`, prom-client's
     /// `maxAgeSeconds`/`ageBuckets`; all time without). A quantile outside 0..=1 is
     /// `ERR_METRICORE_INVALID_CONFIG`.
@@ -210,8 +211,8 @@ impl JsRegistry {
         histogram: Option<HistogramOptions>,
         quantiles: Option<Vec<f64>>,
     ) -> napi::Result<SummaryFamily> {
-        let mut sopts =
-            SummaryOpts::new().histogram(histogram_opts(env, &options.name, histogram)?);
+        let hopts = histogram_opts(env, &options.name, HistogramOpts::new(), histogram)?;
+        let mut sopts = SummaryOpts::new().histogram(hopts);
         if let Some(q) = quantiles {
             sopts = sopts.quantiles(q);
         }

@@ -169,11 +169,22 @@ test('bad input: TypeError/RangeError with a code and the metric name; what was 
     assert.throws(fn, (e) => e.name === name && e.code === code && e.message.startsWith("metric 'jobs_done"), `${fn}`)
   }
   assert.equal(c.get({ queue: 'a' }), 2)
-  const h = new m.Histogram({ name: 'h_seconds', help: 'H.', registers: [reg] })
+  // Values outside every bucket are recorded as prometheus_client records them (prom-client
+  // throws on NaN and the infinities, accepts negatives): counted at an end of the range and
+  // reported as saturated; NaN is not counted and is reported as rejected.
+  const h = new m.Histogram({ name: 'h_seconds', help: 'H.', buckets: [0.5, 1], registers: [reg] })
   h.observe(0.1)
-  assert.throws(() => h.observe(NaN), { name: 'RangeError', code: 'ERR_METRICORE_INVALID_VALUE' })
-  assert.throws(() => h.observe(-1), { name: 'RangeError', code: 'ERR_METRICORE_INVALID_VALUE' })
-  assert.equal(h.snapshot().count, 1)
+  h.observe(NaN)
+  h.observe(-1)
+  h.observe(Infinity)
+  const s = h.snapshot()
+  assert.deepEqual([s.count, s.saturated, s.rejected, s.sum], [3, 2, 1, Infinity])
+  const text = reg.metricsSync()
+  assert.match(text, /^h_seconds_bucket\{le="0.5"\} 2$/m)
+  assert.match(text, /^h_seconds_bucket\{le="1.0"\} 2$/m)
+  assert.match(text, /^h_seconds_bucket\{le="\+Inf"\} 3$/m)
+  assert.match(text, /^metricore_saturated_values_total\{metric="h_seconds"\} 2$/m)
+  assert.match(text, /^metricore_rejected_values_total\{metric="h_seconds"\} 1$/m)
   assert.throws(() => new m.Counter({ name: 'bad-name', registers: [reg] }), (e) => e.name === 'TypeError' && e.code === 'ERR_METRICORE_INVALID_NAME' && /bad-name/.test(e.message))
   assert.throws(() => new m.Counter({ name: 'ok', labelNames: ['le-x'], registers: [reg] }), { code: 'ERR_METRICORE_INVALID_NAME' })
   assert.throws(() => new m.Gauge({ name: 'jobs_done', help: 'J.', registers: [reg] }), (e) => e.name === 'TypeError' && e.code === 'ERR_METRICORE_CONFLICT')
@@ -235,6 +246,38 @@ test('bad numbers in options and arguments: the class, the code, the metric and 
   }
   assert.equal(h.quantile(0), 0.5)
   assert.equal(h.quantile(1), 0.5)
+})
+
+test('a Summary keeps values of any magnitude, as prom-client does', async () => {
+  const prom = require('prom-client')
+  const preg = new prom.Registry()
+  const reg = fresh()
+  const values = [120, 250, 80, 1500, 95, 300, 70000, 110, -3.5, 0.000002]
+  const ps = new prom.Summary({ name: 'queue_ms', help: 'Q.', percentiles: [0.01, 0.5, 0.99], registers: [preg] })
+  const ms = new m.Summary({ name: 'queue_ms', help: 'Q.', percentiles: [0.01, 0.5, 0.99], registers: [reg] })
+  for (const v of values) {
+    ps.observe(v)
+    ms.observe(v)
+  }
+  const sample = (text, q) => Number(text.match(new RegExp(`^queue_ms\\{quantile="${q}"\\} (\\S+)$`, 'm'))[1])
+  const ptext = await preg.metrics()
+  const mtext = await reg.metrics()
+  for (const key of ['sum', 'count']) {
+    const re = new RegExp(`^queue_ms_${key} (\\S+)$`, 'm')
+    assert.equal(Number(mtext.match(re)[1]), Number(ptext.match(re)[1]), key)
+  }
+  // The extremes are exact on both sides.
+  assert.equal(sample(mtext, 0.01), sample(ptext, 0.01))
+  assert.equal(sample(mtext, 0.99), sample(ptext, 0.99))
+  assert.equal(sample(mtext, 0.99), 70000)
+  // prom-client interpolates between neighbours; metricore reports the nearest rank (110)
+  // within 10^-3: both lie between the two middle values.
+  for (const text of [ptext, mtext]) {
+    const p50 = sample(text, 0.5)
+    assert.ok(p50 >= 110 * (1 - 1e-3) && p50 <= 120, `${p50}`)
+  }
+  assert.ok(Math.abs(sample(mtext, 0.5) - 110) <= 0.11)
+  assert.doesNotMatch(mtext, /metricore_saturated_values/)
 })
 
 test('exposition passes promtool check metrics', { skip: PROMTOOL_SKIP }, async () => {

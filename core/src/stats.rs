@@ -105,14 +105,14 @@ impl From<&HistogramSnapshot> for LatencyStats {
         Self {
             count: s.count(),
             mean_ms: ms(s.mean()),
-            min_ms: ms(s.min() as f64),
-            max_ms: ms(s.max() as f64),
+            min_ms: ms(s.min_native()),
+            max_ms: ms(s.max_native()),
             stddev_ms: ms(s.stddev()),
-            p50_ms: ms(p50 as f64),
-            p90_ms: ms(p90 as f64),
-            p95_ms: ms(p95 as f64),
-            p99_ms: ms(p99 as f64),
-            p999_ms: ms(p999 as f64),
+            p50_ms: ms(p50),
+            p90_ms: ms(p90),
+            p95_ms: ms(p95),
+            p99_ms: ms(p99),
+            p999_ms: ms(p999),
         }
     }
 }
@@ -126,10 +126,9 @@ impl HistogramSnapshot {
     }
 }
 
-/// [`QUANTILES`] in recorded integers, each clamped into `[min, max]`.
-fn clamped_quantiles(s: &HistogramSnapshot) -> [u64; 5] {
-    let (lo, hi) = (s.min(), s.max().max(s.min()));
-    QUANTILES.map(|q| s.value_at_quantile(q).clamp(lo, hi))
+/// [`QUANTILES`] in recorded integers (as floats), each clamped into `[min, max]`.
+fn clamped_quantiles(s: &HistogramSnapshot) -> [f64; 5] {
+    QUANTILES.map(|q| s.quantile_native(q))
 }
 
 /// Requests, tokens and bytes per second over a sliding window, as
@@ -195,15 +194,15 @@ impl From<&HistogramSnapshot> for HistogramSummary {
         Self {
             count: s.count(),
             sum: s.sum(),
-            min: base(s.min() as f64),
-            max: base(s.max() as f64),
+            min: base(s.min_native()),
+            max: base(s.max_native()),
             mean: base(s.mean()),
             stddev: base(s.stddev()),
-            p50: base(p50 as f64),
-            p90: base(p90 as f64),
-            p95: base(p95 as f64),
-            p99: base(p99 as f64),
-            p999: base(p999 as f64),
+            p50: base(p50),
+            p90: base(p90),
+            p95: base(p95),
+            p99: base(p99),
+            p999: base(p999),
             saturated: s.saturated(),
             latency: (s.resolution() != Resolution::Unit).then(|| s.latency_stats()),
         }
@@ -324,7 +323,7 @@ mod tests {
 
     #[test]
     fn latency_stats_are_milliseconds_with_exact_min_max_mean() {
-        let h = hist(&HistogramOpts::new()); // microseconds
+        let h = hist(&HistogramOpts::latency()); // microseconds
         for us in [1_000, 2_000, 3_000, 4_000, 123_457] {
             h.record(us);
         }
@@ -374,7 +373,7 @@ mod tests {
     /// [10, 20, 30, 40] picks 30 and overruns for p = 1; HDR's rank `ceil(p * count)` picks 20.
     #[test]
     fn quantiles_use_hdr_ranks_not_a_floor_index() {
-        let h = hist(&HistogramOpts::new().resolution(Resolution::Millisecond));
+        let h = hist(&HistogramOpts::latency().resolution(Resolution::Millisecond));
         for ms in [10, 20, 30, 40] {
             h.record(ms);
         }

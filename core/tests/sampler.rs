@@ -10,7 +10,7 @@ use std::io::Write as _;
 use std::sync::{Barrier, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
-use metricore::sampler::{self, Collector, Sampler};
+use metricore::sampler::{self, Probe, Sampler};
 use metricore::{ErrorKind, MetricOpts, Registry, ResourceMetrics, ResourceShapes};
 
 const MB: usize = 1 << 20;
@@ -23,7 +23,7 @@ fn one_at_a_time() -> MutexGuard<'static, ()> {
 
 /// A figure once it holds still for 20 ms: the thread of the test that ran before
 /// may still be ending after it released the lock.
-fn settled(c: &mut Collector, figure: impl Fn(&metricore::Sample) -> u64) -> u64 {
+fn settled(c: &mut Probe, figure: impl Fn(&metricore::Sample) -> u64) -> u64 {
     let mut last = figure(&c.sample());
     for _ in 0..50 {
         std::thread::sleep(Duration::from_millis(20));
@@ -54,7 +54,7 @@ fn proc_kb(path: &str, key: &str) -> u64 {
 #[test]
 fn resident_memory_rises_by_what_the_test_touches() {
     let _turn = one_at_a_time();
-    let mut c = Collector::new();
+    let mut c = Probe::new();
     let before = c.sample().process.resident_memory_bytes.unwrap();
     let mut block = vec![0u8; 200 * MB];
     // Touch every page so it is resident, not just reserved.
@@ -85,7 +85,7 @@ fn a_spinning_thread_reads_as_the_cpu_time_it_got() {
     // Spinning for 1 s of wall time gets most of a core on a quiet machine and less when
     // other processes compete, so the ground truth is the CPU time the scheduler gave it.
     let _turn = one_at_a_time();
-    let mut c = Collector::new();
+    let mut c = Probe::new();
     c.sample();
     let spun = std::thread::spawn(|| {
         let start = thread_cpu();
@@ -125,7 +125,7 @@ fn a_spinning_thread_reads_as_the_cpu_time_it_got() {
 #[test]
 fn open_fds_rise_by_exactly_the_files_opened() {
     let _turn = one_at_a_time();
-    let mut c = Collector::new();
+    let mut c = Probe::new();
     let before = settled(&mut c, |s| s.process.open_fds.unwrap());
     let files: Vec<std::fs::File> = (0..7)
         .map(|_| std::fs::File::open("/proc/self/stat").unwrap())
@@ -142,7 +142,7 @@ fn open_fds_rise_by_exactly_the_files_opened() {
 #[test]
 fn threads_rise_by_exactly_the_threads_spawned() {
     let _turn = one_at_a_time();
-    let mut c = Collector::new();
+    let mut c = Probe::new();
     let before = settled(&mut c, |s| s.process.threads.unwrap());
     let started = std::sync::Arc::new(Barrier::new(5));
     let release = std::sync::Arc::new(Barrier::new(5));
@@ -167,7 +167,7 @@ fn threads_rise_by_exactly_the_threads_spawned() {
 #[test]
 fn io_write_bytes_rise_by_what_is_written_and_synced() {
     let _turn = one_at_a_time();
-    let mut c = Collector::new();
+    let mut c = Probe::new();
     let Some(before) = c.sample().process.io_write_bytes else {
         eprintln!("skipped: this kernel has no /proc/self/io (task I/O accounting off)");
         return;
@@ -192,7 +192,7 @@ fn io_write_bytes_rise_by_what_is_written_and_synced() {
 #[test]
 fn system_figures_agree_with_proc_read_independently() {
     let _turn = one_at_a_time();
-    let s = Collector::new().sample();
+    let s = Probe::new().sample();
     let m = s.system.memory.as_ref().unwrap();
     assert_eq!(m.total_bytes, proc_kb("/proc/meminfo", "MemTotal"));
     assert_eq!(
@@ -255,8 +255,8 @@ fn system_figures_agree_with_proc_read_independently() {
 #[test]
 fn the_portable_source_agrees_with_proc_where_both_give_a_figure() {
     let _turn = one_at_a_time();
-    let proc = Collector::new().sample();
-    let portable = Collector::portable().sample();
+    let proc = Probe::new().sample();
+    let portable = Probe::portable().sample();
     let (a, b) = (
         proc.process.resident_memory_bytes.unwrap() as f64,
         portable.process.resident_memory_bytes.unwrap() as f64,
@@ -285,7 +285,7 @@ fn the_portable_source_agrees_with_proc_where_both_give_a_figure() {
 #[test]
 fn start_stop_cycles_leak_no_thread_and_no_memory() {
     let _turn = one_at_a_time();
-    let mut c = Collector::new();
+    let mut c = Probe::new();
     let warm = Sampler::new();
     warm.start(Duration::from_millis(100)).unwrap();
     warm.stop();
@@ -419,7 +419,7 @@ fn a_registry_publishes_its_sampler_under_the_conventional_names() {
 #[test]
 fn seed_shapes_carry_the_sample() {
     let _turn = one_at_a_time();
-    let mut c = Collector::new();
+    let mut c = Probe::new();
     c.sample();
     std::thread::sleep(Duration::from_millis(100));
     let s = c.sample();

@@ -298,16 +298,19 @@ class HistogramSnapshot:
         """Population standard deviation, in recorded integers."""
     @property
     def saturated(self) -> int:
-        """Values above the highest trackable value."""
+        """Values outside the range (above it, below zero, or infinite)."""
+    @property
+    def rejected(self) -> int:
+        """NaN values given: not counted, not in the sum."""
     @property
     def resolution(self) -> str:
         """What one recorded integer means."""
     @property
-    def lowest(self) -> int:
-        """Lowest discernible value."""
+    def lowest(self) -> Optional[int]:
+        """Lowest discernible value (``None`` for any magnitude)."""
     @property
-    def highest(self) -> int:
-        """Highest trackable value."""
+    def highest(self) -> Optional[int]:
+        """Highest trackable value (``None`` for any magnitude)."""
     @property
     def significant_figures(self) -> int:
         """Significant decimal figures kept."""

@@ -1,7 +1,7 @@
 //! Resource sampling: CPU, memory, disk, network, threads and file descriptors,
 //! of this process and of the machine.
 //!
-//! A [`Collector`] takes one [`Sample`] at a time and turns the kernel's
+//! A [`Probe`] takes one [`Sample`] at a time and turns the kernel's
 //! running totals into rates and percentages over the interval since its
 //! previous sample. On Linux it reads `/proc` directly (a full sample costs
 //! well under a millisecond of CPU); elsewhere it goes through `sysinfo`, and
@@ -9,12 +9,21 @@
 //! cannot be read (a missing or unreadable file) is absent from that sample
 //! and counted in `metricore_sampler_errors_total{source}`.
 //!
-//! A [`Sampler`] belongs to a [`Registry`](crate::Registry)
-//! ([`Registry::sampler`](crate::Registry::sampler)): a background thread that
-//! samples at an interval (default 10 s, the TypeScript era's collection
-//! interval) and publishes the latest sample with the registry's other
-//! families, under the Prometheus client libraries' `process_*` names and
-//! `node_exporter`'s `node_*` names.
+//! A [`Sampler`] is a background thread that samples at an interval (default
+//! 10 s, the TypeScript era's collection interval) and a [`Collector`] of the
+//! latest sample, under the Prometheus client libraries' `process_*` names and
+//! `node_exporter`'s `node_*` names. [`Registry::sampler`] registers one with a
+//! registry (one per registry), as any collector registers: the registry knows
+//! nothing of samplers.
+//!
+//! ## Across `fork()`
+//!
+//! A forked child has only the thread that called `fork()`, so a sampler started in the
+//! parent does not run in the child: [`Sampler::is_running`] says `false` there (it compares
+//! the pid that started the thread with the current one), [`Sampler::stop`] does nothing but
+//! forget the parent's thread, and [`Sampler::start`] starts the child's own. The child keeps
+//! the parent's latest sample until then, and its scrapes publish it. The sampler's locks are
+//! only taken inside fork sections (see the registry's docs), so none is held in the child.
 
 mod families;
 #[cfg(target_os = "linux")]
@@ -30,18 +39,24 @@ mod tests;
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::atomic::{AtomicU32, Ordering};
-use std::sync::{Arc, Condvar, Mutex, PoisonError};
+use std::sync::mpsc::{self, RecvTimeoutError};
+use std::sync::{Arc, Mutex, PoisonError};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
-pub(crate) use families::FAMILY_NAMES;
+use families::FAMILY_NAMES;
 pub use sample::{
     CpuPercent, CpuSeconds, DiskRates, DiskSample, FilesystemSample, InterfaceRates,
     InterfaceSample, MemorySample, PressureSample, ProcessSample, Sample, SystemSample,
 };
 
+use crate::collect::{CollectResult, Collector, FamilySnapshot};
 use crate::error::{Error, ErrorKind, Result};
-use crate::registry::FamilySnapshot;
+use crate::fork;
+use crate::registry::Registry;
+
+/// The name a registry's sampler is registered under as a collector.
+pub const COLLECTOR_NAME: &str = "resource_sampler";
 
 /// The sampler's default interval, the TypeScript era's collection interval.
 pub const DEFAULT_INTERVAL: Duration = Duration::from_secs(10);
@@ -50,7 +65,7 @@ pub const MIN_INTERVAL: Duration = Duration::from_millis(100);
 /// The longest interval a sampler accepts.
 pub const MAX_INTERVAL: Duration = Duration::from_secs(86_400);
 
-/// Failed reads by source, since the collector was made.
+/// Failed reads by source, since the probe was made.
 #[derive(Debug, Default)]
 pub(crate) struct Errors(BTreeMap<&'static str, u64>);
 
@@ -67,19 +82,19 @@ enum Source {
 }
 
 /// Takes samples and keeps what the next one needs to compute rates.
-pub struct Collector {
+pub struct Probe {
     source: Source,
     previous: Option<(Instant, Sample)>,
     errors: Errors,
 }
 
-impl Default for Collector {
+impl Default for Probe {
     fn default() -> Self {
         Self::new()
     }
 }
 
-impl Collector {
+impl Probe {
     /// The best source for this platform: `/proc` on Linux, `sysinfo` elsewhere.
     pub fn new() -> Self {
         #[cfg(target_os = "linux")]
@@ -90,7 +105,7 @@ impl Collector {
     }
 
     /// The portable `sysinfo` source, on any platform (on Linux it gives fewer figures than
-    /// [`Collector::new`]; it is there to check one against the other).
+    /// [`Probe::new`]; it is there to check one against the other).
     pub fn portable() -> Self {
         Self::with_source(Source::Portable(Box::new(portable::Portable::new())))
     }
@@ -129,7 +144,7 @@ impl Collector {
         sample
     }
 
-    /// Failed reads by source since the collector was made.
+    /// Failed reads by source since the probe was made.
     pub fn errors(&self) -> &BTreeMap<&'static str, u64> {
         &self.errors.0
     }
@@ -264,16 +279,16 @@ struct Published {
 
 /// State shared between a [`Sampler`] handle and its thread.
 struct Shared {
-    collector: Mutex<Collector>,
-    /// The latest sample with the collector's error counts as of that sample, so that a
+    probe: Mutex<Probe>,
+    /// The latest sample with the probe's error counts as of that sample, so that a
     /// scrape never waits for a sample in progress.
     latest: Mutex<Option<Arc<Published>>>,
     /// The pid of the process whose thread samples; 0 when stopped. A forked child sees
     /// another pid, so its sampler never looks alive without a thread.
     running_pid: AtomicU32,
-    stop: Mutex<bool>,
-    wake: Condvar,
-    thread: Mutex<Option<JoinHandle<()>>>,
+    /// The sampling thread and the sender whose drop stops it; each run has its own channel,
+    /// so nothing a forked child inherits from its parent's run is ever waited on.
+    thread: Mutex<Option<Running>>,
     created: f64,
 }
 
@@ -302,20 +317,18 @@ impl Default for Sampler {
 }
 
 impl Sampler {
-    /// A stopped sampler with the platform's best [`Collector`].
+    /// A stopped sampler with the platform's best [`Probe`].
     pub fn new() -> Self {
-        Self::with_collector(Collector::new())
+        Self::with_probe(Probe::new())
     }
 
-    /// A stopped sampler around `collector`.
-    pub fn with_collector(collector: Collector) -> Self {
+    /// A stopped sampler around `probe`.
+    pub fn with_probe(probe: Probe) -> Self {
         Self {
             shared: Arc::new(Shared {
-                collector: Mutex::new(collector),
+                probe: Mutex::new(probe),
                 latest: Mutex::new(None),
                 running_pid: AtomicU32::new(0),
-                stop: Mutex::new(false),
-                wake: Condvar::new(),
                 thread: Mutex::new(None),
                 created: crate::clock::unix_seconds(),
             }),
@@ -331,14 +344,14 @@ impl Sampler {
     pub fn start(&self, interval: Duration) -> Result<()> {
         check_interval(interval)?;
         self.stop();
-        *lock(&self.shared.stop) = false;
+        let (stop, stopped) = mpsc::channel();
         let shared = Arc::clone(&self.shared);
         let handle = std::thread::Builder::new()
             .name("metricore-sampler".into())
             // Parsing /proc needs little stack; the default 2 MiB would be mostly untouched
             // virtual memory, but a small one keeps the resident cost obvious.
             .stack_size(256 * 1024)
-            .spawn(move || run(&shared, interval))
+            .spawn(move || run(&shared, interval, &stopped))
             .map_err(|e| {
                 Error::for_metric(
                     ErrorKind::InvalidConfig,
@@ -346,7 +359,8 @@ impl Sampler {
                     format!("cannot start the sampler thread: {e}"),
                 )
             })?;
-        *lock(&self.shared.thread) = Some(handle);
+        let _fork = fork::section();
+        *lock(&self.shared.thread) = Some(Running { handle, stop });
         // Relaxed: the pid is a flag for `is_running`; the thread's state is behind mutexes.
         self.shared
             .running_pid
@@ -359,20 +373,23 @@ impl Sampler {
     pub fn stop(&self) {
         // Relaxed: see `start`.
         let pid = self.shared.running_pid.swap(0, Ordering::Relaxed);
-        let handle = lock(&self.shared.thread).take();
+        let running = {
+            let _fork = fork::section();
+            lock(&self.shared.thread).take()
+        };
+        let Some(running) = running else {
+            return;
+        };
         if pid != std::process::id() {
-            // Never started, already stopped, or started by our parent before a fork: in a
-            // child the handle names a thread that does not exist here, so it is dropped
-            // (detached) rather than joined.
+            // Started by our parent before a fork: the thread does not exist here, and its
+            // channel may be mid-use by it. Touching neither is the only safe thing to do.
+            std::mem::forget(running);
             return;
         }
-        *lock(&self.shared.stop) = true;
-        self.shared.wake.notify_all();
-        if let Some(h) = handle {
-            // A panic in the sampler thread has already been reported by the panic hook;
-            // stopping must not propagate it.
-            let _ = h.join();
-        }
+        drop(running.stop);
+        // A panic in the sampler thread has already been reported by the panic hook;
+        // stopping must not propagate it.
+        let _ = running.handle.join();
     }
 
     /// Whether a sampling thread runs in this process.
@@ -388,11 +405,13 @@ impl Sampler {
 
     /// The latest sample, if one was taken.
     pub fn latest(&self) -> Option<Sample> {
+        let _fork = fork::section();
         lock(&self.shared.latest).as_ref().map(|p| p.sample.clone())
     }
 
     /// Failed reads by source, as of the latest sample.
     pub fn errors(&self) -> BTreeMap<&'static str, u64> {
+        let _fork = fork::section();
         lock(&self.shared.latest)
             .as_ref()
             .map(|p| p.errors.clone())
@@ -400,22 +419,61 @@ impl Sampler {
     }
 
     /// The latest sample as metric families (none before the first sample).
-    pub(crate) fn families(&self) -> Vec<FamilySnapshot> {
-        let Some(p) = lock(&self.shared.latest).clone() else {
+    fn families(&self) -> Vec<FamilySnapshot> {
+        let latest = {
+            let _fork = fork::section();
+            lock(&self.shared.latest).clone()
+        };
+        let Some(p) = latest else {
             return Vec::new();
         };
         families::families(&p.sample, &p.errors, self.shared.created)
     }
 }
 
+/// The latest sample's families; describing gives every family a sample can have, so that a
+/// registry reserves their names whichever figures this platform gives.
+impl Collector for Sampler {
+    fn collect(&self) -> CollectResult {
+        Ok(self.families())
+    }
+
+    fn describe(&self) -> CollectResult {
+        Ok(FAMILY_NAMES
+            .iter()
+            .map(|&(name, kind)| FamilySnapshot {
+                name: name.to_owned(),
+                help: String::new(),
+                unit: None,
+                kind,
+                label_names: Vec::new(),
+                series: Vec::new(),
+            })
+            .collect())
+    }
+}
+
+impl Registry {
+    /// This registry's resource sampler, made (stopped) and registered as the collector
+    /// [`COLLECTOR_NAME`] on the first call; its latest sample is gathered with the registry's
+    /// families under the `process_*` and `node_*` names, which it reserves.
+    ///
+    /// # Errors
+    /// [`ErrorKind::Conflict`] if a family already uses one of those names.
+    pub fn sampler(&self) -> Result<Sampler> {
+        self.collector_or_register(COLLECTOR_NAME, Sampler::new)
+    }
+}
+
 impl Shared {
     fn sample_and_publish(&self) -> Arc<Published> {
+        let _fork = fork::section();
         let published = {
-            let mut collector = lock(&self.collector);
-            let sample = collector.sample();
+            let mut probe = lock(&self.probe);
+            let sample = probe.sample();
             Arc::new(Published {
                 sample,
-                errors: collector.errors().clone(),
+                errors: probe.errors().clone(),
             })
         };
         *lock(&self.latest) = Some(Arc::clone(&published));
@@ -423,16 +481,19 @@ impl Shared {
     }
 }
 
-fn run(shared: &Shared, interval: Duration) {
+/// A running sampler thread.
+struct Running {
+    handle: JoinHandle<()>,
+    /// Dropping it ends the thread's wait at once.
+    stop: mpsc::Sender<()>,
+}
+
+fn run(shared: &Shared, interval: Duration, stopped: &mpsc::Receiver<()>) {
     loop {
         shared.sample_and_publish();
-        let stop = lock(&shared.stop);
-        let (stop, _) = shared
-            .wake
-            .wait_timeout_while(stop, interval, |stop| !*stop)
-            .unwrap_or_else(PoisonError::into_inner);
-        if *stop {
-            return;
+        match stopped.recv_timeout(interval) {
+            Err(RecvTimeoutError::Timeout) => {}
+            Ok(()) | Err(RecvTimeoutError::Disconnected) => return,
         }
     }
 }

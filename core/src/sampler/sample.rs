@@ -8,7 +8,7 @@ use std::collections::BTreeMap;
 pub struct Sample {
     /// When it was taken, in Unix seconds.
     pub timestamp: f64,
-    /// Seconds since the previous sample of the same collector (`None` for the first),
+    /// Seconds since the previous sample of the same probe (`None` for the first),
     /// the interval every rate and percentage below covers.
     pub interval_seconds: Option<f64>,
     /// This process.
