@@ -57,24 +57,38 @@ export declare class CounterFamily {
   get size(): number
 }
 
-/**
- * Counter lanes: a page cell holds the increments (whole numbers, as doubles) made since
- * the last flush.
- */
+/** Counter lanes: one double per lane, the increments made since the last flush. */
 export declare class CounterLanes {
   /** An empty lane set. */
   constructor()
-  /** Adds the page starting at slot `first` into its counters and zeroes it. */
-  flush(first: number, cells: Float64Array): void
-  /** Gives `series` a slot (a released one first) and returns it. */
+  /**
+   * Gives `series` a slot (a released one first) and returns it; the page it is
+   * on is `Math.floor(slot / pageLanes)`.
+   */
   bind(series: CounterSeries): number
   /**
-   * Releases `slot` (its owner was collected and the skin flushed it): the core
+   * The `Float64Array` over page `pageNo` (once per page, after a bind made it):
+   * `pageLanes` lanes of `width` doubles, then the written-since-flush flag.
+   */
+  page(pageNo: number): Float64Array
+  /**
+   * Flushes `slot`'s lane and releases it (its owner was collected): the core
    * handle is dropped and the slot goes to the next bind.
    */
   release(slot: number): void
+  /**
+   * Moves what page `pageNo` holds into its series, if it was written since the
+   * last flush.
+   */
+  flushPage(pageNo: number): void
+  /** Moves what every written page holds into its series. */
+  flush(): void
   /** Slots bound and not yet released. */
   get live(): number
+  /** Lanes per page. */
+  get pageLanes(): number
+  /** Doubles per lane. */
+  get width(): number
 }
 
 /** One counter series, a handle to keep. */
@@ -120,23 +134,40 @@ export declare class GaugeFamily {
 }
 
 /**
- * Gauge lanes: two cells per gauge, a mode (0 nothing pending, 1 set to the value, 2 add
- * the value) and the value. A set followed by adds stays a set of the running value.
+ * Gauge lanes: two doubles per lane, a mode (0 nothing pending, 1 set to the value, 2 add
+ * the value) and the value.
  */
 export declare class GaugeLanes {
   /** An empty lane set. */
   constructor()
-  /** Applies the page starting at slot `first` (two cells per slot) and clears it. */
-  flush(first: number, cells: Float64Array): void
-  /** Gives `series` a slot (a released one first) and returns it. */
+  /**
+   * Gives `series` a slot (a released one first) and returns it; the page it is
+   * on is `Math.floor(slot / pageLanes)`.
+   */
   bind(series: GaugeSeries): number
   /**
-   * Releases `slot` (its owner was collected and the skin flushed it): the core
+   * The `Float64Array` over page `pageNo` (once per page, after a bind made it):
+   * `pageLanes` lanes of `width` doubles, then the written-since-flush flag.
+   */
+  page(pageNo: number): Float64Array
+  /**
+   * Flushes `slot`'s lane and releases it (its owner was collected): the core
    * handle is dropped and the slot goes to the next bind.
    */
   release(slot: number): void
+  /**
+   * Moves what page `pageNo` holds into its series, if it was written since the
+   * last flush.
+   */
+  flushPage(pageNo: number): void
+  /** Moves what every written page holds into its series. */
+  flush(): void
   /** Slots bound and not yet released. */
   get live(): number
+  /** Lanes per page. */
+  get pageLanes(): number
+  /** Doubles per lane. */
+  get width(): number
 }
 
 /** One gauge series, a handle to keep. */
@@ -158,28 +189,34 @@ export declare class GaugeSeries {
 }
 
 /**
- * One batch shared by every histogram series of a JS thread: pairs of (code, value),
- * where `code = slot * 4 + op` and `op` is observe (base units), record (a whole number
- * in the histogram's resolution) or record in milliseconds. A run of entries with one
- * code (the common case: one hot histogram) goes to the core as one batch, which adds its
- * sum and extremes once.
+ * One batch shared by every histogram series of a JS thread: `BATCH_LEN` doubles of
+ * (code, value) pairs, where `code = slot * 4 + op` and `op` is observe (base units),
+ * record (a whole number in the histogram's resolution) or record in milliseconds; then
+ * one cell holding how many doubles are in use. A run of entries with one code (the
+ * common case: one hot histogram) goes to the core as one batch, which adds its sum and
+ * extremes once.
  */
 export declare class HistogramBatch {
   /** An empty batch. */
   constructor()
   /**
-   * Records the first `len` doubles of `entries` (pairs of code and value). The skin
-   * checks each value when it is given, so an error here names a bug, not bad input;
-   * the entries before it are recorded.
+   * The batch's `Float64Array` (once): the entries, then the count of doubles in use
+   * (so the entries are its length less one).
    */
-  flush(entries: Float64Array, len: number): void
+  entries(): Float64Array
   /** Gives `series` a slot (a released one first) and returns it. */
   bind(series: HistogramSeries): number
   /**
-   * Releases `slot` (its owner was collected and the skin flushed it): the core
-   * handle is dropped and the slot goes to the next bind.
+   * Records what the batch holds (releasing a slot whose entries are pending would lose
+   * them) and releases `slot`.
    */
   release(slot: number): void
+  /**
+   * Records the entries the batch holds and empties it. The skin checks each value when
+   * it is given, so an error here names a bug, not bad input; the other entries are
+   * recorded.
+   */
+  flush(): void
   /** Slots bound and not yet released. */
   get live(): number
 }
@@ -229,10 +266,14 @@ export declare class HistogramSeries {
   record(value: number, count?: number | undefined | null): void
   /**
    * The value at quantile `q` (0..=1) in base units (seconds for time), clamped to the
-   * exact smallest and largest recorded values; 0 when empty.
+   * exact smallest and largest recorded values; 0 when empty. NaN or a `q` outside 0..=1
+   * is a `RangeError` `ERR_METRICORE_INVALID_VALUE`.
    */
   quantile(q: number): number
-  /** The value at quantile `q` in recorded integers, exactly as HdrHistogram computes it. */
+  /**
+   * The value at quantile `q` in recorded integers, exactly as HdrHistogram computes it;
+   * `q` as for `quantile`.
+   */
   valueAtQuantile(q: number): number
   /** Count, mean, min, max, standard deviation and p50..p99.9, in milliseconds. */
   latencyStats(): LatencyStats
@@ -759,7 +800,10 @@ export interface MetricOptions {
   labelNames?: Array<string>
   /** Unit (`seconds`, `bytes`, ...), appended to the name unless it already ends with it. */
   unit?: string
-  /** Distinct label sets before new ones go to the overflow series (default 10000). */
+  /**
+   * Distinct label sets before new ones go to the overflow series (default 10000): a
+   * whole number >= 1.
+   */
   cardinalityLimit?: number
 }
 

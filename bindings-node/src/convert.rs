@@ -18,8 +18,9 @@ pub struct MetricOptions {
     pub label_names: Option<Vec<String>>,
     /// Unit (`seconds`, `bytes`, ...), appended to the name unless it already ends with it.
     pub unit: Option<String>,
-    /// Distinct label sets before new ones go to the overflow series (default 10000).
-    pub cardinality_limit: Option<u32>,
+    /// Distinct label sets before new ones go to the overflow series (default 10000): a
+    /// whole number >= 1.
+    pub cardinality_limit: Option<f64>,
 }
 
 /// How a histogram records: its HDR range and precision, its resolution and its exact
@@ -35,7 +36,7 @@ pub struct HistogramOptions {
     /// microseconds, the range of a histogram given neither).
     pub highest: Option<f64>,
     /// Significant decimal figures, 0..=5 (default 3).
-    pub significant_figures: Option<u32>,
+    pub significant_figures: Option<f64>,
     /// What one recorded integer means: `nanosecond`, `microsecond` (default),
     /// `millisecond` or `unit` (a byte, an item).
     pub resolution: Option<String>,
@@ -43,20 +44,45 @@ pub struct HistogramOptions {
     /// `windowSnapshot()`: prom-client's Summary `maxAgeSeconds`.
     pub window_seconds: Option<f64>,
     /// Sub-windows the window rotates through (default 6; prom-client's `ageBuckets`).
-    pub sub_windows: Option<u32>,
+    pub sub_windows: Option<f64>,
 }
 
 /// The core's options for `o`.
-pub fn metric_opts(o: MetricOptions) -> MetricOpts {
+///
+/// # Errors
+/// `ERR_METRICORE_INVALID_CONFIG` naming the metric for a cardinality limit that is not a
+/// whole number; the core checks the rest at registration.
+pub fn metric_opts(env: Env, o: MetricOptions) -> napi::Result<MetricOpts> {
+    let limit = o
+        .cardinality_limit
+        .map(|v| count_option(env, &o.name, "cardinalityLimit", ">= 1", v))
+        .transpose()?;
     let mut opts = MetricOpts::new(o.name, o.help.unwrap_or_default())
         .labels(o.label_names.unwrap_or_default());
     if let Some(unit) = o.unit {
         opts = opts.unit(unit);
     }
-    if let Some(limit) = o.cardinality_limit {
-        opts = opts.cardinality_limit(limit as usize);
+    if let Some(limit) = limit {
+        opts = opts.cardinality_limit(usize::try_from(limit).unwrap_or(usize::MAX));
     }
-    opts
+    Ok(opts)
+}
+
+/// A count or limit given as a JS number. napi's own conversion to an integer type would
+/// turn -1 into 4294967295 and 1.5 into 1; this takes whole numbers only (`bound` says
+/// which ones the core then accepts, for the message).
+///
+/// # Errors
+/// `ERR_METRICORE_INVALID_CONFIG` naming `metric` and `what` otherwise.
+fn count_option(env: Env, metric: &str, what: &str, bound: &str, v: f64) -> napi::Result<u64> {
+    whole(v).ok_or_else(|| {
+        throw(
+            env,
+            ErrorKind::InvalidConfig,
+            Some(metric),
+            &format!("{what} must be a whole number {bound}, not {v}"),
+        )
+    })
 }
 
 /// A resolution from its name.
@@ -127,6 +153,7 @@ pub fn histogram_opts(
         opts = opts.range(lo, hi);
     }
     if let Some(figures) = o.significant_figures {
+        let figures = count_option(env, metric, "significantFigures", "in 0..=5", figures)?;
         // Anything above 5 is rejected by the core; saturate rather than wrap.
         opts = opts.significant_figures(u8::try_from(figures).unwrap_or(u8::MAX));
     }
@@ -135,10 +162,14 @@ pub fn histogram_opts(
         opts = opts.buckets(bounds);
     }
     if o.window_seconds.is_some() || o.sub_windows.is_some() {
+        let sub_windows = match o.sub_windows {
+            Some(n) => count_option(env, metric, "subWindows", ">= 1", n)?,
+            None => 6,
+        };
         let window = WindowOpts::from_secs(
             metric,
             o.window_seconds.unwrap_or(60.0),
-            o.sub_windows.unwrap_or(6),
+            u32::try_from(sub_windows).unwrap_or(u32::MAX),
         );
         opts = opts.window(window.map_err(|e| crate::errors::core_error(env, &e))?);
     }

@@ -157,7 +157,7 @@ impl JsRegistry {
     pub fn counter_family(&self, env: Env, options: MetricOptions) -> napi::Result<CounterFamily> {
         let family = self
             .inner
-            .counter_family(metric_opts(options))
+            .counter_family(metric_opts(env, options)?)
             .or_throw(env)?;
         Ok(CounterFamily { family })
     }
@@ -167,7 +167,7 @@ impl JsRegistry {
     pub fn gauge_family(&self, env: Env, options: MetricOptions) -> napi::Result<GaugeFamily> {
         let family = self
             .inner
-            .gauge_family(metric_opts(options))
+            .gauge_family(metric_opts(env, options)?)
             .or_throw(env)?;
         Ok(GaugeFamily { family })
     }
@@ -184,7 +184,7 @@ impl JsRegistry {
         let hopts = histogram_opts(env, &options.name, HistogramOpts::latency(), histogram)?;
         let family = self
             .inner
-            .histogram_family(metric_opts(options), hopts)
+            .histogram_family(metric_opts(env, options)?, hopts)
             .or_throw(env)?;
         Ok(HistogramFamily { family })
     }
@@ -219,7 +219,7 @@ impl JsRegistry {
         }
         let family = self
             .inner
-            .summary_family(metric_opts(options), sopts)
+            .summary_family(metric_opts(env, options)?, sopts)
             .or_throw(env)?;
         Ok(SummaryFamily { family })
     }
