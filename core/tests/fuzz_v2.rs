@@ -145,6 +145,8 @@ fn malformed_payloads_are_corrupt_blob_errors() {
     let bad_digits = header(0, 6, 1, 1000);
     let huge_digits = header(0, 1 << 20, 1, 1000);
     let inverted = header(0, 3, 1000, 10);
+    let mut word_size = header(0, 3, 1, 1000);
+    word_size[3] ^= 0x40;
 
     for (what, blob) in [
         ("a count past the range", too_far),
@@ -152,6 +154,7 @@ fn malformed_payloads_are_corrupt_blob_errors() {
         ("significant figures 6", bad_digits),
         ("significant figures 2^20", huge_digits),
         ("highest below lowest", inverted),
+        ("a word size other than 8", word_size),
     ] {
         let e = HistogramSnapshot::decode_v2(&blob, Resolution::Microsecond).unwrap_err();
         assert_eq!(e.kind(), metricore::ErrorKind::CorruptBlob, "{what}: {e}");

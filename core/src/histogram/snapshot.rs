@@ -795,6 +795,13 @@ impl V2Header {
             b.copy_from_slice(&plain[at..at + 8]);
             u64::from_be_bytes(b)
         };
+        // Every encoder writes the cookie with the 8-byte word size (0x10), as decoders expect.
+        let cookie = be_u32(plain, 0);
+        if cookie != V2_COOKIE | 0x10 {
+            return Err(corrupt(&format!(
+                "unknown V2 cookie {cookie:#010x} (a word size other than 8 bytes)"
+            )));
+        }
         if be_u32(plain, 8) != 0 {
             return Err(corrupt(
                 "a normalizing offset other than 0 is not supported",
