@@ -5,7 +5,7 @@
 //! [`stats`](crate::stats) read nothing else.
 //!
 //! A registry makes snapshots of its own families, and adds those of every [`Collector`]
-//! registered with it ([`Registry::register_collector`]): the resource
+//! registered with it ([`Registry::register_collector`](crate::Registry::register_collector)): the resource
 //! [`Sampler`](crate::Sampler), or a user's own code that reads figures kept elsewhere (a
 //! queue's depth, a cache's statistics, another library's counters) at scrape time.
 //!

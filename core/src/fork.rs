@@ -15,9 +15,8 @@
 //! own rule, written in [`crate::sampler`]: a child sees its parent's sampler as stopped.
 //!
 //! The state is one 64-bit word: the low half counts threads inside a section, the high half
-//! forks in progress.
+//! forks in progress. Entering and leaving a section is one atomic add each.
 
-use std::cell::Cell;
 use std::sync::Once;
 use std::sync::atomic::{AtomicU64, Ordering};
 
@@ -26,57 +25,42 @@ const FORKING: u64 = 1 << 32;
 /// Threads inside a section (low half) and forks in progress (high half).
 static STATE: AtomicU64 = AtomicU64::new(0);
 
-thread_local! {
-    /// How deep this thread is in nested sections; only the outermost one counts in `STATE`,
-    /// so that a nested section never waits for a fork that waits for its outer section.
-    static DEPTH: Cell<u32> = const { Cell::new(0) };
-}
-
 /// Proof that this thread is inside a section; leaving drops it.
+///
+/// Sections never nest and never call user code: a thread inside one that waited for a fork
+/// (by entering another, or by forking from a callback) would wait for itself.
 #[must_use = "a section ends when this is dropped"]
-pub(crate) struct Section {
-    outermost: bool,
-}
+pub(crate) struct Section(());
 
-/// Enters a section, waiting while a fork is in progress.
+/// Enters a section, waiting while a fork is in progress. [`install`] must have run (every
+/// type whose locks sections guard calls it when made).
 pub(crate) fn section() -> Section {
-    install();
-    // A thread being torn down has no TLS left: it counts as outermost.
-    let depth = DEPTH.try_with(|d| d.replace(d.get() + 1)).unwrap_or(0);
-    if depth > 0 {
-        return Section { outermost: false };
-    }
-    // Relaxed: the value is only a guess for the CAS below, which orders.
-    let mut state = STATE.load(Ordering::Relaxed);
     loop {
-        if state >= FORKING {
-            std::thread::yield_now();
-            // Relaxed: as above.
-            state = STATE.load(Ordering::Relaxed);
-            continue;
+        // Acquire: the locks taken in this section come after any fork that was waited for;
+        // pairs with the Release in `parent`.
+        if STATE.fetch_add(1, Ordering::Acquire) < FORKING {
+            return Section(());
         }
-        // Acquire: the locks taken in this section come after the fork that was waited for;
-        // pairs with the Release of `parent` below.
-        match STATE.compare_exchange_weak(state, state + 1, Ordering::Acquire, Ordering::Relaxed) {
-            Ok(_) => return Section { outermost: true },
-            Err(now) => state = now,
+        // A fork is in progress: step back out so that it can go on, and wait for its end.
+        // Relaxed: nothing was done inside.
+        STATE.fetch_sub(1, Ordering::Relaxed);
+        // Relaxed: only a hint of when to try again.
+        while STATE.load(Ordering::Relaxed) >= FORKING {
+            std::thread::yield_now();
         }
     }
 }
 
 impl Drop for Section {
     fn drop(&mut self) {
-        let _ = DEPTH.try_with(|d| d.set(d.get().saturating_sub(1)));
-        if self.outermost {
-            // Release: the locks of this section were released before; pairs with the Acquire
-            // in `prepare`, so the fork copies them unlocked.
-            STATE.fetch_sub(1, Ordering::Release);
-        }
+        // Release: the locks of this section were released before; pairs with the Acquire in
+        // `prepare`, so the fork copies them unlocked.
+        STATE.fetch_sub(1, Ordering::Release);
     }
 }
 
 /// Registers the fork handlers, once per process.
-fn install() {
+pub(crate) fn install() {
     static INSTALLED: Once = Once::new();
     INSTALLED.call_once(|| {
         #[cfg(unix)]
@@ -91,11 +75,8 @@ fn install() {
 /// Before `fork()`: bars new sections and waits until none is open.
 extern "C" fn prepare() {
     // Acquire: see `Section::drop`.
-    let mut state = STATE.fetch_add(FORKING, Ordering::Acquire) + FORKING;
-    // The forking thread's own open section, if it forks from inside one (it cannot leave it
-    // until fork returns).
-    let own = u64::from(DEPTH.try_with(Cell::get).unwrap_or(0) > 0);
-    while state & (FORKING - 1) > own {
+    let mut state = STATE.fetch_add(FORKING, Ordering::Acquire);
+    while state & (FORKING - 1) != 0 {
         std::thread::yield_now();
         // Acquire: as above.
         state = STATE.load(Ordering::Acquire);
@@ -108,25 +89,9 @@ extern "C" fn parent() {
     STATE.fetch_sub(FORKING, Ordering::Release);
 }
 
-/// After `fork()`, in the child: only the forking thread exists, so only its own open
-/// section (if any) counts, and no fork is in progress.
+/// After `fork()`, in the child: only the forking thread exists, outside any section, and no
+/// fork is in progress.
 extern "C" fn child() {
-    let own = u64::from(DEPTH.try_with(Cell::get).unwrap_or(0) > 0);
     // Relaxed: the child has a single thread.
-    STATE.store(own, Ordering::Relaxed);
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn nested_sections_count_once() {
-        let outer = section();
-        let inner = section();
-        assert!(outer.outermost && !inner.outermost);
-        drop(inner);
-        drop(outer);
-        assert_eq!(DEPTH.with(Cell::get), 0);
-    }
+    STATE.store(0, Ordering::Relaxed);
 }

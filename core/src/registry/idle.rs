@@ -20,8 +20,8 @@ impl<M: Metric> Family<M> {
         let Some(ttl) = self.inner.desc.idle_ttl else {
             return 0;
         };
-        let _fork = fork::section();
         let ttl_ms = ttl.as_millis() as u64;
+        let fork = fork::section();
         let mut idle = self
             .inner
             .idle
@@ -43,6 +43,7 @@ impl<M: Metric> Family<M> {
             }
         }
         drop(idle);
+        drop(fork);
         if stale.is_empty() {
             return 0;
         }

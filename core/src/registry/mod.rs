@@ -84,9 +84,19 @@ impl std::fmt::Display for Owner {
 }
 
 /// A set of families, collected together. Cloning is cheap; clones share the families.
-#[derive(Clone, Default)]
+#[derive(Clone)]
 pub struct Registry {
     state: Arc<RwLock<RegistryState>>,
+}
+
+impl Default for Registry {
+    fn default() -> Self {
+        // Its locks, and its families', are only taken inside fork sections.
+        fork::install();
+        Self {
+            state: Arc::default(),
+        }
+    }
 }
 
 /// The process-wide registry, for code that has no registry passed to it.

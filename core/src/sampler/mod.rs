@@ -325,6 +325,8 @@ impl Sampler {
 
     /// A stopped sampler around `probe`.
     pub fn with_probe(probe: Probe) -> Self {
+        // Its locks are only taken inside fork sections.
+        fork::install();
         Self {
             shared: Arc::new(Shared {
                 probe: Mutex::new(probe),
