@@ -6,6 +6,7 @@
 //! family's name for error messages.
 
 use metricore::registry::Family;
+use metricore::stats::check_quantile;
 use metricore::{Counter, ErrorKind, Gauge, Histogram, Summary};
 use napi::Env;
 use napi::bindgen_prelude::{Object, ObjectFinalize};
@@ -317,23 +318,6 @@ pub struct HistogramSeries {
 family_methods!(HistogramFamily, HistogramSeries);
 series_methods!(HistogramSeries, Histogram);
 
-impl HistogramSeries {
-    /// `q` if it is a quantile a caller may ask for: the core's snapshot clamps what it is
-    /// given, which would answer `quantile(1.1)` or `quantile(NaN)` with a number.
-    fn check_quantile(&self, env: Env, q: f64) -> napi::Result<f64> {
-        if (0.0..=1.0).contains(&q) {
-            Ok(q)
-        } else {
-            Err(throw(
-                env,
-                ErrorKind::InvalidValue,
-                Some(&self.name),
-                &format!("a quantile must be within 0..=1, not {q}"),
-            ))
-        }
-    }
-}
-
 #[napi]
 impl HistogramSeries {
     /// Records `value` in base units (seconds for time), as prom-client's `observe`.
@@ -378,14 +362,15 @@ impl HistogramSeries {
         Ok(self
             .handle
             .snapshot()
-            .quantile(self.check_quantile(env, q)?))
+            .quantile(check_quantile(Some(&self.name), q).or_throw(env)?))
     }
 
     /// The value at quantile `q` in recorded integers, exactly as HdrHistogram computes it;
     /// `q` as for `quantile`.
     #[napi(catch_unwind)]
     pub fn value_at_quantile(&self, env: Env, q: f64) -> napi::Result<f64> {
-        Ok(self.handle.value_at_quantile(self.check_quantile(env, q)?) as f64)
+        let q = check_quantile(Some(&self.name), q).or_throw(env)?;
+        Ok(self.handle.value_at_quantile(q) as f64)
     }
 
     /// Count, mean, min, max, standard deviation and p50..p99.9, in milliseconds.

@@ -163,7 +163,8 @@ test('damaged blobs, plain and deflate, are a TypeError ERR_METRICORE_CORRUPT_BL
     'plain payload cut short': plain.subarray(0, plain.length - 3),
     'deflate stream cut in half': deflated.subarray(0, deflated.length >> 1),
     'deflate checksum damaged': edited(deflated, (b) => (b[b.length - 2] ^= 0xff)),
-    'unknown cookie': edited(plain, (b) => (b[3] ^= 0x40)),
+    // (Bits 4-7 of the cookie are the word size, which readers ignore: flip another.)
+    'unknown cookie': edited(plain, (b) => (b[2] ^= 0x40)),
     'payload length past the end': edited(plain, (b) => b.writeUInt32BE(plain.length + 1_000, 4)),
     'payload length near 2^31 (must fail before allocating it)': edited(plain, (b) => b.writeUInt32BE(0x7fffffff, 4)),
     'deflate stream missing its last byte (the checksum)': deflated.subarray(0, deflated.length - 1),

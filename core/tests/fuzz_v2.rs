@@ -100,7 +100,12 @@ fn a_header_declaring_a_huge_range_costs_only_its_own_size() {
     let (r, allocated) = decode_counted(&blob);
     let s = r.unwrap();
     assert_eq!(s.count(), 0);
-    assert_eq!(s.layout().expect("a decoded blob has an integer layout").highest(), 1 << 62);
+    assert_eq!(
+        s.layout()
+            .expect("a decoded blob has an integer layout")
+            .highest(),
+        1 << 62
+    );
     assert!(
         allocated <= plain_bound(blob.len()),
         "{allocated} bytes for a 40-byte blob"
@@ -291,11 +296,16 @@ fn check_decode(blob: &[u8]) -> Result<(), TestCaseError> {
         );
         // Re-encoding allocates the declared range (as any HdrHistogram does): only for
         // layouts of a sane size.
-        if s.layout().expect("a decoded blob has an integer layout").counts_len() <= 1 << 20 {
-            let again = HistogramSnapshot::decode_v2(&s.encode_v2().expect("a latency snapshot encodes"), Resolution::Microsecond)
-                .map_err(|e| {
-                    TestCaseError::fail(format!("re-encoded blob does not decode: {e}"))
-                })?;
+        if s.layout()
+            .expect("a decoded blob has an integer layout")
+            .counts_len()
+            <= 1 << 20
+        {
+            let again = HistogramSnapshot::decode_v2(
+                &s.encode_v2().expect("a latency snapshot encodes"),
+                Resolution::Microsecond,
+            )
+            .map_err(|e| TestCaseError::fail(format!("re-encoded blob does not decode: {e}")))?;
             prop_assert_eq!(again.count(), s.count());
             prop_assert_eq!(again.min(), s.min());
             prop_assert_eq!(again.max(), s.max());
@@ -340,7 +350,12 @@ fn fuzz_v2_valid_blobs_round_trip() {
                 .map_err(|e| TestCaseError::fail(format!("{e}")))?;
             prop_assert_eq!(d.count(), s.count());
             if s.count() > 0 {
-                prop_assert_eq!(d.max(), s.layout().expect("a decoded blob has an integer layout").highest_equivalent(s.max()));
+                prop_assert_eq!(
+                    d.max(),
+                    s.layout()
+                        .expect("a decoded blob has an integer layout")
+                        .highest_equivalent(s.max())
+                );
                 prop_assert!(d.min() <= s.min());
             }
             for q in [0.0, 0.5, 0.99, 1.0] {
