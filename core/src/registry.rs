@@ -278,25 +278,26 @@ pub trait Metric: sealed::Sealed + Clone + Send + Sync + 'static {
 impl Metric for Counter {
     type Cell = CounterCell;
     type Config = ();
-    type Shared = ();
+    /// The family's name, for the cells' errors.
+    type Shared = Arc<str>;
     const KIND: MetricKind = MetricKind::Counter;
-    fn prepare(_: &str, (): &()) -> Result<()> {
-        Ok(())
+    fn prepare(name: &str, (): &()) -> Result<Arc<str>> {
+        Ok(name.into())
     }
-    fn new_cell((): &()) -> CounterCell {
-        CounterCell::new()
+    fn new_cell(name: &Arc<str>) -> CounterCell {
+        CounterCell::new(Arc::clone(name))
     }
     fn from_series(series: Arc<Series<CounterCell>>) -> Self {
         Self { series }
     }
     fn value(cell: &CounterCell) -> SeriesValue {
         SeriesValue::Counter {
-            value: cell.total.sum(),
+            value: cell.value(),
             exemplar: cell.exemplar.get(),
         }
     }
     fn fingerprint(cell: &CounterCell) -> u64 {
-        cell.total.sum()
+        cell.value().to_bits()
     }
 }
 
@@ -373,8 +374,9 @@ impl Metric for Summary {
 pub enum SeriesValue {
     /// A counter's total and latest exemplar.
     Counter {
-        /// The total.
-        value: u64,
+        /// The total, whole and fractional increments together.
+        #[serde(serialize_with = "crate::counter::serialize_total")]
+        value: f64,
         /// The latest exemplar, if any.
         #[serde(skip_serializing_if = "Option::is_none")]
         exemplar: Option<Exemplar>,
@@ -1182,7 +1184,8 @@ fn self_family(name: &str, help: &str, rows: Vec<(String, u64, f64)>) -> FamilyS
                 labels: LabelValues::new(&[metric]),
                 created,
                 value: SeriesValue::Counter {
-                    value: n,
+                    #[allow(clippy::cast_precision_loss)] // exact below 2^53 events
+                    value: n as f64,
                     exemplar: None,
                 },
             })

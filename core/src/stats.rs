@@ -223,7 +223,7 @@ impl From<&HistogramSnapshot> for HistogramSummary {
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct RegistrySummary {
     /// Counter totals by series id.
-    pub counters: BTreeMap<String, u64>,
+    pub counters: BTreeMap<String, f64>,
     /// Gauge values by series id.
     pub gauges: BTreeMap<String, f64>,
     /// Totals of counters read from outside the registry (the resource sampler's) by series id.
@@ -481,8 +481,8 @@ mod tests {
         assert_eq!(
             counters,
             [
-                (r#"http_requests{method="GET"}"#, 5),
-                (r#"http_requests{method="POST"}"#, 2)
+                (r#"http_requests{method="GET"}"#, 5.0),
+                (r#"http_requests{method="POST"}"#, 2.0)
             ]
         );
         assert_eq!(summary.gauges.get("queue_depth"), Some(&3.5));
@@ -510,7 +510,7 @@ mod tests {
             serde_json::to_string(&b).unwrap()
         );
         let json = serde_json::to_value(&a).unwrap();
-        assert_eq!(json["counters"][r#"http_requests{method="GET"}"#], 5);
+        assert_eq!(json["counters"][r#"http_requests{method="GET"}"#], 5.0);
         assert_eq!(
             json["histograms"]["http_latency_seconds"]["latency"]["p50_ms"],
             ms.p50_ms

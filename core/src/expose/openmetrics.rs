@@ -26,7 +26,7 @@
 
 use super::write::{
     LeCache, write_escaped, write_f64, write_label_pairs, write_sample_start, write_series_start,
-    write_timestamp, write_u64,
+    write_timestamp, write_total, write_u64,
 };
 use crate::exemplar::Exemplar;
 use crate::registry::{FamilySnapshot, SeriesValue};
@@ -81,7 +81,7 @@ fn encode_family(
                 pairs.clear();
                 write_label_pairs(pairs, &family.label_names, &series.labels);
                 write_sample_start(out, name, "_total", pairs, None);
-                write_u64(out, *value);
+                write_total(out, *value, true);
                 if let Some(e) = exemplar {
                     write_exemplar(out, e);
                 }

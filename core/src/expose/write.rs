@@ -44,6 +44,19 @@ pub(super) fn write_u64(out: &mut Vec<u8>, mut n: u64) {
     out.extend_from_slice(&buf[i..]);
 }
 
+/// Appends a counter total: as an integer while it is whole (`1027`, also
+/// past 10^6), otherwise as [`write_f64`] writes it (`0.5`, `1e+300`).
+#[inline]
+pub(super) fn write_total(out: &mut Vec<u8>, total: f64, openmetrics: bool) {
+    // Whole and below 2^64 (NaN fails the comparison): the round trip is exact.
+    #[allow(clippy::float_cmp, clippy::cast_precision_loss)]
+    if (0.0..u64::MAX as f64).contains(&total) && (total as u64) as f64 == total {
+        write_u64(out, total as u64);
+    } else {
+        write_f64(out, total, openmetrics);
+    }
+}
+
 /// A fixed buffer that `core::fmt` can write into without allocating.
 struct StackBuf {
     buf: [u8; 40],
