@@ -344,8 +344,9 @@ impl CollectedFamily {
     #[napi(catch_unwind)]
     pub fn value(&self, index: u32) -> Option<f64> {
         match &self.inner.series.get(index as usize)?.value {
-            SeriesValue::Counter { value, .. } => Some(*value),
-            SeriesValue::SampledCounter { value } | SeriesValue::Gauge { value } => Some(*value),
+            SeriesValue::Counter { value, .. }
+            | SeriesValue::SampledCounter { value }
+            | SeriesValue::Gauge { value } => Some(*value),
             _ => None,
         }
     }

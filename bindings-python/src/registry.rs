@@ -83,6 +83,14 @@ pub fn resolve_registry<'py>(
 
 fn series_value(py: Python<'_>, v: SeriesValue) -> PyResult<Py<PyAny>> {
     Ok(match v {
+        // An `int` while the total is whole (counted events), a `float` once it has a fraction
+        // or passes 2^64, as the core's JSON writes it.
+        #[allow(clippy::float_cmp, clippy::cast_precision_loss)]
+        SeriesValue::Counter { value, .. }
+            if (0.0..u64::MAX as f64).contains(&value) && (value as u64) as f64 == value =>
+        {
+            (value as u64).into_pyobject(py)?.into_any().unbind()
+        }
         SeriesValue::Counter { value, .. } => value.into_pyobject(py)?.into_any().unbind(),
         SeriesValue::SampledCounter { value } | SeriesValue::Gauge { value } => {
             value.into_pyobject(py)?.into_any().unbind()

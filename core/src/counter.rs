@@ -195,6 +195,19 @@ impl Counter {
         &self.series.labels
     }
 
+    /// Adds `v` as [`Counter::add`] does and keeps an exemplar for OpenMetrics.
+    ///
+    /// # Errors
+    /// As [`Counter::add`] (nothing is added or kept then), or
+    /// [`crate::ErrorKind::InvalidExemplar`] if the exemplar labels break the OpenMetrics
+    /// rules; the increment is applied then.
+    pub fn add_with_exemplar(&self, v: f64, exemplar_labels: &[(&str, &str)]) -> Result<()> {
+        self.add(v)?;
+        let e = Exemplar::new("counter", exemplar_labels, v)?;
+        self.series.metric.exemplar.set(e);
+        Ok(())
+    }
+
     /// The latest exemplar, if any.
     pub fn exemplar(&self) -> Option<Exemplar> {
         self.series.metric.exemplar.get()

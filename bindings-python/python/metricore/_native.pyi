@@ -136,15 +136,15 @@ class Counter:
     ) -> Self:
         """Registers (or finds the identical) counter family."""
     def inc(self, amount: Optional[Union[int, float]] = None, exemplar: Optional[Mapping[str, str]] = None) -> None:
-        """Adds ``amount`` (a non-negative whole number, 1 by default)."""
+        """Adds ``amount`` (any finite number from 0 up, 1 by default)."""
     def labels(self, *labelvalues: Any, **labelkwargs: Any) -> Self:
         """The child for these label values, by position or by name."""
     def remove(self, *labelvalues: Any) -> None:
         """Removes the child with these label values."""
     def clear(self) -> None:
         """Removes every child."""
-    def get(self) -> int:
-        """The current total."""
+    def get(self) -> float:
+        """The current total, fractions included."""
     def reset(self) -> None:
         """Sets the total back to zero."""
     def count_exceptions(self, exception: Any = None) -> _Decorator:
