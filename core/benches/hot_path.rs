@@ -29,7 +29,7 @@ use std::thread;
 use std::time::{Duration, Instant};
 
 use criterion::Criterion;
-use metricore::{Counter, Gauge, Histogram, HistogramOpts, MetricOpts, Registry};
+use metricore::{Counter, Dialect, Format, Gauge, Histogram, HistogramOpts, MetricOpts, Registry};
 use prometheus::Encoder as _;
 
 // ---------------------------------------------------------------- counting allocator
@@ -765,6 +765,7 @@ fn render() -> Workload {
             prom_text(&prom_h).len(),
         ),
     ];
+    let (ours_py, ours_js) = (ours_c.clone(), ours_c.clone());
     Workload {
         group: "7_render_text",
         title: "render text",
@@ -789,8 +790,30 @@ fn render() -> Workload {
                 "prometheus 100 histograms",
                 single(move |_| drop(black_box(prom_text(&prom_h)))),
             ),
+            c(
+                "metricore_10k_counters_prometheus_client",
+                "metricore 10k counters, prometheus_client dialect (_created included)",
+                single(move |_| {
+                    let dialect = Dialect::PrometheusClient { created: true };
+                    drop(black_box(ours_py.render_with(Format::Text, dialect)));
+                }),
+            ),
+            c(
+                "metricore_10k_counters_prom_client",
+                "metricore 10k counters, prom-client dialect",
+                single(move |_| {
+                    drop(black_box(
+                        ours_js.render_with(Format::Text, Dialect::PromClient),
+                    ));
+                }),
+            ),
         ],
-        rows: vec![(0, 1, Some(Bar::Ns(4e6))), (2, 3, None)],
+        rows: vec![
+            (0, 1, Some(Bar::Ratio(0.2))),
+            (2, 3, None),
+            (4, 1, Some(Bar::Ratio(0.2))),
+            (5, 1, Some(Bar::Ratio(0.2))),
+        ],
         notes,
     }
 }

@@ -19,7 +19,7 @@
 //! `_count` before `_sum`. OpenMetrics writes HELP, TYPE, UNIT in that order
 //! and each series' `_created` right after its samples.
 
-use super::write::{write_escaped, write_f64_python};
+use super::write::{write_escaped, write_f64_python, write_label_pairs};
 use crate::labels::LabelValues;
 use crate::registry::{FamilySnapshot, MetricKind, SeriesValue};
 
@@ -54,6 +54,9 @@ struct Labels {
     /// The same with the extra label (`None`) in its sorted place.
     with_extra: Vec<Option<usize>>,
     extra: &'static str,
+    /// Whether the label names are sorted already (the usual case): then a series' own
+    /// label set is written as the other encoders write it.
+    in_order: bool,
 }
 
 impl Labels {
@@ -62,6 +65,7 @@ impl Labels {
         self.plain.clear();
         self.plain.extend(0..names.len());
         self.plain.sort_by(|&a, &b| names[a].cmp(&names[b]));
+        self.in_order = self.plain.iter().enumerate().all(|(i, &j)| i == j);
         self.extra = match family.kind {
             MetricKind::Summary => "quantile",
             _ => "le",
@@ -107,10 +111,20 @@ fn write_start(
     family: &FamilySnapshot,
     labels: &Labels,
     values: &[&str],
+    series_labels: &LabelValues,
     extra: Option<&[u8]>,
 ) {
     out.extend_from_slice(name.as_bytes());
     out.extend_from_slice(suffix.as_bytes());
+    if extra.is_none() && labels.in_order {
+        if !family.label_names.is_empty() {
+            out.push(b'{');
+            write_label_pairs(out, &family.label_names, series_labels);
+            out.push(b'}');
+        }
+        out.push(b' ');
+        return;
+    }
     let mut first = true;
     let mut pair = |out: &mut Vec<u8>, key: &str| {
         out.push(if first { b'{' } else { b',' });
@@ -142,6 +156,14 @@ fn write_start(
     out.push(b' ');
 }
 
+/// Appends `name` `suffix`, a label set already rendered by [`write_start`] (`{…} ` or a
+/// lone space), for the lines of a series that carry its own labels only.
+fn write_start_rendered(out: &mut Vec<u8>, name: &str, suffix: &str, rendered: &[u8]) {
+    out.extend_from_slice(name.as_bytes());
+    out.extend_from_slice(suffix.as_bytes());
+    out.extend_from_slice(rendered);
+}
+
 fn line_f64(out: &mut Vec<u8>, v: f64) {
     write_f64_python(out, v);
     out.push(b'\n');
@@ -165,17 +187,27 @@ fn write_samples(
     family: &FamilySnapshot,
     labels: &Labels,
     values: &[&str],
+    series_labels: &LabelValues,
     value: &SeriesValue,
     bound: &mut Vec<u8>,
 ) {
     let name = family.name.as_str();
     match value {
         SeriesValue::Counter { value, .. } | SeriesValue::SampledCounter { value } => {
-            write_start(out, name, "_total", family, labels, values, None);
+            write_start(
+                out,
+                name,
+                "_total",
+                family,
+                labels,
+                values,
+                series_labels,
+                None,
+            );
             line_f64(out, *value);
         }
         SeriesValue::Gauge { value } => {
-            write_start(out, name, "", family, labels, values, None);
+            write_start(out, name, "", family, labels, values, series_labels, None);
             line_f64(out, *value);
         }
         SeriesValue::Histogram(h) => {
@@ -183,12 +215,39 @@ fn write_samples(
             for b in &buckets {
                 bound.clear();
                 write_f64_python(bound, b.le);
-                write_start(out, name, "_bucket", family, labels, values, Some(bound));
+                write_start(
+                    out,
+                    name,
+                    "_bucket",
+                    family,
+                    labels,
+                    values,
+                    series_labels,
+                    Some(bound),
+                );
                 line_count(out, b.cumulative_count);
             }
-            write_start(out, name, "_count", family, labels, values, None);
+            write_start(
+                out,
+                name,
+                "_count",
+                family,
+                labels,
+                values,
+                series_labels,
+                None,
+            );
             line_count(out, buckets.last().map_or(0, |b| b.cumulative_count));
-            write_start(out, name, "_sum", family, labels, values, None);
+            write_start(
+                out,
+                name,
+                "_sum",
+                family,
+                labels,
+                values,
+                series_labels,
+                None,
+            );
             line_f64(out, h.sum());
         }
         SeriesValue::Summary {
@@ -198,12 +257,39 @@ fn write_samples(
             for &(q, v) in quantiles {
                 bound.clear();
                 write_f64_python(bound, q);
-                write_start(out, name, "", family, labels, values, Some(bound));
+                write_start(
+                    out,
+                    name,
+                    "",
+                    family,
+                    labels,
+                    values,
+                    series_labels,
+                    Some(bound),
+                );
                 line_f64(out, v);
             }
-            write_start(out, name, "_count", family, labels, values, None);
+            write_start(
+                out,
+                name,
+                "_count",
+                family,
+                labels,
+                values,
+                series_labels,
+                None,
+            );
             line_count(out, snapshot.count());
-            write_start(out, name, "_sum", family, labels, values, None);
+            write_start(
+                out,
+                name,
+                "_sum",
+                family,
+                labels,
+                values,
+                series_labels,
+                None,
+            );
             line_f64(out, snapshot.sum());
         }
     }
@@ -230,16 +316,42 @@ fn encode_family_text(
     write_type(out, name, suffix, family.kind.as_str());
     let mut values = Vec::with_capacity(family.label_names.len());
     let mut bound = Vec::with_capacity(24);
+    let created = created && has_created(family) && !family.series.is_empty();
+    // Each series' label set, rendered once for its samples and again for `_created`.
+    let mut sets = Vec::new();
+    let mut ends = Vec::new();
     for series in &family.series {
         values_of(&series.labels, &mut values);
-        write_samples(out, family, labels, &values, &series.value, &mut bound);
+        if created {
+            write_start(
+                &mut sets,
+                "",
+                "",
+                family,
+                labels,
+                &values,
+                &series.labels,
+                None,
+            );
+            ends.push(sets.len());
+        }
+        write_samples(
+            out,
+            family,
+            labels,
+            &values,
+            &series.labels,
+            &series.value,
+            &mut bound,
+        );
     }
-    if created && has_created(family) && !family.series.is_empty() {
+    if created {
         write_help(out, name, "_created", &family.help, false);
         write_type(out, name, "_created", "gauge");
-        for series in &family.series {
-            values_of(&series.labels, &mut values);
-            write_start(out, name, "_created", family, labels, &values, None);
+        let mut start = 0;
+        for (series, &end) in family.series.iter().zip(&ends) {
+            write_start_rendered(out, name, "_created", &sets[start..end]);
+            start = end;
             line_f64(out, series.created);
         }
     }
@@ -263,11 +375,29 @@ fn encode_family_om(
     }
     let mut values = Vec::with_capacity(family.label_names.len());
     let mut bound = Vec::with_capacity(24);
+    let created = created && has_created(family);
     for series in &family.series {
         values_of(&series.labels, &mut values);
-        write_samples(out, family, labels, &values, &series.value, &mut bound);
-        if created && has_created(family) {
-            write_start(out, name, "_created", family, labels, &values, None);
+        write_samples(
+            out,
+            family,
+            labels,
+            &values,
+            &series.labels,
+            &series.value,
+            &mut bound,
+        );
+        if created {
+            write_start(
+                out,
+                name,
+                "_created",
+                family,
+                labels,
+                &values,
+                &series.labels,
+                None,
+            );
             line_f64(out, series.created);
         }
     }

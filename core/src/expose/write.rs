@@ -219,6 +219,32 @@ impl Shortest {
         out
     }
 
+    /// From a positive value's plain decimal with its shortest digits (`1700000000.25`,
+    /// `0.00001`), as [`write_timestamp`] writes it.
+    fn from_plain(text: &[u8]) -> Self {
+        let mut out = Self {
+            negative: false,
+            buf: [0; 20],
+            len: 0,
+            exp: 0,
+        };
+        let point = text.iter().position(|&b| b == b'.').unwrap_or(text.len());
+        let mut exp = point as i32 - 1;
+        for &b in text.iter().filter(|&&b| b != b'.') {
+            if out.len == 0 && b == b'0' {
+                exp -= 1; // a leading zero: the first significant digit comes later
+                continue;
+            }
+            out.buf[out.len] = b;
+            out.len += 1;
+        }
+        while out.len > 1 && out.buf[out.len - 1] == b'0' {
+            out.len -= 1;
+        }
+        out.exp = exp;
+        out
+    }
+
     fn digits(&self) -> &[u8] {
         &self.buf[..self.len]
     }
@@ -300,7 +326,16 @@ pub(super) fn write_f64_python(out: &mut Vec<u8>, f: f64) {
         out.extend_from_slice(b".0");
         return;
     }
-    let d = Shortest::of(f);
+    // Positive values below 2^53 (creation times above all) get their digits from the
+    // timestamp writer, several times faster than `core::fmt`'s.
+    let start = out.len();
+    let d = if f > 0.0 && write_timestamp_fast(out, f) {
+        let d = Shortest::from_plain(&out[start..]);
+        out.truncate(start);
+        d
+    } else {
+        Shortest::of(f)
+    };
     if d.negative {
         out.push(b'-');
     }
@@ -726,6 +761,24 @@ mod tests {
         ];
         for (f, want) in cases {
             assert_eq!(py(f), want, "{f:e}");
+        }
+    }
+
+    #[test]
+    fn plain_decimals_give_the_shortest_digits() {
+        let mut x = 0x9e37_79b9_7f4a_7c15_u64;
+        for _ in 0..100_000 {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            let unit = (x >> 11) as f64 / (1u64 << 53) as f64;
+            for f in [1.6e9 + unit * 4e8, unit * 1e-3, unit * 1e15, 0.5 + unit] {
+                let mut plain = Vec::new();
+                if f > 0.0 && write_timestamp_fast(&mut plain, f) {
+                    let (a, b) = (Shortest::from_plain(&plain), Shortest::of(f));
+                    assert_eq!((a.digits(), a.exp), (b.digits(), b.exp), "{f:e}");
+                }
+            }
         }
     }
 
