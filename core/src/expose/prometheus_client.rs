@@ -84,6 +84,13 @@ impl Labels {
     }
 }
 
+/// A series' own label values: in a slice to pick from by index, and as stored.
+#[derive(Clone, Copy)]
+struct Own<'a> {
+    values: &'a [&'a str],
+    labels: &'a LabelValues,
+}
+
 fn write_help(out: &mut Vec<u8>, name: &str, suffix: &str, help: &str, quote: bool) {
     out.extend_from_slice(b"# HELP ");
     out.extend_from_slice(name.as_bytes());
@@ -110,10 +117,13 @@ fn write_start(
     suffix: &str,
     family: &FamilySnapshot,
     labels: &Labels,
-    values: &[&str],
-    series_labels: &LabelValues,
+    own: Own<'_>,
     extra: Option<&[u8]>,
 ) {
+    let Own {
+        values,
+        labels: series_labels,
+    } = own;
     out.extend_from_slice(name.as_bytes());
     out.extend_from_slice(suffix.as_bytes());
     if extra.is_none() && labels.in_order {
@@ -186,28 +196,18 @@ fn write_samples(
     out: &mut Vec<u8>,
     family: &FamilySnapshot,
     labels: &Labels,
-    values: &[&str],
-    series_labels: &LabelValues,
+    own: Own<'_>,
     value: &SeriesValue,
     bound: &mut Vec<u8>,
 ) {
     let name = family.name.as_str();
     match value {
         SeriesValue::Counter { value, .. } | SeriesValue::SampledCounter { value } => {
-            write_start(
-                out,
-                name,
-                "_total",
-                family,
-                labels,
-                values,
-                series_labels,
-                None,
-            );
+            write_start(out, name, "_total", family, labels, own, None);
             line_f64(out, *value);
         }
         SeriesValue::Gauge { value } => {
-            write_start(out, name, "", family, labels, values, series_labels, None);
+            write_start(out, name, "", family, labels, own, None);
             line_f64(out, *value);
         }
         SeriesValue::Histogram(h) => {
@@ -215,39 +215,12 @@ fn write_samples(
             for b in &buckets {
                 bound.clear();
                 write_f64_python(bound, b.le);
-                write_start(
-                    out,
-                    name,
-                    "_bucket",
-                    family,
-                    labels,
-                    values,
-                    series_labels,
-                    Some(bound),
-                );
+                write_start(out, name, "_bucket", family, labels, own, Some(bound));
                 line_count(out, b.cumulative_count);
             }
-            write_start(
-                out,
-                name,
-                "_count",
-                family,
-                labels,
-                values,
-                series_labels,
-                None,
-            );
+            write_start(out, name, "_count", family, labels, own, None);
             line_count(out, buckets.last().map_or(0, |b| b.cumulative_count));
-            write_start(
-                out,
-                name,
-                "_sum",
-                family,
-                labels,
-                values,
-                series_labels,
-                None,
-            );
+            write_start(out, name, "_sum", family, labels, own, None);
             line_f64(out, h.sum());
         }
         SeriesValue::Summary {
@@ -257,39 +230,12 @@ fn write_samples(
             for &(q, v) in quantiles {
                 bound.clear();
                 write_f64_python(bound, q);
-                write_start(
-                    out,
-                    name,
-                    "",
-                    family,
-                    labels,
-                    values,
-                    series_labels,
-                    Some(bound),
-                );
+                write_start(out, name, "", family, labels, own, Some(bound));
                 line_f64(out, v);
             }
-            write_start(
-                out,
-                name,
-                "_count",
-                family,
-                labels,
-                values,
-                series_labels,
-                None,
-            );
+            write_start(out, name, "_count", family, labels, own, None);
             line_count(out, snapshot.count());
-            write_start(
-                out,
-                name,
-                "_sum",
-                family,
-                labels,
-                values,
-                series_labels,
-                None,
-            );
+            write_start(out, name, "_sum", family, labels, own, None);
             line_f64(out, snapshot.sum());
         }
     }
@@ -329,8 +275,10 @@ fn encode_family_text(
                 "",
                 family,
                 labels,
-                &values,
-                &series.labels,
+                Own {
+                    values: &values,
+                    labels: &series.labels,
+                },
                 None,
             );
             ends.push(sets.len());
@@ -339,8 +287,10 @@ fn encode_family_text(
             out,
             family,
             labels,
-            &values,
-            &series.labels,
+            Own {
+                values: &values,
+                labels: &series.labels,
+            },
             &series.value,
             &mut bound,
         );
@@ -382,8 +332,10 @@ fn encode_family_om(
             out,
             family,
             labels,
-            &values,
-            &series.labels,
+            Own {
+                values: &values,
+                labels: &series.labels,
+            },
             &series.value,
             &mut bound,
         );
@@ -394,8 +346,10 @@ fn encode_family_om(
                 "_created",
                 family,
                 labels,
-                &values,
-                &series.labels,
+                Own {
+                    values: &values,
+                    labels: &series.labels,
+                },
                 None,
             );
             line_f64(out, series.created);

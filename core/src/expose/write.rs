@@ -229,6 +229,7 @@ impl Shortest {
             exp: 0,
         };
         let point = text.iter().position(|&b| b == b'.').unwrap_or(text.len());
+        #[allow(clippy::cast_possible_wrap)] // at most 17 digits before the point
         let mut exp = point as i32 - 1;
         for &b in text.iter().filter(|&&b| b != b'.') {
             if out.len == 0 && b == b'0' {
