@@ -91,11 +91,12 @@ class CollectorRegistry:
 
     def __new__(cls, auto_describe: bool = False) -> Self:
         """An empty registry (``auto_describe`` is accepted and has no effect)."""
-    def render_text(self) -> str:
-        """Every family in the Prometheus text format 0.0.4."""
-    def render_openmetrics(self) -> str:
+    def render_text(self, dialect: str = "prometheus_client") -> str:
+        """Every family in the Prometheus text format 0.0.4, spelled as ``dialect`` spells it
+        (``"prometheus_client"``, ``"canonical"`` or ``"prom-client"``)."""
+    def render_openmetrics(self, dialect: str = "prometheus_client") -> str:
         """Every family in the OpenMetrics 1.0.0 text format, ending with ``# EOF``."""
-    def render_for_accept(self, accept: Optional[str] = None) -> Tuple[bytes, str]:
+    def render_for_accept(self, accept: Optional[str] = None, dialect: str = "prometheus_client") -> Tuple[bytes, str]:
         """The body in the format an HTTP ``Accept`` header asks for, and its Content-Type."""
     def to_json(self) -> str:
         """Every family as a JSON array."""

@@ -19,7 +19,8 @@
 //! `_count` before `_sum`. OpenMetrics writes HELP, TYPE, UNIT in that order
 //! and each series' `_created` right after its samples.
 
-use super::write::{write_escaped, write_f64_python, write_label_pairs};
+use super::write::{write_escaped, write_f64_python, write_label_pairs, write_repr_python};
+use crate::exemplar::Exemplar;
 use crate::labels::LabelValues;
 use crate::registry::{FamilySnapshot, MetricKind, SeriesValue};
 
@@ -199,10 +200,19 @@ fn write_samples(
     own: Own<'_>,
     value: &SeriesValue,
     bound: &mut Vec<u8>,
+    openmetrics: bool,
 ) {
     let name = family.name.as_str();
     match value {
-        SeriesValue::Counter { value, .. } | SeriesValue::SampledCounter { value } => {
+        SeriesValue::Counter { value, exemplar } => {
+            write_start(out, name, "_total", family, labels, own, None);
+            write_f64_python(out, *value);
+            if let (true, Some(e)) = (openmetrics, exemplar) {
+                write_exemplar(out, e);
+            }
+            out.push(b'\n');
+        }
+        SeriesValue::SampledCounter { value } => {
             write_start(out, name, "_total", family, labels, own, None);
             line_f64(out, *value);
         }
@@ -216,7 +226,12 @@ fn write_samples(
                 bound.clear();
                 write_f64_python(bound, b.le);
                 write_start(out, name, "_bucket", family, labels, own, Some(bound));
-                line_count(out, b.cumulative_count);
+                #[allow(clippy::cast_precision_loss)] // counts are exact up to 2^53
+                write_f64_python(out, b.cumulative_count as f64);
+                if let (true, Some(e)) = (openmetrics, &b.exemplar) {
+                    write_exemplar(out, e);
+                }
+                out.push(b'\n');
             }
             write_start(out, name, "_count", family, labels, own, None);
             line_count(out, buckets.last().map_or(0, |b| b.cumulative_count));
@@ -239,6 +254,27 @@ fn write_samples(
             line_f64(out, snapshot.sum());
         }
     }
+}
+
+/// Appends ` # {k="v",…} value timestamp` as prometheus_client writes an exemplar: labels
+/// sorted by name, the value as a sample value, the timestamp as Python's `repr`.
+fn write_exemplar(out: &mut Vec<u8>, e: &Exemplar) {
+    let mut order: Vec<&(String, String)> = e.labels.iter().collect();
+    order.sort_by(|a, b| a.0.cmp(&b.0));
+    out.extend_from_slice(b" # {");
+    for (i, (k, v)) in order.into_iter().enumerate() {
+        if i > 0 {
+            out.push(b',');
+        }
+        out.extend_from_slice(k.as_bytes());
+        out.extend_from_slice(b"=\"");
+        write_escaped(out, v, true);
+        out.push(b'"');
+    }
+    out.extend_from_slice(b"} ");
+    write_f64_python(out, e.value);
+    out.push(b' ');
+    write_repr_python(out, e.timestamp);
 }
 
 /// Whether a family's series carry `_created` (gauges do not).
@@ -293,6 +329,7 @@ fn encode_family_text(
             },
             &series.value,
             &mut bound,
+            false,
         );
     }
     if created {
@@ -338,6 +375,7 @@ fn encode_family_om(
             },
             &series.value,
             &mut bound,
+            true,
         );
         if created {
             write_start(

@@ -301,6 +301,16 @@ impl Shortest {
 /// for decimal exponents -4..=15, else `1e-05`, `1e+16`), except that a positive
 /// value with exponent 6..=15 takes Go's form, `1.5e+06`; `+Inf`, `-Inf`, `NaN`.
 pub(super) fn write_f64_python(out: &mut Vec<u8>, f: f64) {
+    write_python(out, f, true);
+}
+
+/// Appends `f` as Python's `repr` writes it (see [`write_f64_python`], without Go's
+/// exponent form): `1700000000.25`, `17.0`, `1e-05`, `1e+16`.
+pub(super) fn write_repr_python(out: &mut Vec<u8>, f: f64) {
+    write_python(out, f, false);
+}
+
+fn write_python(out: &mut Vec<u8>, f: f64, go_exponent: bool) {
     if f.is_nan() {
         out.extend_from_slice(b"NaN");
         return;
@@ -340,7 +350,7 @@ pub(super) fn write_f64_python(out: &mut Vec<u8>, f: f64) {
     if d.negative {
         out.push(b'-');
     }
-    if !d.negative && (6..=15).contains(&d.exp) || !(-4..16).contains(&d.exp) {
+    if go_exponent && !d.negative && (6..=15).contains(&d.exp) || !(-4..16).contains(&d.exp) {
         d.write_exponential(out, 2);
     } else {
         d.write_fixed(out);
