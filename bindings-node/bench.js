@@ -213,6 +213,16 @@ async function labelledIncKeptChild(impl) {
   return ns
 }
 
+/** labels('GET', '200').inc() each call, the child not kept. */
+async function labelledIncUncached(impl) {
+  const counter = requestCounter(impl)
+  const { ns, ops } = timeOps((n) => {
+    for (let i = 0; i < n; i++) counter.labels('GET', '200').inc()
+  })
+  expectTotal('http_requests', await counterTotal(impl, counter, { method: 'GET', code: '200' }), ops)
+  return ns
+}
+
 /** inc({method, code}) with a fresh labels object each call. */
 async function labelledIncObject(impl) {
   const counter = requestCounter(impl)
@@ -439,6 +449,7 @@ const MS = 1e6
 const WORKLOADS = [
   { id: 'counter-inc', title: 'counter.inc(), polymorphic sites', stat: '/op', bar: 5, ours: ['metricore'], peers: ['prom-client'], run: counterIncPolymorphic },
   { id: 'child-inc', title: "labels('GET','200') kept, .inc()", stat: '/op', bar: 40, ours: ['metricore'], peers: ['prom-client'], run: labelledIncKeptChild },
+  { id: 'labels-inc', title: "labels('GET','200').inc() each call", stat: '/op', bar: 60, ours: ['metricore'], peers: ['prom-client'], run: labelledIncUncached },
   { id: 'labels-object-inc', title: 'inc({method, code}) each call', stat: '/op', bar: undefined, ours: ['metricore'], peers: ['prom-client'], run: labelledIncObject },
   { id: 'histogram-observe', title: 'histogram.observe(seconds)', stat: '/op', bar: 25, ours: ['metricore'], peers: ['prom-client'], run: histogramObserve },
   {

@@ -57,24 +57,38 @@ export declare class CounterFamily {
   get size(): number
 }
 
-/**
- * Counter lanes: a page cell holds the increments (whole numbers, as doubles) made since
- * the last flush.
- */
+/** Counter lanes: one double per lane, the increments made since the last flush. */
 export declare class CounterLanes {
   /** An empty lane set. */
   constructor()
-  /** Adds the page starting at slot `first` into its counters and zeroes it. */
-  flush(first: number, cells: Float64Array): void
-  /** Gives `series` a slot (a released one first) and returns it. */
+  /**
+   * Gives `series` a slot (a released one first) and returns it; the page it is
+   * on is `Math.floor(slot / pageLanes)`.
+   */
   bind(series: CounterSeries): number
   /**
-   * Releases `slot` (its owner was collected and the skin flushed it): the core
+   * The `Float64Array` over page `pageNo` (once per page, after a bind made it):
+   * `pageLanes` lanes of `width` doubles, then the written-since-flush flag.
+   */
+  page(pageNo: number): Float64Array
+  /**
+   * Flushes `slot`'s lane and releases it (its owner was collected): the core
    * handle is dropped and the slot goes to the next bind.
    */
   release(slot: number): void
+  /**
+   * Moves what page `pageNo` holds into its series, if it was written since the
+   * last flush.
+   */
+  flushPage(pageNo: number): void
+  /** Moves what every written page holds into its series. */
+  flush(): void
   /** Slots bound and not yet released. */
   get live(): number
+  /** Lanes per page. */
+  get pageLanes(): number
+  /** Doubles per lane. */
+  get width(): number
 }
 
 /** One counter series, a handle to keep. */
@@ -120,23 +134,40 @@ export declare class GaugeFamily {
 }
 
 /**
- * Gauge lanes: two cells per gauge, a mode (0 nothing pending, 1 set to the value, 2 add
- * the value) and the value. A set followed by adds stays a set of the running value.
+ * Gauge lanes: two doubles per lane, a mode (0 nothing pending, 1 set to the value, 2 add
+ * the value) and the value.
  */
 export declare class GaugeLanes {
   /** An empty lane set. */
   constructor()
-  /** Applies the page starting at slot `first` (two cells per slot) and clears it. */
-  flush(first: number, cells: Float64Array): void
-  /** Gives `series` a slot (a released one first) and returns it. */
+  /**
+   * Gives `series` a slot (a released one first) and returns it; the page it is
+   * on is `Math.floor(slot / pageLanes)`.
+   */
   bind(series: GaugeSeries): number
   /**
-   * Releases `slot` (its owner was collected and the skin flushed it): the core
+   * The `Float64Array` over page `pageNo` (once per page, after a bind made it):
+   * `pageLanes` lanes of `width` doubles, then the written-since-flush flag.
+   */
+  page(pageNo: number): Float64Array
+  /**
+   * Flushes `slot`'s lane and releases it (its owner was collected): the core
    * handle is dropped and the slot goes to the next bind.
    */
   release(slot: number): void
+  /**
+   * Moves what page `pageNo` holds into its series, if it was written since the
+   * last flush.
+   */
+  flushPage(pageNo: number): void
+  /** Moves what every written page holds into its series. */
+  flush(): void
   /** Slots bound and not yet released. */
   get live(): number
+  /** Lanes per page. */
+  get pageLanes(): number
+  /** Doubles per lane. */
+  get width(): number
 }
 
 /** One gauge series, a handle to keep. */
@@ -158,28 +189,34 @@ export declare class GaugeSeries {
 }
 
 /**
- * One batch shared by every histogram series of a JS thread: pairs of (code, value),
- * where `code = slot * 4 + op` and `op` is observe (base units), record (a whole number
- * in the histogram's resolution) or record in milliseconds. A run of entries with one
- * code (the common case: one hot histogram) goes to the core as one batch, which adds its
- * sum and extremes once.
+ * One batch shared by every histogram series of a JS thread: `BATCH_LEN` doubles of
+ * (code, value) pairs, where `code = slot * 4 + op` and `op` is observe (base units),
+ * record (a whole number in the histogram's resolution) or record in milliseconds; then
+ * one cell holding how many doubles are in use. A run of entries with one code (the
+ * common case: one hot histogram) goes to the core as one batch, which adds its sum and
+ * extremes once.
  */
 export declare class HistogramBatch {
   /** An empty batch. */
   constructor()
   /**
-   * Records the first `len` doubles of `entries` (pairs of code and value). The skin
-   * checks each value when it is given, so an error here names a bug, not bad input;
-   * the entries before it are recorded.
+   * The batch's `Float64Array` (once): the entries, then the count of doubles in use
+   * (so the entries are its length less one).
    */
-  flush(entries: Float64Array, len: number): void
+  entries(): Float64Array
   /** Gives `series` a slot (a released one first) and returns it. */
   bind(series: HistogramSeries): number
   /**
-   * Releases `slot` (its owner was collected and the skin flushed it): the core
-   * handle is dropped and the slot goes to the next bind.
+   * Records what the batch holds (releasing a slot whose entries are pending would lose
+   * them) and releases `slot`.
    */
   release(slot: number): void
+  /**
+   * Records the entries the batch holds and empties it. The skin checks each value when
+   * it is given, so an error here names a bug, not bad input; the other entries are
+   * recorded.
+   */
+  flush(): void
   /** Slots bound and not yet released. */
   get live(): number
 }
@@ -229,10 +266,14 @@ export declare class HistogramSeries {
   record(value: number, count?: number | undefined | null): void
   /**
    * The value at quantile `q` (0..=1) in base units (seconds for time), clamped to the
-   * exact smallest and largest recorded values; 0 when empty.
+   * exact smallest and largest recorded values; 0 when empty. NaN or a `q` outside 0..=1
+   * is a `RangeError` `ERR_METRICORE_INVALID_VALUE`.
    */
   quantile(q: number): number
-  /** The value at quantile `q` in recorded integers, exactly as HdrHistogram computes it. */
+  /**
+   * The value at quantile `q` in recorded integers, exactly as HdrHistogram computes it;
+   * `q` as for `quantile`.
+   */
   valueAtQuantile(q: number): number
   /** Count, mean, min, max, standard deviation and p50..p99.9, in milliseconds. */
   latencyStats(): LatencyStats
@@ -279,7 +320,8 @@ export declare class HistogramSnapshot {
   static decodeV2Async(blob: Buffer, resolutionName?: string | undefined | null): Promise<HistogramSnapshot>
   /**
    * Encodes as an HdrHistogram V2 blob, deflate-compressed when `deflate` is true (what
-   * hdr-histogram-js `encode()` produces before base64).
+   * hdr-histogram-js `encode()` produces before base64). Throws
+   * `ERR_METRICORE_INVALID_CONFIG` for an any-magnitude histogram, which has no V2 form.
    */
   encodeV2(deflate?: boolean | undefined | null): Buffer
   /** Adds the counts of `other` into this snapshot. */
@@ -292,8 +334,13 @@ export declare class HistogramSnapshot {
   get min(): number
   /** Largest recorded value, in recorded integers. */
   get max(): number
-  /** Values above the histogram's highest trackable value. */
+  /**
+   * Values outside the histogram's range (above it, below zero, or infinite), counted at
+   * its nearest end.
+   */
   get saturated(): number
+  /** NaN values given: not counted, not in the sum. */
+  get rejected(): number
   /** The value at quantile `q` in recorded integers, exactly as HdrHistogram computes it. */
   valueAtQuantile(q: number): number
   /** The value at quantile `q` in base units, clamped to the exact min and max. */
@@ -355,8 +402,9 @@ export declare class Registry {
    */
   sampler(): JsSampler
   /**
-   * Registers (or returns) a summary family: prom-client's Summary, recording into HDR
-   * histograms of `histogram`'s range and precision, exposing `quantiles` (default
+   * Registers (or returns) a summary family: prom-client's Summary, recording into
+   * histograms of any magnitude and sign (or of `histogram`'s range, when `lowest` or
+   * `highest` is given) at its precision, exposing `quantiles` (default
    * prom-client's percentiles) over its window (`windowSeconds`/`subWindows`, prom-client's
    * `maxAgeSeconds`/`ageBuckets`; all time without). A quantile outside 0..=1 is
    * `ERR_METRICORE_INVALID_CONFIG`.
@@ -376,6 +424,11 @@ export declare class Registry {
   /** Every family as JSON, rendered on the calling thread. */
   toJson(): string
   /**
+   * Every family as plain objects in the JSON exposition's shape (`name`, `help`, `unit`
+   * when set, `kind`, `label_names`, `series`), gathered on the calling thread.
+   */
+  families(): Array<Record<string, unknown>>
+  /**
    * Prometheus text, gathered and encoded on metricore's worker thread; `dialect` as for
    * `renderText`.
    */
@@ -394,7 +447,7 @@ export type JsRegistry = Registry
 
 /**
  * A registry's background resource sampler. Its latest sample is rendered with the
- * registry (`process_*`, `node_*`); figures a platform cannot give are absent, never 0.
+ * registry (`process_*`, `node_*`); figures a platform cannot give are null, never 0.
  */
 export declare class Sampler {
   /**
@@ -407,23 +460,23 @@ export declare class Sampler {
   stop(): void
   /** Whether a sampling thread runs in this process. */
   get isRunning(): boolean
-  /** Takes a sample now (also published as the latest), as JSON text. */
-  sampleNowJson(): string
-  /** Takes a sample on metricore's worker thread; resolves to its JSON text. */
-  sampleNowJsonAsync(): Promise<string>
-  /** The latest sample as JSON text, or `null` before the first. */
-  latestJson(): string | null
+  /** Takes a sample now (also published as the latest). */
+  sampleNow(): ResourceSample
+  /** Takes a sample on metricore's worker thread. */
+  sampleNowAsync(): Promise<ResourceSample>
+  /** The latest sample, or `null` before the first. */
+  latest(): ResourceSample | null
   /**
-   * A fresh sample in the TypeScript-era `ResourceMetrics` shape, as JSON text; rates cover the
-   * time since the previous sample.
+   * A fresh sample in the TypeScript-era `ResourceMetrics` shape; rates cover the time
+   * since the previous sample.
    */
-  resourceShapesJson(): string
+  resourceShapes(): ResourceShapes
   /** The TypeScript-era shape, sampled on metricore's worker thread. */
-  resourceShapesJsonAsync(): Promise<string>
-  /** A fresh sample as the flat resource figures (`memory_used_bytes`, ...), JSON text. */
-  resourceMetricsJson(): string
-  /** Failed reads by source since the sampler was made, as JSON text. */
-  errorsJson(): string
+  resourceShapesAsync(): Promise<ResourceShapes>
+  /** A fresh sample as the flat resource figures (`memoryUsedBytes`, ...). */
+  resourceMetrics(): ResourceFigures
+  /** Failed reads by source since the sampler was made. */
+  errors(): Record<string, number>
 }
 export type JsSampler = Sampler
 
@@ -471,6 +524,120 @@ export interface BucketCount {
  */
 export declare function contentType(openMetrics?: boolean | undefined | null): string
 
+/** CPU use over the last interval, in percent of all CPUs. */
+export interface CpuPercentFigures {
+  /** User mode (including nice). */
+  user: number
+  /** Kernel mode (including interrupts). */
+  system: number
+  /** Idle. */
+  idle: number
+  /** Idle while waiting for I/O. */
+  iowait: number
+  /** Taken by the hypervisor for other guests. */
+  steal: number
+  /** Everything but idle and iowait. */
+  total: number
+}
+
+/** One CPU's time per mode since boot. */
+export interface CpuSecondsFigures {
+  /** The CPU's number. */
+  cpu: string
+  /** `[mode, seconds]` for user, nice, system, idle, iowait, irq, softirq and steal. */
+  modes: Array<[string, number]>
+}
+
+/** The TypeScript-era `cpu`, in percent. */
+export interface CpuShape {
+  /** Busy: everything but idle and iowait. */
+  usage: number
+  /** User mode. */
+  user: number
+  /** Kernel mode. */
+  system: number
+  /** Idle. */
+  idle: number
+  /** Waiting for I/O. */
+  iowait: number
+  /** Taken by the hypervisor. */
+  steal: number
+  /** Load averages over 1, 5 and 15 minutes. */
+  loadAvg: Array<number> | null
+}
+
+/** One whole disk. */
+export interface DiskFigures {
+  /** Device name (`sda`, `nvme0n1`). */
+  device: string
+  /** Reads completed since boot. */
+  readsCompleted: number
+  /** Writes completed since boot. */
+  writesCompleted: number
+  /** Bytes read since boot. */
+  readBytes: number
+  /** Bytes written since boot. */
+  writtenBytes: number
+  /** Time spent doing I/O since boot. */
+  ioTimeSeconds: number
+  /** Time spent doing I/O, weighted by the number of requests in flight. */
+  ioTimeWeightedSeconds: number
+  /** Requests in flight now. */
+  ioNow: number
+  /** Per-second rates over the last interval (null on the first sample). */
+  rates: DiskRateFigures | null
+}
+
+/** A disk's rates over the last interval. */
+export interface DiskRateFigures {
+  /** Reads per second. */
+  readOpsPerSecond: number
+  /** Writes per second. */
+  writeOpsPerSecond: number
+  /** Bytes read per second. */
+  readBytesPerSecond: number
+  /** Bytes written per second. */
+  writeBytesPerSecond: number
+  /** Percent of the interval the disk was busy. */
+  utilisationPercent: number
+  /** Average requests in flight. */
+  queueLength: number
+}
+
+/** The TypeScript-era `disk`, per second (the legacy `utilizaton` spelled right). */
+export interface DiskShape {
+  /** Reads per second. */
+  readOps: number
+  /** Writes per second. */
+  writeOps: number
+  /** Bytes read per second. */
+  readBytes: number
+  /** Bytes written per second. */
+  writeBytes: number
+  /** The busiest disk's utilisation, in percent. */
+  utilization: number
+  /** Summed average queue length. */
+  queueLength: number
+}
+
+/** One mounted filesystem. */
+export interface FilesystemFigures {
+  /** What is mounted. */
+  device: string
+  /** Where. */
+  mountpoint: string
+  /** The filesystem type. */
+  fstype: string
+  /** Size. */
+  sizeBytes: number
+  /** Free, including blocks reserved for root. */
+  freeBytes: number
+  /** Available to unprivileged users. */
+  availBytes: number
+  /** Used: size less free. */
+  usedBytes: number
+}
+
 /**
  * How a histogram records: its HDR range and precision, its resolution and its exact
  * Prometheus buckets.
@@ -478,9 +645,15 @@ export declare function contentType(openMetrics?: boolean | undefined | null): s
 export interface HistogramOptions {
   /** Exact Prometheus bucket bounds in base units (seconds for time). */
   buckets?: Array<number>
-  /** Lowest trackable value, in recorded integers (default 1). */
+  /**
+   * Lowest trackable value, in recorded integers (default 1). Giving `lowest` or
+   * `highest` makes a summary record into that integer range instead of any magnitude.
+   */
   lowest?: number
-  /** Highest trackable value, in recorded integers (default 60000000: 60 s in microseconds). */
+  /**
+   * Highest trackable value, in recorded integers (default 60000000: 60 s in
+   * microseconds, the range of a histogram given neither).
+   */
   highest?: number
   /** Significant decimal figures, 0..=5 (default 3). */
   significantFigures?: number
@@ -496,6 +669,46 @@ export interface HistogramOptions {
   windowSeconds?: number
   /** Sub-windows the window rotates through (default 6; prom-client's `ageBuckets`). */
   subWindows?: number
+}
+
+/** One network interface. */
+export interface InterfaceFigures {
+  /** Interface name. */
+  device: string
+  /** Bytes received since boot. */
+  receiveBytes: number
+  /** Bytes sent since boot. */
+  transmitBytes: number
+  /** Packets received since boot. */
+  receivePackets: number
+  /** Packets sent since boot. */
+  transmitPackets: number
+  /** Received packets dropped. */
+  receiveDrop: number | null
+  /** Sent packets dropped. */
+  transmitDrop: number | null
+  /** Receive errors. */
+  receiveErrs: number | null
+  /** Transmit errors. */
+  transmitErrs: number | null
+  /** Per-second rates over the last interval (null on the first sample). */
+  rates: InterfaceRateFigures | null
+}
+
+/** An interface's rates over the last interval. */
+export interface InterfaceRateFigures {
+  /** Bytes received per second. */
+  receiveBytesPerSecond: number
+  /** Bytes sent per second. */
+  transmitBytesPerSecond: number
+  /** Packets received per second. */
+  receivePacketsPerSecond: number
+  /** Packets sent per second. */
+  transmitPacketsPerSecond: number
+  /** Packets dropped (both directions) per second. */
+  dropsPerSecond: number
+  /** Errors (both directions) per second. */
+  errorsPerSecond: number
 }
 
 /**
@@ -523,6 +736,46 @@ export interface LatencyStats {
   p99Ms: number
   /** 99.9th percentile. */
   p999Ms: number
+}
+
+/** Machine memory. */
+export interface MemoryFigures {
+  /** Total usable memory. */
+  totalBytes: number
+  /** In use. */
+  usedBytes: number
+  /** Unused. */
+  freeBytes: number
+  /** Available for new work without swapping (the kernel's estimate). */
+  availableBytes: number | null
+  /** Page cache. */
+  cachedBytes: number | null
+  /** Block device buffers. */
+  buffersBytes: number | null
+  /** Total swap. */
+  swapTotalBytes: number | null
+  /** Swap in use. */
+  swapUsedBytes: number | null
+  /** Swap free. */
+  swapFreeBytes: number | null
+}
+
+/** The TypeScript-era `memory`, in bytes. */
+export interface MemoryShape {
+  /** Used. */
+  used: number
+  /** Free. */
+  free: number
+  /** Page cache. */
+  cached: number | null
+  /** Buffers. */
+  buffers: number | null
+  /** Swap used. */
+  swapUsed: number | null
+  /** Swap free. */
+  swapFree: number | null
+  /** Percent of the last 10 s some task stalled on memory. */
+  pressure: number | null
 }
 
 /** Every figure of a meter, read at one instant; rates are per second. */
@@ -556,6 +809,153 @@ export interface MetricOptions {
   labelNames?: Array<string>
   /** Unit (`seconds`, `bytes`, ...), appended to the name unless it already ends with it. */
   unit?: string
-  /** Distinct label sets before new ones go to the overflow series (default 10000). */
+  /**
+   * Distinct label sets before new ones go to the overflow series (default 10000): a
+   * whole number >= 1.
+   */
   cardinalityLimit?: number
+}
+
+/** The TypeScript-era `network`. */
+export interface NetworkShape {
+  /** Established TCP connections. */
+  connections: number | null
+  /** Bytes per second, in and out. */
+  bandwidth: number
+  /** Packets per second. */
+  packets: PacketsShape
+}
+
+/** The TypeScript-era `network.packets`, per second. */
+export interface PacketsShape {
+  /** Received. */
+  in: number
+  /** Sent. */
+  out: number
+  /** Dropped. */
+  dropped: number
+  /** Errors. */
+  errors: number
+}
+
+/** Memory pressure stall information. */
+export interface PressureFigures {
+  /** Percent of the last 10 s in which some task stalled on memory. */
+  someAvg10: number
+  /** Percent of the last 10 s in which all non-idle tasks stalled on memory. */
+  fullAvg10: number | null
+  /** Total time some task stalled, since boot. */
+  someTotalSeconds: number
+  /** Total time all tasks stalled, since boot. */
+  fullTotalSeconds: number | null
+}
+
+/** This process. */
+export interface ProcessFigures {
+  /** CPU time (user plus system) since the process started. */
+  cpuSeconds: number | null
+  /** CPU time in user mode. */
+  cpuUserSeconds: number | null
+  /** CPU time in the kernel on the process's behalf. */
+  cpuSystemSeconds: number | null
+  /** CPU used over the last interval, in percent of one core (two busy cores: 200). */
+  cpuPercent: number | null
+  /** Resident set size. */
+  residentMemoryBytes: number | null
+  /** Virtual memory size. */
+  virtualMemoryBytes: number | null
+  /** Threads in the process. */
+  threads: number | null
+  /** Open file descriptors. */
+  openFds: number | null
+  /** The soft limit on open file descriptors (null when unlimited). */
+  maxFds: number | null
+  /** When the process started, in Unix seconds. */
+  startTimeSeconds: number | null
+  /** Bytes the process caused to be read from storage. */
+  ioReadBytes: number | null
+  /** Bytes the process caused to be written to storage. */
+  ioWriteBytes: number | null
+  /** Times the process gave up the CPU. */
+  voluntaryContextSwitches: number | null
+  /** Times the process was preempted. */
+  involuntaryContextSwitches: number | null
+}
+
+/**
+ * The flat resource figures: this process's memory, CPU, threads and file descriptors,
+ * the machine's memory total and the root filesystem.
+ */
+export interface ResourceFigures {
+  /** This process's resident memory. */
+  memoryUsedBytes: number | null
+  /** The machine's memory. */
+  memoryTotalBytes: number | null
+  /** This process's CPU use over the last interval, in percent of one core. */
+  cpuUsagePercent: number | null
+  /** Used bytes of the filesystem mounted at `/`. */
+  diskUsedBytes: number | null
+  /** Size of the filesystem mounted at `/`. */
+  diskTotalBytes: number | null
+  /** This process's threads. */
+  threadCount: number | null
+  /** This process's open file descriptors. */
+  fdCount: number | null
+  /** When the sample was taken, in Unix seconds. */
+  timestamp: number
+}
+
+/** One sample of the process and the machine. */
+export interface ResourceSample {
+  /** When it was taken, in Unix seconds. */
+  timestamp: number
+  /**
+   * Seconds since the previous sample (null for the first): the interval every rate and
+   * percentage covers.
+   */
+  intervalSeconds: number | null
+  /** This process. */
+  process: ProcessFigures
+  /** The machine. */
+  system: SystemFigures
+}
+
+/**
+ * The TypeScript-era `ResourceMetrics` shape: machine CPU, memory, disk and network, rates
+ * per second over the last interval. Each part is null when the platform (or, for `cpu`,
+ * `disk` and `network`, a first sample without rates) cannot give it.
+ */
+export interface ResourceShapes {
+  /** CPU, in percent of all CPUs. */
+  cpu: CpuShape | null
+  /** Memory, in bytes. */
+  memory: MemoryShape | null
+  /** All whole disks together, per second. */
+  disk: DiskShape | null
+  /** All interfaces together, per second. */
+  network: NetworkShape | null
+}
+
+/** The machine. */
+export interface SystemFigures {
+  /** When the machine booted, in Unix seconds. */
+  bootTimeSeconds: number | null
+  /** CPU use over the last interval (null on the first sample). */
+  cpuPercent: CpuPercentFigures | null
+  /** CPU time per CPU and mode since boot. */
+  cpuSeconds: Array<CpuSecondsFigures>
+  /** Load average over 1, 5 and 15 minutes. */
+  loadAverage: Array<number> | null
+  /** Memory. */
+  memory: MemoryFigures | null
+  /** Memory pressure, where the kernel reports it. */
+  memoryPressure: PressureFigures | null
+  /** Whole disks. */
+  disks: Array<DiskFigures>
+  /** Mounted filesystems that hold data. */
+  filesystems: Array<FilesystemFigures>
+  /** Network interfaces. */
+  network: Array<InterfaceFigures>
+  /** TCP connections by state (`established`, `synSent`, `timeWait`, ...). */
+  tcpConnections: Record<string, number> | null
 }

@@ -110,6 +110,10 @@ enum metricore_status
      * An error of a kind this version of the C ABI does not know (a newer core).
      */
     METRICORE_STATUS_UNKNOWN = 15,
+    /**
+     * A custom collector's callback failed (while registering it, its first collection).
+     */
+    METRICORE_STATUS_COLLECTOR_FAILED = 16,
 };
 #ifndef __cplusplus
 #if __STDC_VERSION__ >= 202311L
@@ -177,6 +181,40 @@ typedef enum metricore_resolution metricore_resolution;
 typedef uint32_t metricore_resolution;
 #endif // __STDC_VERSION__ >= 202311L
 #endif // __cplusplus
+
+/**
+ * The kind of a family a collector adds, for `metricore_collector_sink_family`.
+ */
+enum metricore_collected_kind
+#if defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+  : uint32_t
+#endif // defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+ {
+    /**
+     * A value that goes up and down.
+     */
+    METRICORE_COLLECTED_KIND_GAUGE = 0,
+    /**
+     * A running total that only goes up (exposed with `_total`; the name is given without it).
+     */
+    METRICORE_COLLECTED_KIND_COUNTER = 1,
+};
+#ifndef __cplusplus
+#if __STDC_VERSION__ >= 202311L
+typedef enum metricore_collected_kind metricore_collected_kind;
+#else
+typedef uint32_t metricore_collected_kind;
+#endif // __STDC_VERSION__ >= 202311L
+#endif // __cplusplus
+
+/**
+ * Where a collector callback puts the families it adds to a scrape.
+ *
+ * Under the hood a `Box` that the library makes before calling the callback and frees after
+ * it returns: the pointer is valid only during that call, and must not be kept, freed or
+ * passed to another thread. Not safe for concurrent use.
+ */
+typedef struct metricore_collector_sink metricore_collector_sink;
 
 /**
  * One counter series: a total that only goes up, by whole increments
@@ -300,6 +338,18 @@ typedef struct metricore_sampler metricore_sampler;
 typedef struct metricore_timer metricore_timer;
 
 /**
+ * A collector callback: adds families to `sink` and returns `METRICORE_STATUS_OK`, or any
+ * other status to report that it could not collect (what it added is then discarded).
+ */
+typedef uint32_t (*metricore_collect_callback)(void *user_data,
+                                               struct metricore_collector_sink *sink);
+
+/**
+ * Releases a collector's `user_data` once the library no longer needs it.
+ */
+typedef void (*metricore_free_callback)(void *user_data);
+
+/**
  * A borrowed, length-delimited UTF-8 string: `data` points at `len` bytes, not
  * NUL-terminated. As an input, `{NULL, 0}` is the empty string. As an output, its
  * lifetime is documented by the function that returned it, and it contains no NUL byte.
@@ -385,6 +435,81 @@ const char *metricore_version(void);
  * `METRICORE_ABI_VERSION` of the header it was compiled against. Thread-safe.
  */
 uint32_t metricore_abi_version(void);
+
+/**
+ * Adds a collector to `registry`: from now on every scrape (render, JSON, collection) calls
+ * `collect(user_data, sink)`, which adds gauge and counter families through `sink`. `name`
+ * (`name_len` bytes of UTF-8) names it in `metricore_collector_errors_total{collector=…}` and
+ * in `metricore_registry_unregister_collector`.
+ *
+ * Registration calls `collect` once to learn the family names it yields and claims them:
+ * a name that a family of the registry or another collector uses is refused with
+ * `CONFLICT`, and later registering a family under a claimed name is refused likewise.
+ *
+ * At scrape time the callback runs on the scraping thread with no lock of the registry held
+ * (it may record metrics, even in this registry), possibly on several threads at once. A
+ * callback that returns a status other than `OK` adds nothing to that scrape and is counted
+ * in `metricore_collector_errors_total`; so is a family it added that would break the
+ * exposition (a name another family in the scrape uses). Every other family is scraped as
+ * usual.
+ *
+ * `user_data` passes to the library with this call, whatever it returns:
+ * `free_user_data(user_data)` (when not NULL) is called exactly once, when the collector is
+ * unregistered and no scrape still uses it, when the registry is freed, or before this
+ * call returns if it fails. `collect` and `user_data` must be safe to use from any thread.
+ *
+ * Errors: `NULL_PARAMETER` (`registry`, `collect`), `INVALID_UTF8`, `INVALID_NAME` for an
+ * empty name, `CONFLICT`, `COLLECTOR_FAILED` if the first collection fails. Thread-safe.
+ */
+metricore_status metricore_registry_register_collector(const struct metricore_registry *registry,
+                                                       const char *name,
+                                                       size_t name_len,
+                                                       metricore_collect_callback collect,
+                                                       void *user_data,
+                                                       metricore_free_callback free_user_data);
+
+/**
+ * Removes the collector called `name` (`name_len` bytes) from `registry`; `*removed_out`
+ * says whether there was one. Its `free_user_data` runs once no scrape still uses it.
+ *
+ * Errors: `NULL_PARAMETER` (`registry`, `removed_out`), `INVALID_UTF8`. Thread-safe.
+ */
+metricore_status metricore_registry_unregister_collector(const struct metricore_registry *registry,
+                                                         const char *name,
+                                                         size_t name_len,
+                                                         bool *removed_out);
+
+/**
+ * Starts a family in `sink`: `name` (`name_len` bytes; a counter's without `_total`), `help`
+ * (`help_len` bytes; `NULL, 0` for none), `kind` (a `metricore_collected_kind` value) and
+ * `label_names` (`label_names_len` of them). Values added next belong to it.
+ *
+ * Errors: `NULL_PARAMETER`, `INVALID_UTF8`, `INVALID_ARGUMENT` for an unknown kind,
+ * `INVALID_NAME` for an invalid metric or label name, or one added twice to this sink.
+ * Only during the collector callback that received `sink`.
+ */
+metricore_status metricore_collector_sink_family(struct metricore_collector_sink *sink,
+                                                 const char *name,
+                                                 size_t name_len,
+                                                 const char *help,
+                                                 size_t help_len,
+                                                 uint32_t kind,
+                                                 const struct metricore_str *label_names,
+                                                 size_t label_names_len);
+
+/**
+ * Adds a series to the family last started in `sink`: its `label_values`
+ * (`label_values_len` of them, in the family's label-name order) and `value` (a counter's
+ * must be finite and not negative).
+ *
+ * Errors: `NULL_PARAMETER`, `INVALID_UTF8`, `INVALID_ARGUMENT` if no family was started,
+ * `INVALID_LABELS` for a wrong count of values or values already added to this family,
+ * `INVALID_VALUE`. Only during the collector callback that received `sink`.
+ */
+metricore_status metricore_collector_sink_value(struct metricore_collector_sink *sink,
+                                                const struct metricore_str *label_values,
+                                                size_t label_values_len,
+                                                double value);
 
 /**
  * Adds 1. NULL does nothing. Thread-safe and lock-free; never allocates.
@@ -871,9 +996,15 @@ uint64_t metricore_histogram_snapshot_min(const struct metricore_histogram_snaps
 uint64_t metricore_histogram_snapshot_max(const struct metricore_histogram_snapshot *snapshot);
 
 /**
- * How many values were above the histogram's range and counted at its top (0 for NULL).
+ * How many values were outside the histogram's range (above it, below zero, or
+ * infinite) and counted at its nearest end (0 for NULL).
  */
 uint64_t metricore_histogram_snapshot_saturated(const struct metricore_histogram_snapshot *snapshot);
+
+/**
+ * How many NaN values were given: not counted, not in the sum (0 for NULL).
+ */
+uint64_t metricore_histogram_snapshot_rejected(const struct metricore_histogram_snapshot *snapshot);
 
 /**
  * Exact mean in recorded integers (0 when empty or NULL).
@@ -942,7 +1073,8 @@ metricore_status metricore_histogram_snapshot_merge(struct metricore_histogram_s
  * `len` bytes; `*out_n` is set to the blob's size. Buffer rules as
  * `metricore_registry_render`. The blob carries HDR counts only (no exact sum or buckets).
  *
- * Errors: `NULL_PARAMETER`, `BUFFER_TOO_SMALL`.
+ * Errors: `NULL_PARAMETER`, `BUFFER_TOO_SMALL`; `INVALID_CONFIG` naming the metric for an
+ * any-magnitude histogram (one built without a range), which has no V2 form.
  */
 metricore_status metricore_histogram_snapshot_encode_v2(const struct metricore_histogram_snapshot *snapshot,
                                                         bool deflate,

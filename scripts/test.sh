@@ -5,7 +5,7 @@
 #
 # Usage: scripts/test.sh [GROUP|STEP ...]
 #   no argument   run every step
-#   rust          fmt clippy doc test loom bench
+#   rust          fmt clippy doc test loom soak bench
 #   expo          exposition sample openmetrics
 #   python        py-build py-test py-stubtest py-bench (the `metricore` Python package)
 #   c             c-header c-test c-install c-bench (the C ABI: libmetricore, include/metricore.h)
@@ -23,8 +23,8 @@ cd "$(dirname "$0")/.." || exit 2
 # shellcheck source=scripts/lib.sh
 . scripts/lib.sh
 
-ALL_STEPS=(setup fmt clippy doc test loom bench exposition sample openmetrics py-build py-test py-stubtest py-bench c-header c-test c-install c-bench node-build dialect-goldens node-typings node-types node-lint node-test node-pack node-bench)
-RUST_STEPS=(fmt clippy doc test loom bench)
+ALL_STEPS=(setup fmt clippy doc test loom soak bench exposition sample openmetrics py-build py-test py-stubtest py-bench c-header c-test c-install c-bench node-build dialect-goldens node-typings node-types node-lint node-test node-pack node-bench)
+RUST_STEPS=(fmt clippy doc test loom soak bench)
 EXPO_STEPS=(exposition sample openmetrics)
 PY_STEPS=(py-build py-test py-stubtest py-bench)
 C_STEPS=(c-header c-test c-install c-bench)
@@ -329,6 +329,8 @@ step clippy cargo clippy --workspace --all-targets -- -D warnings
 step doc env RUSTDOCFLAGS=-Dwarnings cargo doc --workspace --no-deps
 step test cargo test --workspace
 step loom loom_tests
+# A day of traffic, accelerated (core/tests/soak.rs; METRICORE_SOAK_SCALE, METRICORE_SOAK_FULL=1).
+step soak cargo test --release -p metricore --test soak -- --ignored --nocapture
 step bench cargo bench -p metricore -- --test
 step exposition check_exposition
 step sample check_sample_exposition

@@ -51,9 +51,16 @@ pub enum metricore_status {
     WrongKind = 14,
     /// An error of a kind this version of the C ABI does not know (a newer core).
     Unknown = 15,
+    /// A custom collector's callback failed (while registering it, its first collection).
+    CollectorFailed = 16,
 }
 
 impl metricore_status {
+    /// The description of a status code, without its NUL.
+    pub(crate) fn message(code: u32) -> &'static str {
+        Self::description(code).trim_end_matches('\0')
+    }
+
     /// The static, NUL-terminated description of a status code.
     fn description(code: u32) -> &'static str {
         match code {
@@ -73,6 +80,7 @@ impl metricore_status {
             13 => "not found\0",
             14 => "wrong metric kind\0",
             15 => "unknown error\0",
+            16 => "a custom collector failed\0",
             _ => "unrecognised status code\0",
         }
     }
@@ -88,6 +96,7 @@ pub(crate) fn status_of(kind: ErrorKind) -> metricore_status {
         ErrorKind::InvalidConfig => metricore_status::InvalidConfig,
         ErrorKind::InvalidExemplar => metricore_status::InvalidExemplar,
         ErrorKind::CorruptBlob => metricore_status::CorruptBlob,
+        ErrorKind::CollectorFailed => metricore_status::CollectorFailed,
         _ => metricore_status::Unknown,
     }
 }

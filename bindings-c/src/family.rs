@@ -97,7 +97,7 @@ impl FamilyBuilder {
 
     /// Applies `f` to the histogram options, starting from the defaults.
     fn histogram(&mut self, f: impl FnOnce(HistogramOpts) -> HistogramOpts) {
-        let h = self.histogram.take().unwrap_or_default();
+        let h = self.histogram.take().unwrap_or_else(HistogramOpts::latency);
         self.histogram = Some(f(h));
     }
 
@@ -595,7 +595,7 @@ pub extern "C" fn metricore_family_builder_build_histogram(
 ) -> metricore_status {
     boundary! {
         build(builder, registry, family_out, "histogram", |r, b| {
-            r.histogram_family(b.opts(), b.histogram.clone().unwrap_or_default())
+            r.histogram_family(b.opts(), b.histogram.clone().unwrap_or_else(HistogramOpts::latency))
         })
     }
 }

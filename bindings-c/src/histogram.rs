@@ -367,13 +367,24 @@ pub extern "C" fn metricore_histogram_snapshot_max(
     }
 }
 
-/// How many values were above the histogram's range and counted at its top (0 for NULL).
+/// How many values were outside the histogram's range (above it, below zero, or
+/// infinite) and counted at its nearest end (0 for NULL).
 #[unsafe(no_mangle)]
 pub extern "C" fn metricore_histogram_snapshot_saturated(
     snapshot: *const metricore_histogram_snapshot,
 ) -> u64 {
     boundary! {
         try_ref!(snapshot).snapshot.saturated()
+    }
+}
+
+/// How many NaN values were given: not counted, not in the sum (0 for NULL).
+#[unsafe(no_mangle)]
+pub extern "C" fn metricore_histogram_snapshot_rejected(
+    snapshot: *const metricore_histogram_snapshot,
+) -> u64 {
+    boundary! {
+        try_ref!(snapshot).snapshot.rejected()
     }
 }
 
@@ -387,15 +398,12 @@ pub extern "C" fn metricore_histogram_snapshot_mean(
     }
 }
 
+/// The core's quantile rule, reported as `INVALID_ARGUMENT` (the status these functions
+/// have always documented).
 fn check_quantile(q: f64) -> Result<(), metricore_status> {
-    if (0.0..=1.0).contains(&q) {
-        Ok(())
-    } else {
-        Err(fail(
-            metricore_status::InvalidArgument,
-            format!("quantile {q} is outside 0..=1"),
-        ))
-    }
+    metricore::stats::check_quantile(None, q)
+        .map(drop)
+        .map_err(|e| fail(metricore_status::InvalidArgument, e.to_string()))
 }
 
 /// Stores in `*value_out` the value at quantile `q` in recorded integers, exactly as
@@ -529,7 +537,8 @@ pub extern "C" fn metricore_histogram_snapshot_merge(
 /// `len` bytes; `*out_n` is set to the blob's size. Buffer rules as
 /// `metricore_registry_render`. The blob carries HDR counts only (no exact sum or buckets).
 ///
-/// Errors: `NULL_PARAMETER`, `BUFFER_TOO_SMALL`.
+/// Errors: `NULL_PARAMETER`, `BUFFER_TOO_SMALL`; `INVALID_CONFIG` naming the metric for an
+/// any-magnitude histogram (one built without a range), which has no V2 form.
 #[unsafe(no_mangle)]
 pub extern "C" fn metricore_histogram_snapshot_encode_v2(
     snapshot: *const metricore_histogram_snapshot,
@@ -545,6 +554,10 @@ pub extern "C" fn metricore_histogram_snapshot_encode_v2(
             s.snapshot.encode_v2_deflate()
         } else {
             s.snapshot.encode_v2()
+        };
+        let blob = match check(blob) {
+            Ok(blob) => blob,
+            Err(status) => return status,
         };
         ffi::write_buf(&blob, buf, len, out_n, "the V2 blob")
     }

@@ -36,11 +36,14 @@
 mod boundary;
 #[macro_use]
 mod ffi;
+mod collector;
 mod counter;
 mod error;
 mod family;
 mod gauge;
 mod histogram;
+#[cfg(test)]
+mod hostile_tests;
 mod registry;
 mod sampler;
 #[cfg(feature = "testing")]

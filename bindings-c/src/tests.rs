@@ -4,6 +4,7 @@
 use std::ffi::{CStr, c_char};
 use std::ptr;
 
+use crate::collector::*;
 use crate::counter::*;
 use crate::error::*;
 use crate::family::*;
@@ -78,6 +79,7 @@ fn status_values_never_change() {
         (metricore_status::NotFound, 13),
         (metricore_status::WrongKind, 14),
         (metricore_status::Unknown, 15),
+        (metricore_status::CollectorFailed, 16),
     ];
     let fallback = metricore_status_str(u32::MAX);
     // SAFETY: metricore_status_str returns static NUL-terminated strings.
@@ -407,4 +409,255 @@ fn v2_blob_round_trip_and_corrupt_blob() {
     metricore_histogram_free(h);
     metricore_histogram_family_free(family);
     metricore_registry_free(registry);
+}
+
+// ------------------------------------------------------------ collectors
+
+/// One scrape (collectors run once per call).
+fn render(registry: *const metricore_registry) -> String {
+    let mut n = 0;
+    let mut buf = vec![0u8; 1 << 16];
+    assert_eq!(
+        metricore_registry_render(registry, 0, buf.as_mut_ptr(), buf.len(), &raw mut n),
+        metricore_status::Ok
+    );
+    String::from_utf8(buf[..n].to_vec()).unwrap()
+}
+
+/// What a test collector does, and what happened to it.
+#[derive(Default)]
+struct Probe {
+    /// Return this status instead of collecting.
+    fail_with: std::sync::atomic::AtomicU32,
+    /// Counter family name to add (empty: `queue_jobs`).
+    counter_name: String,
+    /// Statuses of the sink calls that are meant to fail, in order.
+    refusals: std::sync::Mutex<Vec<metricore_status>>,
+    freed: std::sync::atomic::AtomicUsize,
+}
+
+unsafe extern "C" fn probe_collect(
+    user_data: *mut std::ffi::c_void,
+    sink: *mut metricore_collector_sink,
+) -> u32 {
+    // SAFETY: the tests register `probe_collect` with a `*const Probe` that outlives the
+    // registration (they check `freed` before dropping it).
+    let probe = unsafe { &*user_data.cast::<Probe>() };
+    let fail = probe.fail_with.load(std::sync::atomic::Ordering::SeqCst);
+    if fail != 0 {
+        return fail;
+    }
+    let depth = "queue_depth";
+    let labels = [s("queue")];
+    assert_eq!(
+        metricore_collector_sink_family(
+            sink,
+            depth.as_ptr().cast(),
+            depth.len(),
+            ptr::null(),
+            0,
+            0,
+            labels.as_ptr(),
+            1
+        ),
+        metricore_status::Ok
+    );
+    for (q, v) in [("high", 3.0), ("low", 0.5)] {
+        let values = [s(q)];
+        assert_eq!(
+            metricore_collector_sink_value(sink, values.as_ptr(), 1, v),
+            metricore_status::Ok
+        );
+    }
+    let mut refusals = vec![
+        metricore_collector_sink_value(sink, ptr::null(), 0, 1.0),
+        metricore_collector_sink_value(sink, [s("high")].as_ptr(), 1, 9.0),
+        metricore_collector_sink_family(
+            sink,
+            depth.as_ptr().cast(),
+            depth.len(),
+            ptr::null(),
+            0,
+            0,
+            ptr::null(),
+            0,
+        ),
+        metricore_collector_sink_family(
+            sink,
+            "bad-name".as_ptr().cast(),
+            8,
+            ptr::null(),
+            0,
+            0,
+            ptr::null(),
+            0,
+        ),
+        metricore_collector_sink_family(
+            sink,
+            "k".as_ptr().cast(),
+            1,
+            ptr::null(),
+            0,
+            7,
+            ptr::null(),
+            0,
+        ),
+    ];
+    let jobs = if probe.counter_name.is_empty() {
+        "queue_jobs"
+    } else {
+        probe.counter_name.as_str()
+    };
+    let help = "Jobs taken.";
+    assert_eq!(
+        metricore_collector_sink_family(
+            sink,
+            jobs.as_ptr().cast(),
+            jobs.len(),
+            help.as_ptr().cast(),
+            help.len(),
+            1,
+            ptr::null(),
+            0
+        ),
+        metricore_status::Ok
+    );
+    refusals.push(metricore_collector_sink_value(sink, ptr::null(), 0, -1.0));
+    assert_eq!(
+        metricore_collector_sink_value(sink, ptr::null(), 0, 12.0),
+        metricore_status::Ok
+    );
+    *probe.refusals.lock().unwrap() = refusals;
+    metricore_status::Ok as u32
+}
+
+unsafe extern "C" fn probe_free(user_data: *mut std::ffi::c_void) {
+    // SAFETY: as in `probe_collect`.
+    let probe = unsafe { &*user_data.cast::<Probe>() };
+    probe
+        .freed
+        .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+}
+
+fn register(registry: *const metricore_registry, name: &str, probe: &Probe) -> metricore_status {
+    metricore_registry_register_collector(
+        registry,
+        name.as_ptr().cast(),
+        name.len(),
+        Some(probe_collect),
+        ptr::from_ref(probe).cast_mut().cast(),
+        Some(probe_free),
+    )
+}
+
+#[test]
+fn a_c_collector_adds_families_and_is_freed_once() {
+    use std::sync::atomic::Ordering::SeqCst;
+    let registry = metricore_registry_new();
+    let probe = Probe::default();
+    assert_eq!(register(registry, "queues", &probe), metricore_status::Ok);
+    let text = render(registry);
+    assert!(text.contains("queue_depth{queue=\"high\"} 3\n"), "{text}");
+    assert!(text.contains("queue_depth{queue=\"low\"} 0.5\n"), "{text}");
+    assert!(
+        text.contains("# HELP queue_jobs_total Jobs taken.\n"),
+        "{text}"
+    );
+    assert!(text.contains("queue_jobs_total 12\n"), "{text}");
+    assert_eq!(
+        *probe.refusals.lock().unwrap(),
+        [
+            metricore_status::InvalidLabels,
+            metricore_status::InvalidLabels,
+            metricore_status::InvalidName,
+            metricore_status::InvalidName,
+            metricore_status::InvalidArgument,
+            metricore_status::InvalidValue,
+        ]
+    );
+
+    probe
+        .fail_with
+        .store(metricore_status::NotFound as u32, SeqCst);
+    let text = render(registry);
+    assert!(!text.contains("queue_depth"), "{text}");
+    assert!(
+        text.contains("metricore_collector_errors_total{collector=\"queues\"} 1\n"),
+        "{text}"
+    );
+
+    let mut removed = false;
+    assert_eq!(
+        metricore_registry_unregister_collector(
+            registry,
+            "queues".as_ptr().cast(),
+            6,
+            &raw mut removed
+        ),
+        metricore_status::Ok
+    );
+    assert!(removed);
+    assert_eq!(probe.freed.load(SeqCst), 1, "freed when unregistered");
+    metricore_registry_free(registry);
+    assert_eq!(probe.freed.load(SeqCst), 1, "and only then");
+}
+
+#[test]
+fn a_refused_c_collector_is_freed_before_the_call_returns() {
+    use std::sync::atomic::Ordering::SeqCst;
+    let registry = metricore_registry_new();
+    let mut family = ptr::null();
+    assert_eq!(
+        metricore_family_builder_build_counter(
+            builder("taken_jobs", &[]),
+            registry,
+            &raw mut family
+        ),
+        metricore_status::Ok
+    );
+    let clash = Probe {
+        counter_name: "taken_jobs".to_owned(),
+        ..Probe::default()
+    };
+    assert_eq!(
+        register(registry, "clash", &clash),
+        metricore_status::Conflict
+    );
+    assert!(last_error().contains("taken_jobs"), "{}", last_error());
+    assert_eq!(clash.freed.load(SeqCst), 1);
+
+    let failing = Probe::default();
+    failing
+        .fail_with
+        .store(metricore_status::InvalidValue as u32, SeqCst);
+    assert_eq!(
+        register(registry, "failing", &failing),
+        metricore_status::CollectorFailed
+    );
+    assert!(
+        last_error().contains("collector 'failing'"),
+        "{}",
+        last_error()
+    );
+    assert_eq!(failing.freed.load(SeqCst), 1);
+
+    let no_callback = Probe::default();
+    assert_eq!(
+        metricore_registry_register_collector(
+            registry,
+            "x".as_ptr().cast(),
+            1,
+            None,
+            ptr::from_ref(&no_callback).cast_mut().cast(),
+            Some(probe_free),
+        ),
+        metricore_status::NullParameter
+    );
+    assert_eq!(no_callback.freed.load(SeqCst), 1);
+
+    let kept = Probe::default();
+    assert_eq!(register(registry, "kept", &kept), metricore_status::Ok);
+    metricore_counter_family_free(family);
+    metricore_registry_free(registry);
+    assert_eq!(kept.freed.load(SeqCst), 1, "freed with the registry");
 }

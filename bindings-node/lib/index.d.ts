@@ -72,21 +72,12 @@ export declare class Registry {
   sampler(): Sampler
 }
 
-/** A resource sample: {timestamp, intervalSeconds, process, system}; absent figures are missing, never 0. */
-export type ResourceSample = {
-  timestamp: number
-  intervalSeconds: number | null
-  process: Record<string, unknown>
-  system: Record<string, unknown>
-}
-
+/** A resource sample: {timestamp, intervalSeconds, process, system}; a figure the platform cannot give is null, never 0. */
+export type ResourceSample = native.ResourceSample
 /** The TypeScript-era ResourceMetrics shape; each part is null when the platform (or a first sample) cannot give it. */
-export interface ResourceShapes {
-  cpu: { usage: number; user: number; system: number; idle: number; iowait: number; steal: number; loadAvg: number[] } | null
-  memory: { used: number; free: number; cached: number; buffers: number; swapUsed: number; swapFree: number; pressure: number } | null
-  disk: { readOps: number; writeOps: number; readBytes: number; writeBytes: number; utilization: number; queueLength: number } | null
-  network: { connections: number; bandwidth: number; packets: { in: number; out: number; dropped: number; errors: number } } | null
-}
+export type ResourceShapes = native.ResourceShapes
+/** The flat resource figures of the process, the machine's memory and the root filesystem. */
+export type ResourceFigures = native.ResourceFigures
 
 /** The resource sampler of a registry (process and machine CPU, memory, disk, network, threads, fds). */
 export declare class Sampler {
@@ -107,7 +98,7 @@ export declare class Sampler {
   /** The TypeScript-era shape, sampled on metricore's worker thread. */
   resourceShapesAsync(): Promise<ResourceShapes>
   /** The flat resource figures: memoryUsedBytes, memoryTotalBytes, cpuUsagePercent, diskUsedBytes, diskTotalBytes, threadCount, fdCount, timestamp. */
-  resourceMetrics(): Record<string, number | null>
+  resourceMetrics(): ResourceFigures
   /** Failed reads by source since the sampler was made. */
   errors(): Record<string, number>
 }

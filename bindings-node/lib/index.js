@@ -10,7 +10,6 @@ const lanes = require('./lanes.js')
 const { invalidType, invalidConfig } = require('./errors.js')
 
 const { COUNTER_DIRTY_AT, GAUGE_DIRTY_AT } = lanes
-const SEP = '\u0000'
 const DEFAULT_CARDINALITY_LIMIT = 10000
 
 class Registry {
@@ -97,7 +96,7 @@ class Registry {
   toJSON() {
     this._collect()
     lanes.flushAll()
-    return JSON.parse(this._native.toJson())
+    return this._native.families()
   }
 
   getSingleMetric(name) {
@@ -137,15 +136,6 @@ class Registry {
   }
 }
 
-/** snake_case keys (the core's JSON) to camelCase, recursively. */
-function camelKeys(value) {
-  if (Array.isArray(value)) return value.map(camelKeys)
-  if (value === null || typeof value !== 'object') return value
-  const out = {}
-  for (const k of Object.keys(value)) out[k.replace(/_([a-z0-9])/g, (_, c) => c.toUpperCase())] = camelKeys(value[k])
-  return out
-}
-
 /** The resource sampler of a registry; samples are plain objects with camelCase keys. */
 class Sampler {
   constructor(nativeSampler) {
@@ -170,38 +160,37 @@ class Sampler {
 
   /** A sample taken now: {timestamp, intervalSeconds, process, system}. */
   sampleNow() {
-    return camelKeys(JSON.parse(this._native.sampleNowJson()))
+    return this._native.sampleNow()
   }
 
   /** A sample taken on metricore's worker thread. */
   async sampleNowAsync() {
-    return camelKeys(JSON.parse(await this._native.sampleNowJsonAsync()))
+    return this._native.sampleNowAsync()
   }
 
   /** The latest sample, or null before the first. */
   latest() {
-    const json = this._native.latestJson()
-    return json === null ? null : camelKeys(JSON.parse(json))
+    return this._native.latest()
   }
 
   /** A fresh sample in the TypeScript-era ResourceMetrics shape: {cpu, memory, disk, network}. */
   resourceShapes() {
-    return JSON.parse(this._native.resourceShapesJson())
+    return this._native.resourceShapes()
   }
 
   /** The TypeScript-era shape, sampled on metricore's worker thread. */
   async resourceShapesAsync() {
-    return JSON.parse(await this._native.resourceShapesJsonAsync())
+    return this._native.resourceShapesAsync()
   }
 
   /** A fresh sample as the flat resource figures: {memoryUsedBytes, memoryTotalBytes, cpuUsagePercent, ...}. */
   resourceMetrics() {
-    return camelKeys(JSON.parse(this._native.resourceMetricsJson()))
+    return this._native.resourceMetrics()
   }
 
   /** Failed reads by source since the sampler was made. */
   errors() {
-    return JSON.parse(this._native.errorsJson())
+    return this._native.errors()
   }
 }
 
@@ -221,12 +210,74 @@ function registryFor(name, registers) {
 
 function checkNumber(name, value, what) {
   if (typeof value !== 'number') {
-    throw invalidType(name, `${what} must be a number, not ${typeof value}`)
+    throw invalidType(name, `${what} must be a number, not ${value === null ? 'null' : typeof value}`)
   }
+}
+
+/** Whether the first argument of set/observe/... is labels (else it is the value itself). */
+function isLabels(arg) {
+  return arg !== null && typeof arg === 'object'
 }
 
 function elapsedSeconds(start) {
   return Number(process.hrtime.bigint() - start) / 1e9
+}
+
+/**
+ * The children a metric keeps, by label values: a tree of Maps, one level per label name in
+ * label-name order, keyed by each value as a string; the maps at the last level hold the
+ * children. Lookups walk it with the values as given, so no key string is built per call,
+ * and a value may hold any character (NUL included) without two label sets sharing a
+ * child, as they could under one key of joined values.
+ *
+ * Invariants: every path from the root ends at a child at depth `depth` (removing the last
+ * child under a map removes the map, so removed label sets leave nothing behind); `size`
+ * is the number of children; once it reaches `limit` (the metric's cardinality limit) no
+ * more are kept, and the children past it (the overflow series) are made on each call.
+ */
+class ChildCache {
+  constructor(depth, limit) {
+    this.depth = depth
+    this.limit = limit
+    this.root = new Map()
+    this.size = 0
+  }
+
+  /** Keeps `child` under `values` (strings, `depth` of them), while there is room. */
+  set(values, child) {
+    if (this.size >= this.limit || values.length !== this.depth || this.depth === 0) return
+    let node = this.root
+    const last = this.depth - 1
+    for (let i = 0; i < last; i++) {
+      let next = node.get(values[i])
+      if (next === undefined) {
+        next = new Map()
+        node.set(values[i], next)
+      }
+      node = next
+    }
+    if (!node.has(values[last])) this.size++
+    node.set(values[last], child)
+  }
+
+  /** Forgets the child under `values`, and the maps that held only it. */
+  delete(values) {
+    if (values.length !== this.depth || this.depth === 0) return
+    const path = [this.root]
+    for (let i = 0; i < this.depth - 1; i++) {
+      const next = path[i].get(values[i])
+      if (next === undefined) return
+      path.push(next)
+    }
+    if (!path[this.depth - 1].delete(values[this.depth - 1])) return
+    this.size--
+    for (let i = this.depth - 1; i > 0 && path[i].size === 0; i--) path[i - 1].delete(values[i - 1])
+  }
+
+  clear() {
+    this.root = new Map()
+    this.size = 0
+  }
 }
 
 class Metric {
@@ -252,8 +303,7 @@ class Metric {
     else if (kind === 'gauge') this._family = reg.gaugeFamily(opts)
     else if (kind === 'summary') this._family = reg.summaryFamily(opts, this._histogramOptions(config), config.percentiles)
     else this._family = reg.histogramFamily(opts, this._histogramOptions(config))
-    this._cacheLimit = cardinalityLimit === undefined ? DEFAULT_CARDINALITY_LIMIT : cardinalityLimit
-    this._cache = new Map()
+    this._cache = new ChildCache(this.labelNames.length, cardinalityLimit === undefined ? DEFAULT_CARDINALITY_LIMIT : cardinalityLimit)
     // Without labels the metric's own calls go to its one child, fetched once.
     this._one = this.labelNames.length === 0 ? this._child(this._family.labels([])) : null
     this._registry._add(name, this)
@@ -269,20 +319,20 @@ class Metric {
       throw invalidType(this.name, `labels must be an object, not ${labels === null ? 'null' : typeof labels}`)
     }
     const names = this.labelNames
-    let key = ''
-    for (let i = 0; i < names.length; i++) {
+    let node = this._cache.root
+    for (let i = 0; i < names.length && node !== undefined; i++) {
       const v = labels[names[i]]
       if (v === undefined) return this._slowChild(labels)
-      key = i === 0 ? String(v) : key + SEP + v
+      node = node.get(typeof v === 'string' ? v : String(v))
     }
+    if (node === undefined) return this._slowChild(labels)
     let count = 0
     for (const k in labels) if (Object.hasOwn(labels, k)) count++
     if (count !== names.length) return this._slowChild(labels)
-    const cached = this._cache.get(key)
-    return cached !== undefined ? cached : this._slowChild(labels, key)
+    return names.length === 0 ? this._one : node
   }
 
-  _slowChild(labels, key) {
+  _slowChild(labels) {
     const names = Object.keys(labels)
     for (const n of names) {
       const v = labels[n]
@@ -291,12 +341,12 @@ class Metric {
       }
     }
     const child = this._child(this._family.labelsByName(names, names.map((n) => String(labels[n]))))
-    if (key !== undefined) this._keep(key, child)
+    // The core accepted the names: they are the label names, each once.
+    this._cache.set(
+      this.labelNames.map((n) => String(labels[n])),
+      child,
+    )
     return child
-  }
-
-  _keep(key, child) {
-    if (this._cache.size < this._cacheLimit) this._cache.set(key, child)
   }
 
   _valuesOf(args) {
@@ -313,15 +363,27 @@ class Metric {
   }
 
   /** The child for label values (positional, or one object): prom-client's labels(). Keep it. */
-  labels(...args) {
-    if (args.length === 1 && args[0] !== null && typeof args[0] === 'object') return this._childFor(args[0])
-    const values = args.map(String)
-    const key = values.join(SEP)
-    let child = this._cache.get(key)
-    if (child === undefined) {
-      child = this._child(this._family.labels(values))
-      this._keep(key, child)
+  labels(a, b, c) {
+    // The first three values are named parameters and the rest read from `arguments` by
+    // index: V8 then makes no array per call (a rest parameter, or `arguments` walked in
+    // a loop from the first value, cost a 3-label lookup an allocation each).
+    const n = arguments.length
+    if (n === 1 && a !== null && typeof a === 'object') return this._childFor(a)
+    if (n === this.labelNames.length) {
+      if (n === 0) return this._one
+      let node = this._cache.root.get(typeof a === 'string' ? a : String(a))
+      if (n > 1 && node !== undefined) node = node.get(typeof b === 'string' ? b : String(b))
+      if (n > 2 && node !== undefined) node = node.get(typeof c === 'string' ? c : String(c))
+      for (let i = 3; i < n && node !== undefined; i++) {
+        const v = arguments[i]
+        node = node.get(typeof v === 'string' ? v : String(v))
+      }
+      if (node !== undefined) return node
     }
+    const values = []
+    for (let i = 0; i < n; i++) values.push(String(arguments[i]))
+    const child = this._child(this._family.labels(values))
+    this._cache.set(values, child)
     return child
   }
 
@@ -329,7 +391,7 @@ class Metric {
   remove(...args) {
     const values = this._valuesOf(args)
     this._family.remove(values)
-    this._cache.delete(values.join(SEP))
+    this._cache.delete(values)
   }
 
   /** Removes every series; a metric without labels starts again from its initial value. */
@@ -349,7 +411,11 @@ class Metric {
   }
 }
 
-const MAX_INCREMENT = Number.MAX_SAFE_INTEGER
+/**
+ * The most a counter lane holds: past 2^53 a double no longer counts by ones, so an
+ * increment that would take a lane there flushes it first.
+ */
+const MAX_PENDING = Number.MAX_SAFE_INTEGER
 
 /** One counter series; `inc` writes into its lane. */
 class CounterChild {
@@ -365,15 +431,33 @@ class CounterChild {
   /** Adds a whole number >= 0 (default 1). */
   inc(value) {
     const c = this._cells
+    const i = this._index
     if (value === undefined) {
-      c[this._index] += 1
-      c[COUNTER_DIRTY_AT] = 1
-    } else if (typeof value === 'number' && value >= 0 && value <= MAX_INCREMENT && Number.isInteger(value)) {
-      c[this._index] += value
-      c[COUNTER_DIRTY_AT] = 1
+      const sum = c[i] + 1
+      if (sum <= MAX_PENDING) {
+        c[i] = sum
+        c[COUNTER_DIRTY_AT] = 1
+        return
+      }
+    } else if (typeof value === 'number' && value >= 0 && value <= MAX_PENDING && Number.isInteger(value)) {
+      const sum = c[i] + value
+      if (sum <= MAX_PENDING) {
+        c[i] = sum
+        c[COUNTER_DIRTY_AT] = 1
+        return
+      }
     } else {
       badIncrement(this._name, this._series, value)
+      return
     }
+    this._incPastLane(value === undefined ? 1 : value)
+  }
+
+  /** An increment the lane cannot add exactly: the lane goes to the core first. */
+  _incPastLane(value) {
+    lanes.counters.flushPage(this._page)
+    this._cells[this._index] = value
+    this._cells[COUNTER_DIRTY_AT] = 1
   }
 
   /** The current total. */
@@ -501,21 +585,24 @@ class Gauge extends Metric {
   /** set(value) or set(labels, value). */
   set(labels, value) {
     if (typeof labels === 'number' && this._one !== null) return this._one.set(labels)
-    if (labels === undefined) checkNumber(this.name, labels, 'the value')
+    if (!isLabels(labels)) {
+      checkNumber(this.name, labels, 'the value')
+      return this._childFor(undefined).set(labels)
+    }
     checkNumber(this.name, value, 'the value')
     this._childFor(labels).set(value)
   }
 
   /** inc(), inc(value), inc(labels, value?). */
   inc(labels, value) {
-    if (typeof labels === 'object') return this._childFor(labels).inc(value)
+    if (isLabels(labels)) return this._childFor(labels).inc(value)
     if (labels !== undefined) checkNumber(this.name, labels, 'the increment')
     this._childFor(undefined).inc(labels)
   }
 
   /** dec(), dec(value), dec(labels, value?). */
   dec(labels, value) {
-    if (typeof labels === 'object') return this._childFor(labels).dec(value)
+    if (isLabels(labels)) return this._childFor(labels).dec(value)
     if (labels !== undefined) checkNumber(this.name, labels, 'the decrement')
     this._childFor(undefined).dec(labels)
   }
@@ -570,7 +657,7 @@ class HistogramChild {
 
   /** Records a whole number in the histogram's resolution (µs by default), `count` times. */
   record(value, count) {
-    if (count === undefined && typeof value === 'number' && value >= 0 && value <= MAX_INCREMENT && Number.isInteger(value)) {
+    if (count === undefined && typeof value === 'number' && value >= 0 && value <= Number.MAX_SAFE_INTEGER && Number.isInteger(value)) {
       lanes.pushHistogram(this._code + lanes.RECORD, value)
       return
     }
@@ -671,7 +758,10 @@ class Histogram extends Metric {
   /** observe(value) or observe(labels, value), in base units (seconds for time). */
   observe(labels, value) {
     if (typeof labels === 'number' && this._one !== null) return this._one.observe(labels)
-    if (labels === undefined || typeof labels === 'number') return this._childFor(undefined).observe(labels)
+    if (!isLabels(labels)) {
+      checkNumber(this.name, labels, 'the observed value')
+      return this._childFor(undefined).observe(labels)
+    }
     checkNumber(this.name, value, 'the observed value')
     this._childFor(labels).observe(value)
   }
@@ -679,7 +769,11 @@ class Histogram extends Metric {
   /** metricore: recordMs(ms) or recordMs(labels, ms), a duration in milliseconds. */
   recordMs(labels, ms) {
     if (typeof labels === 'number' && this._one !== null) return this._one.recordMs(labels)
-    if (labels === undefined || typeof labels === 'number') return this._childFor(undefined).recordMs(labels)
+    if (!isLabels(labels)) {
+      checkNumber(this.name, labels, 'the duration')
+      return this._childFor(undefined).recordMs(labels)
+    }
+    checkNumber(this.name, ms, 'the duration')
     this._childFor(labels).recordMs(ms)
   }
 

@@ -1,7 +1,5 @@
 //! Option objects from JavaScript, checked and turned into the core's builders.
 
-use std::time::Duration;
-
 use metricore::{ErrorKind, HistogramOpts, MetricOpts, Resolution, WindowOpts};
 use napi::Env;
 use napi_derive::napi;
@@ -20,8 +18,9 @@ pub struct MetricOptions {
     pub label_names: Option<Vec<String>>,
     /// Unit (`seconds`, `bytes`, ...), appended to the name unless it already ends with it.
     pub unit: Option<String>,
-    /// Distinct label sets before new ones go to the overflow series (default 10000).
-    pub cardinality_limit: Option<u32>,
+    /// Distinct label sets before new ones go to the overflow series (default 10000): a
+    /// whole number >= 1.
+    pub cardinality_limit: Option<f64>,
 }
 
 /// How a histogram records: its HDR range and precision, its resolution and its exact
@@ -30,12 +29,14 @@ pub struct MetricOptions {
 pub struct HistogramOptions {
     /// Exact Prometheus bucket bounds in base units (seconds for time).
     pub buckets: Option<Vec<f64>>,
-    /// Lowest trackable value, in recorded integers (default 1).
+    /// Lowest trackable value, in recorded integers (default 1). Giving `lowest` or
+    /// `highest` makes a summary record into that integer range instead of any magnitude.
     pub lowest: Option<f64>,
-    /// Highest trackable value, in recorded integers (default 60000000: 60 s in microseconds).
+    /// Highest trackable value, in recorded integers (default 60000000: 60 s in
+    /// microseconds, the range of a histogram given neither).
     pub highest: Option<f64>,
     /// Significant decimal figures, 0..=5 (default 3).
-    pub significant_figures: Option<u32>,
+    pub significant_figures: Option<f64>,
     /// What one recorded integer means: `nanosecond`, `microsecond` (default),
     /// `millisecond` or `unit` (a byte, an item).
     pub resolution: Option<String>,
@@ -43,20 +44,45 @@ pub struct HistogramOptions {
     /// `windowSnapshot()`: prom-client's Summary `maxAgeSeconds`.
     pub window_seconds: Option<f64>,
     /// Sub-windows the window rotates through (default 6; prom-client's `ageBuckets`).
-    pub sub_windows: Option<u32>,
+    pub sub_windows: Option<f64>,
 }
 
 /// The core's options for `o`.
-pub fn metric_opts(o: MetricOptions) -> MetricOpts {
+///
+/// # Errors
+/// `ERR_METRICORE_INVALID_CONFIG` naming the metric for a cardinality limit that is not a
+/// whole number; the core checks the rest at registration.
+pub fn metric_opts(env: Env, o: MetricOptions) -> napi::Result<MetricOpts> {
+    let limit = o
+        .cardinality_limit
+        .map(|v| count_option(env, &o.name, "cardinalityLimit", ">= 1", v))
+        .transpose()?;
     let mut opts = MetricOpts::new(o.name, o.help.unwrap_or_default())
         .labels(o.label_names.unwrap_or_default());
     if let Some(unit) = o.unit {
         opts = opts.unit(unit);
     }
-    if let Some(limit) = o.cardinality_limit {
-        opts = opts.cardinality_limit(limit as usize);
+    if let Some(limit) = limit {
+        opts = opts.cardinality_limit(usize::try_from(limit).unwrap_or(usize::MAX));
     }
-    opts
+    Ok(opts)
+}
+
+/// A count or limit given as a JS number. napi's own conversion to an integer type would
+/// turn -1 into 4294967295 and 1.5 into 1; this takes whole numbers only (`bound` says
+/// which ones the core then accepts, for the message).
+///
+/// # Errors
+/// `ERR_METRICORE_INVALID_CONFIG` naming `metric` and `what` otherwise.
+fn count_option(env: Env, metric: &str, what: &str, bound: &str, v: f64) -> napi::Result<u64> {
+    whole(v).ok_or_else(|| {
+        throw(
+            env,
+            ErrorKind::InvalidConfig,
+            Some(metric),
+            &format!("{what} must be a whole number {bound}, not {v}"),
+        )
+    })
 }
 
 /// A resolution from its name.
@@ -97,7 +123,8 @@ pub fn whole(v: f64) -> Option<u64> {
     (n as f64 == v).then_some(n)
 }
 
-/// The core's histogram options for `o`.
+/// The core's histogram options for `o`, starting from `base` (a latency histogram for a
+/// histogram family, any magnitude for a summary) where `o` leaves an option out.
 ///
 /// # Errors
 /// `ERR_METRICORE_INVALID_CONFIG` naming `metric` for a bad range or resolution; the core
@@ -105,9 +132,10 @@ pub fn whole(v: f64) -> Option<u64> {
 pub fn histogram_opts(
     env: Env,
     metric: &str,
+    base: HistogramOpts,
     o: Option<HistogramOptions>,
 ) -> napi::Result<HistogramOpts> {
-    let mut opts = HistogramOpts::new();
+    let mut opts = base;
     let Some(o) = o else { return Ok(opts) };
     let bad_range = |what: &str, v: f64| {
         throw(
@@ -125,6 +153,7 @@ pub fn histogram_opts(
         opts = opts.range(lo, hi);
     }
     if let Some(figures) = o.significant_figures {
+        let figures = count_option(env, metric, "significantFigures", "in 0..=5", figures)?;
         // Anything above 5 is rejected by the core; saturate rather than wrap.
         opts = opts.significant_figures(u8::try_from(figures).unwrap_or(u8::MAX));
     }
@@ -133,16 +162,15 @@ pub fn histogram_opts(
         opts = opts.buckets(bounds);
     }
     if o.window_seconds.is_some() || o.sub_windows.is_some() {
-        let secs = o.window_seconds.unwrap_or(60.0);
-        let span = Duration::try_from_secs_f64(secs).map_err(|_| {
-            throw(
-                env,
-                ErrorKind::InvalidConfig,
-                Some(metric),
-                &format!("windowSeconds must be a number of seconds > 0, not {secs}"),
-            )
-        })?;
-        let window = WindowOpts::new(metric, span, o.sub_windows.unwrap_or(6));
+        let sub_windows = match o.sub_windows {
+            Some(n) => count_option(env, metric, "subWindows", ">= 1", n)?,
+            None => 6,
+        };
+        let window = WindowOpts::from_secs(
+            metric,
+            o.window_seconds.unwrap_or(60.0),
+            u32::try_from(sub_windows).unwrap_or(u32::MAX),
+        );
         opts = opts.window(window.map_err(|e| crate::errors::core_error(env, &e))?);
     }
     Ok(opts)

@@ -18,11 +18,12 @@
 //! arguments of the wrong JavaScript type, checked before the native call. Messages are the
 //! core's: `metric 'NAME': RULE`.
 //!
-//! A function that can fail takes the `Env`, throws the JS error itself with
-//! `napi_throw_*_error` (which is what sets `code`), and returns
+//! A function that can fail takes the `Env`, throws the JS error itself (made with its
+//! `code` set), and returns
 //! `Status::PendingException`, which the generated glue passes through untouched.
 
 use metricore::{Error as CoreError, ErrorKind};
+use napi::bindgen_prelude::Unknown;
 use napi::{Env, Error, JsRangeError, JsTypeError, Status};
 
 /// The JS class an error is thrown as.
@@ -47,19 +48,28 @@ fn describe(kind: ErrorKind) -> (&'static str, Class) {
     }
 }
 
+/// The JS error for `kind` as a value: a `TypeError` or `RangeError` whose `code` is the
+/// kind's. Made from the strings with their lengths, so a message that quotes a name
+/// holding NUL keeps its class and code.
+fn error_value<'env>(env: Env, kind: ErrorKind, metric: Option<&str>, rule: &str) -> Unknown<'env> {
+    let (code, class) = describe(kind);
+    let error = Error::new(code, message(metric, rule));
+    match class {
+        Class::Type => JsTypeError::from(error).into_unknown(env),
+        Class::Range => JsRangeError::from(error).into_unknown(env),
+    }
+}
+
 /// Throws the JS error for `kind` on `env` and returns the error that tells the generated
 /// glue an exception is already pending.
 pub fn throw(env: Env, kind: ErrorKind, metric: Option<&str>, rule: &str) -> Error {
-    let message = message(metric, rule);
-    let (code, class) = describe(kind);
-    let thrown = match class {
-        Class::Type => env.throw_type_error(&message, Some(code)),
-        Class::Range => env.throw_range_error(&message, Some(code)),
-    };
-    match thrown {
+    match env.throw(error_value(env, kind, metric, rule)) {
         Ok(()) => Error::from_status(Status::PendingException),
         // The env could not throw (it is tearing down): hand back a plain error instead.
-        Err(_) => Error::new(Status::GenericFailure, format!("{code}: {message}")),
+        Err(_) => Error::new(
+            Status::GenericFailure,
+            format!("{}: {}", describe(kind).0, message(metric, rule)),
+        ),
     }
 }
 
@@ -73,13 +83,7 @@ fn message(metric: Option<&str>, rule: &str) -> String {
 /// The JS error for a core error as a value, not thrown: what a Promise-returning task
 /// rejects with (its `reject` runs on the JS thread, where the error object can be made).
 pub fn rejection(env: Env, e: &CoreError) -> Error {
-    let (code, class) = describe(e.kind());
-    let error = Error::new(code, message(e.metric(), e.rule()));
-    let value = match class {
-        Class::Type => JsTypeError::from(error).into_unknown(env),
-        Class::Range => JsRangeError::from(error).into_unknown(env),
-    };
-    Error::from(value)
+    Error::from(error_value(env, e.kind(), e.metric(), e.rule()))
 }
 
 /// Throws the JS error for a core error.

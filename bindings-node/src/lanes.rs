@@ -2,30 +2,161 @@
 //!
 //! A native call from JavaScript costs tens to hundreds of nanoseconds, while V8 inlines a
 //! store into a typed array to a nanosecond or two. So the skin keeps the hot path in
-//! JavaScript: each kept series gets a *lane*, a slot in a `Float64Array` page that the JS
-//! thread owns, and `inc`/`set`/`observe` write there. A lane set remembers which core
-//! handle each slot belongs to, and `flush` moves what the slots hold into those handles
-//! and clears them. The skin flushes before every read it serves (render, `get`,
+//! JavaScript: each kept series gets a *lane*, a slot in a page of doubles, and
+//! `inc`/`set`/`observe` write there through a `Float64Array`. A lane set remembers which
+//! core handle each slot belongs to, and a flush moves what the slots hold into those
+//! handles and clears them. The skin flushes before every read it serves (render, `get`,
 //! snapshots), when a histogram batch fills, and once a second from a timer, so readers in
 //! other threads see at most a second's delay.
 //!
-//! Flushing runs on the JS thread that owns the pages (they are plain JS memory, passed in
-//! as arguments), so no write races a flush. When the JS object that owned a lane is
-//! garbage-collected, the skin flushes the lane and releases its slot, which drops the
-//! core handle and lets a later series reuse the slot: lanes live as long as their series
-//! are in use, not as long as the process.
+//! The pages are native memory: the lane set allocates them and hands the skin a
+//! `Float64Array` over each (an external `ArrayBuffer`), so the lane set can flush without
+//! any JavaScript running. That is what keeps a worker thread's last writes: whether the
+//! worker's loop runs out, it calls `process.exit()`, or another thread terminates it,
+//! Node tears its environment down and finalizes every native object of it, and a lane
+//! set's `Drop` flushes what its pages hold. A page is freed once both the lane set and the
+//! JS array over it are gone.
+//!
+//! Pages are written by JavaScript and read by flushes on the one thread that owns the
+//! environment (a lane set is a JS object, used only from its thread), so no write races a
+//! flush. When the JS object that owned a lane is garbage-collected, the skin releases the
+//! slot: the lane set flushes it, drops the core handle and gives the slot to a later
+//! series, so lanes live as long as their series are in use, not as long as the process.
 
-use metricore::{Counter, ErrorKind, Gauge, Histogram};
-use napi::Env;
+use std::cell::Cell;
+use std::ffi::c_void;
+use std::rc::Rc;
+
+use metricore::{Counter, Gauge, Histogram};
+use napi::bindgen_prelude::{ToNapiValue, TypeName, ValueType};
+use napi::{Env, Status, sys};
 use napi_derive::napi;
 
 use crate::convert::whole;
-use crate::errors::{OrThrow, throw};
+use crate::errors::{core_error, throw};
 use crate::metrics::{CounterSeries, GaugeSeries, HistogramSeries};
 
-/// A page of lanes, borrowed from its `Float64Array` for the length of one call. (Spelled
-/// as an alias because `#[napi]` reads a literal `&mut` argument as a class reference.)
-type Page<'a> = &'a mut [f64];
+/// Lanes per counter or gauge page.
+const PAGE: usize = 256;
+/// Doubles in the histogram batch: pairs of (code, value).
+const BATCH_LEN: usize = 2048;
+
+/// The cells of one page. `Cell`, because JavaScript writes them through the pointer the
+/// `Float64Array` was made over while the lane set holds a shared reference.
+struct Memory {
+    cells: Box<[Cell<f64>]>,
+}
+
+impl Memory {
+    fn new(len: usize) -> Rc<Self> {
+        Rc::new(Self {
+            cells: (0..len).map(|_| Cell::new(0.0)).collect(),
+        })
+    }
+}
+
+/// A page of lane memory and whether the skin has been given its `Float64Array` (V8
+/// allows one `ArrayBuffer` per block of external memory, so it gets one).
+struct Page {
+    memory: Rc<Memory>,
+    viewed: bool,
+}
+
+impl Page {
+    fn new(len: usize) -> Self {
+        Self {
+            memory: Memory::new(len),
+            viewed: false,
+        }
+    }
+
+    /// The `Float64Array` over this page, the first time it is asked for.
+    fn view(&mut self) -> napi::Result<View> {
+        if self.viewed {
+            return Err(napi::Error::new(
+                Status::GenericFailure,
+                "metricore: a lane page's array was already handed out",
+            ));
+        }
+        self.viewed = true;
+        Ok(View(Rc::clone(&self.memory)))
+    }
+}
+
+/// A `Float64Array` on its way to JavaScript over a page's memory, which it keeps alive
+/// until V8 collects the array.
+pub struct View(Rc<Memory>);
+
+impl TypeName for View {
+    fn type_name() -> &'static str {
+        "Float64Array"
+    }
+
+    fn value_type() -> ValueType {
+        ValueType::Object
+    }
+}
+
+impl ToNapiValue for View {
+    unsafe fn to_napi_value(env: sys::napi_env, val: Self) -> napi::Result<sys::napi_value> {
+        let len = val.0.cells.len();
+        // `Cell<f64>` has the layout of `f64`, and writes through a pointer taken from a
+        // shared reference to cells are allowed (they are `UnsafeCell`s).
+        let data = val.0.cells.as_ptr().cast_mut().cast::<c_void>();
+        let hint = Rc::into_raw(val.0).cast_mut().cast::<c_void>();
+        let mut buffer = std::ptr::null_mut();
+        // SAFETY: `env` is the live env of the current call. `data` points to `len` doubles
+        // that stay allocated while the reference counted by `hint` lives; Node calls
+        // `release_view` with `hint` once, on the JS thread, when V8 drops the buffer.
+        let status = unsafe {
+            sys::napi_create_external_arraybuffer(
+                env,
+                data,
+                len * size_of::<f64>(),
+                Some(release_view),
+                hint,
+                &raw mut buffer,
+            )
+        };
+        if status != sys::Status::napi_ok {
+            // SAFETY: Node did not take `hint`: it is still the reference made above.
+            drop(unsafe { Rc::from_raw(hint.cast_const().cast::<Memory>()) });
+            // A runtime that copies instead (no external buffers) would lose every write.
+            return Err(napi::Error::new(
+                Status::GenericFailure,
+                format!(
+                    "metricore needs external ArrayBuffers for its lanes (napi status {status})"
+                ),
+            ));
+        }
+        let mut array = std::ptr::null_mut();
+        // SAFETY: `buffer` is the ArrayBuffer just made, `len` doubles long.
+        let status = unsafe {
+            sys::napi_create_typedarray(
+                env,
+                sys::TypedarrayType::float64_array,
+                len,
+                buffer,
+                0,
+                &raw mut array,
+            )
+        };
+        if status != sys::Status::napi_ok {
+            return Err(napi::Error::new(
+                Status::GenericFailure,
+                format!("cannot create a lane page's Float64Array (napi status {status})"),
+            ));
+        }
+        Ok(array)
+    }
+}
+
+/// Drops the page reference that a lane page's `ArrayBuffer` held.
+unsafe extern "C" fn release_view(_env: sys::napi_env, _data: *mut c_void, hint: *mut c_void) {
+    // SAFETY: `hint` is the `Rc::into_raw` of `View::to_napi_value`, and Node calls this
+    // once for it, on the JS thread that made it (the only thread using that `Rc`).
+    drop(unsafe { Rc::from_raw(hint.cast_const().cast::<Memory>()) });
+}
 
 /// The core handles behind a run of lanes; slot `i` of the lane set is `handles[i]`,
 /// `None` once released (and then on the free list for the next bind).
@@ -66,37 +197,162 @@ impl<M: Clone> Slots<M> {
     fn get(&self, slot: usize) -> Option<&M> {
         self.handles.get(slot)?.as_ref()
     }
+}
 
-    /// The handles of the page that starts at slot `first`, `len` long (shorter at the end).
-    fn page(&self, first: u32, len: usize) -> &[Option<M>] {
-        let start = (first as usize).min(self.handles.len());
-        let end = start.saturating_add(len).min(self.handles.len());
-        &self.handles[start..end]
+/// What a kind of lane holds and how a flush applies it to its core handle.
+trait Lane {
+    type Handle: Clone;
+    /// Cells per lane.
+    const WIDTH: usize;
+    /// Applies what `cells` (one lane) hold to `handle` and clears them.
+    fn apply(handle: &Self::Handle, cells: &[Cell<f64>]);
+}
+
+/// A set of counter or gauge lanes: the slots and their pages, `PAGE` lanes of
+/// `L::WIDTH` cells each, then one cell that every write sets to 1, so that a flush skips
+/// the pages nobody wrote since the last one.
+struct LaneSet<L: Lane> {
+    slots: Slots<L::Handle>,
+    pages: Vec<Page>,
+}
+
+impl<L: Lane> LaneSet<L> {
+    const DIRTY_AT: usize = PAGE * L::WIDTH;
+
+    const fn new() -> Self {
+        Self {
+            slots: Slots::new(),
+            pages: Vec::new(),
+        }
+    }
+
+    fn bind(&mut self, handle: &L::Handle) -> u32 {
+        let slot = self.slots.bind(handle);
+        while self.pages.len() * PAGE <= slot as usize {
+            self.pages.push(Page::new(Self::DIRTY_AT + 1));
+        }
+        slot
+    }
+
+    fn lane(&self, slot: usize) -> Option<&[Cell<f64>]> {
+        let first = (slot % PAGE) * L::WIDTH;
+        self.pages
+            .get(slot / PAGE)?
+            .memory
+            .cells
+            .get(first..first + L::WIDTH)
+    }
+
+    fn release(&mut self, slot: u32) {
+        if let (Some(handle), Some(lane)) =
+            (self.slots.get(slot as usize), self.lane(slot as usize))
+        {
+            L::apply(handle, lane);
+        }
+        self.slots.release(slot);
+    }
+
+    fn flush_page(&self, page_no: usize) {
+        let Some(page) = self.pages.get(page_no) else {
+            return;
+        };
+        let cells = &page.memory.cells;
+        if cells[Self::DIRTY_AT].replace(0.0) == 0.0 {
+            return;
+        }
+        let first = page_no * PAGE;
+        let handles = self.slots.handles.iter().skip(first).take(PAGE);
+        for (lane, handle) in cells[..Self::DIRTY_AT].chunks_exact(L::WIDTH).zip(handles) {
+            if let Some(handle) = handle {
+                L::apply(handle, lane);
+            }
+        }
+    }
+
+    fn flush(&self) {
+        for page_no in 0..self.pages.len() {
+            self.flush_page(page_no);
+        }
     }
 }
 
-/// The methods every lane set shares: binding a series to a slot, releasing it, counting.
-macro_rules! slot_methods {
-    ($lanes:ident, $series:ident) => {
+impl<L: Lane> Drop for LaneSet<L> {
+    /// The environment is going away (a worker thread ending) or the set was collected:
+    /// what the pages still hold goes to the core.
+    fn drop(&mut self) {
+        self.flush();
+    }
+}
+
+/// The methods every counter and gauge lane set shares.
+macro_rules! lane_set_methods {
+    ($lanes:ident, $series:ident, $lane:ty) => {
         #[napi]
         impl $lanes {
-            /// Gives `series` a slot (a released one first) and returns it.
-            #[napi(catch_unwind)]
-            pub fn bind(&mut self, series: &$series) -> u32 {
-                self.slots.bind(&series.handle)
+            /// An empty lane set.
+            #[napi(constructor, catch_unwind)]
+            pub fn new() -> Self {
+                Self {
+                    set: LaneSet::new(),
+                }
             }
 
-            /// Releases `slot` (its owner was collected and the skin flushed it): the core
+            /// Gives `series` a slot (a released one first) and returns it; the page it is
+            /// on is `Math.floor(slot / pageLanes)`.
+            #[napi(catch_unwind)]
+            pub fn bind(&mut self, series: &$series) -> u32 {
+                self.set.bind(&series.handle)
+            }
+
+            /// The `Float64Array` over page `pageNo` (once per page, after a bind made it):
+            /// `pageLanes` lanes of `width` doubles, then the written-since-flush flag.
+            #[napi(catch_unwind, ts_return_type = "Float64Array")]
+            pub fn page(&mut self, page_no: u32) -> napi::Result<View> {
+                match self.set.pages.get_mut(page_no as usize) {
+                    Some(page) => page.view(),
+                    None => Err(napi::Error::new(
+                        Status::InvalidArg,
+                        format!("metricore: no lane page {page_no}"),
+                    )),
+                }
+            }
+
+            /// Flushes `slot`'s lane and releases it (its owner was collected): the core
             /// handle is dropped and the slot goes to the next bind.
             #[napi(catch_unwind)]
             pub fn release(&mut self, slot: u32) {
-                self.slots.release(slot);
+                self.set.release(slot);
+            }
+
+            /// Moves what page `pageNo` holds into its series, if it was written since the
+            /// last flush.
+            #[napi(catch_unwind)]
+            pub fn flush_page(&self, page_no: u32) {
+                self.set.flush_page(page_no as usize);
+            }
+
+            /// Moves what every written page holds into its series.
+            #[napi(catch_unwind)]
+            pub fn flush(&self) {
+                self.set.flush();
             }
 
             /// Slots bound and not yet released.
             #[napi(getter, catch_unwind)]
             pub fn live(&self) -> u32 {
-                self.slots.live()
+                self.set.slots.live()
+            }
+
+            /// Lanes per page.
+            #[napi(getter, catch_unwind)]
+            pub fn page_lanes(&self) -> u32 {
+                PAGE as u32
+            }
+
+            /// Doubles per lane.
+            #[napi(getter, catch_unwind)]
+            pub fn width(&self) -> u32 {
+                <$lane as Lane>::WIDTH as u32
             }
         }
 
@@ -108,99 +364,88 @@ macro_rules! slot_methods {
     };
 }
 
-/// Counter lanes: a page cell holds the increments (whole numbers, as doubles) made since
-/// the last flush.
+/// A counter lane holds the increments made since the last flush: whole numbers, which the
+/// skin keeps at most 2^53 so that their sum is exact.
+struct CounterLane;
+
+impl Lane for CounterLane {
+    type Handle = Counter;
+    const WIDTH: usize = 1;
+
+    fn apply(counter: &Counter, cells: &[Cell<f64>]) {
+        let pending = cells[0].replace(0.0);
+        if pending != 0.0
+            && let Some(n) = whole(pending)
+        {
+            counter.inc_by(n);
+        }
+    }
+}
+
+/// Counter lanes: one double per lane, the increments made since the last flush.
 #[napi]
 pub struct CounterLanes {
-    slots: Slots<Counter>,
+    set: LaneSet<CounterLane>,
 }
 
-#[napi]
-impl CounterLanes {
-    /// An empty lane set.
-    #[napi(constructor, catch_unwind)]
-    pub fn new() -> Self {
-        Self {
-            slots: Slots::new(),
-        }
-    }
+lane_set_methods!(CounterLanes, CounterSeries, CounterLane);
 
-    /// Adds the page starting at slot `first` into its counters and zeroes it.
-    #[napi(catch_unwind, ts_args_type = "first: number, cells: Float64Array")]
-    pub fn flush(&self, first: u32, cells: Page<'_>) {
-        let counters = self.slots.page(first, cells.len());
-        for (cell, counter) in cells.iter_mut().zip(counters) {
-            if *cell != 0.0
-                && let Some(counter) = counter
-            {
-                // The skin only ever adds checked whole numbers; a cell cannot go negative.
-                if let Some(n) = whole(*cell) {
-                    counter.inc_by(n);
-                }
-                *cell = 0.0;
-            }
-        }
-    }
-}
-
-slot_methods!(CounterLanes, CounterSeries);
-
-/// Gauge lanes: two cells per gauge, a mode (0 nothing pending, 1 set to the value, 2 add
-/// the value) and the value. A set followed by adds stays a set of the running value.
-#[napi]
-pub struct GaugeLanes {
-    slots: Slots<Gauge>,
-}
-
-/// Gauge cell modes.
+/// Gauge cell modes: nothing pending, set to the value, add the value. A set followed by
+/// adds stays a set of the running value.
 const GAUGE_SET: f64 = 1.0;
 const GAUGE_ADD: f64 = 2.0;
 
-#[napi]
-impl GaugeLanes {
-    /// An empty lane set.
-    #[napi(constructor, catch_unwind)]
-    pub fn new() -> Self {
-        Self {
-            slots: Slots::new(),
-        }
-    }
+/// A gauge lane: a mode and a value.
+struct GaugeLane;
 
-    /// Applies the page starting at slot `first` (two cells per slot) and clears it.
-    #[napi(catch_unwind, ts_args_type = "first: number, cells: Float64Array")]
-    pub fn flush(&self, first: u32, cells: Page<'_>) {
-        let gauges = self.slots.page(first, cells.len() / 2);
-        for (pair, gauge) in cells.chunks_exact_mut(2).zip(gauges) {
-            let Some(gauge) = gauge else { continue };
-            if pair[0] == GAUGE_SET {
-                gauge.set(pair[1]);
-            } else if pair[0] == GAUGE_ADD {
-                gauge.add(pair[1]);
-            }
-            pair[0] = 0.0;
-            pair[1] = 0.0;
+impl Lane for GaugeLane {
+    type Handle = Gauge;
+    const WIDTH: usize = 2;
+
+    fn apply(gauge: &Gauge, cells: &[Cell<f64>]) {
+        let mode = cells[0].replace(0.0);
+        let value = cells[1].replace(0.0);
+        if mode == GAUGE_SET {
+            gauge.set(value);
+        } else if mode == GAUGE_ADD {
+            gauge.add(value);
         }
     }
 }
 
-slot_methods!(GaugeLanes, GaugeSeries);
+/// Gauge lanes: two doubles per lane, a mode (0 nothing pending, 1 set to the value, 2 add
+/// the value) and the value.
+#[napi]
+pub struct GaugeLanes {
+    set: LaneSet<GaugeLane>,
+}
+
+lane_set_methods!(GaugeLanes, GaugeSeries, GaugeLane);
 
 /// What a histogram batch entry asks for (the low two bits of its code).
 const OBSERVE: u64 = 0;
 const RECORD: u64 = 1;
 const RECORD_MS: u64 = 2;
 
-/// One batch shared by every histogram series of a JS thread: pairs of (code, value),
-/// where `code = slot * 4 + op` and `op` is observe (base units), record (a whole number
-/// in the histogram's resolution) or record in milliseconds. A run of entries with one
-/// code (the common case: one hot histogram) goes to the core as one batch, which adds its
-/// sum and extremes once.
+/// One batch shared by every histogram series of a JS thread: `BATCH_LEN` doubles of
+/// (code, value) pairs, where `code = slot * 4 + op` and `op` is observe (base units),
+/// record (a whole number in the histogram's resolution) or record in milliseconds; then
+/// one cell holding how many doubles are in use. A run of entries with one code (the
+/// common case: one hot histogram) goes to the core as one batch, which adds its sum and
+/// extremes once.
 #[napi]
 pub struct HistogramBatch {
     slots: Slots<Histogram>,
+    page: Page,
     /// Scratch for a run's values, kept between flushes.
     run: Vec<f64>,
     whole_run: Vec<u64>,
+}
+
+/// A batch entry the core refused: a bug in the skin, which checks every value first.
+struct Refused {
+    error: Option<metricore::Error>,
+    value: f64,
 }
 
 #[napi]
@@ -210,34 +455,91 @@ impl HistogramBatch {
     pub fn new() -> Self {
         Self {
             slots: Slots::new(),
+            page: Page::new(BATCH_LEN + 1),
             run: Vec::new(),
             whole_run: Vec::new(),
         }
     }
 
-    /// Records the first `len` doubles of `entries` (pairs of code and value). The skin
-    /// checks each value when it is given, so an error here names a bug, not bad input;
-    /// the entries before it are recorded.
+    /// The batch's `Float64Array` (once): the entries, then the count of doubles in use
+    /// (so the entries are its length less one).
+    #[napi(catch_unwind, ts_return_type = "Float64Array")]
+    pub fn entries(&mut self) -> napi::Result<View> {
+        self.page.view()
+    }
+
+    /// Gives `series` a slot (a released one first) and returns it.
     #[napi(catch_unwind)]
-    pub fn flush(&mut self, env: Env, entries: &[f64], len: u32) -> napi::Result<()> {
-        let mut rest = &entries[..(len as usize).min(entries.len()) & !1];
-        while let [code, ..] = *rest {
-            let pairs = rest
-                .chunks_exact(2)
-                .take_while(|pair| pair[0].to_bits() == code.to_bits())
-                .count();
-            let (run, tail) = rest.split_at(2 * pairs);
-            rest = tail;
-            self.record_run(env, code, run)?;
-        }
-        Ok(())
+    pub fn bind(&mut self, series: &HistogramSeries) -> u32 {
+        self.slots.bind(&series.handle)
+    }
+
+    /// Records what the batch holds (releasing a slot whose entries are pending would lose
+    /// them) and releases `slot`.
+    #[napi(catch_unwind)]
+    pub fn release(&mut self, env: Env, slot: u32) -> napi::Result<()> {
+        let recorded = self.record_all();
+        self.slots.release(slot);
+        recorded.map_err(|refused| refusal(env, refused))
+    }
+
+    /// Records the entries the batch holds and empties it. The skin checks each value when
+    /// it is given, so an error here names a bug, not bad input; the other entries are
+    /// recorded.
+    #[napi(catch_unwind)]
+    pub fn flush(&mut self, env: Env) -> napi::Result<()> {
+        self.record_all().map_err(|refused| refusal(env, refused))
+    }
+
+    /// Slots bound and not yet released.
+    #[napi(getter, catch_unwind)]
+    pub fn live(&self) -> u32 {
+        self.slots.live()
+    }
+}
+
+fn refusal(env: Env, refused: Refused) -> napi::Error {
+    match refused.error {
+        Some(e) => core_error(env, &e),
+        None => throw(
+            env,
+            metricore::ErrorKind::InvalidValue,
+            None,
+            &format!(
+                "a batched record must be a whole number >= 0, not {}",
+                refused.value
+            ),
+        ),
     }
 }
 
 impl HistogramBatch {
-    /// Records the values of `run` (pairs, all with the code `code`) as the op and series
-    /// that `code` names.
-    fn record_run(&mut self, env: Env, code: f64, run: &[f64]) -> napi::Result<()> {
+    /// Records and clears the entries in use; the first refusal, if any, after all of them.
+    fn record_all(&mut self) -> Result<(), Refused> {
+        let memory = Rc::clone(&self.page.memory);
+        let cells = &memory.cells;
+        let used = cells[BATCH_LEN].replace(0.0);
+        let used = whole(used).map_or(0, |n| (n as usize).min(BATCH_LEN)) & !1;
+        let mut outcome = Ok(());
+        let mut rest = &cells[..used];
+        while let [code, ..] = rest {
+            let code = code.get();
+            let pairs = rest
+                .chunks_exact(2)
+                .take_while(|pair| pair[0].get().to_bits() == code.to_bits())
+                .count();
+            let (run, tail) = rest.split_at(2 * pairs);
+            rest = tail;
+            let recorded = self.record_run(code, run.chunks_exact(2).map(|pair| pair[1].get()));
+            if outcome.is_ok() {
+                outcome = recorded;
+            }
+        }
+        outcome
+    }
+
+    /// Records `values` as the op and series that `code` names.
+    fn record_run(&mut self, code: f64, values: impl Iterator<Item = f64>) -> Result<(), Refused> {
         let Some(code) = whole(code) else {
             return Ok(());
         };
@@ -247,33 +549,51 @@ impl HistogramBatch {
         else {
             return Ok(());
         };
-        let values = run.chunks_exact(2).map(|pair| pair[1]);
+        let refused = |error| Refused {
+            error: Some(error),
+            value: 0.0,
+        };
         match code % 4 {
             OBSERVE => histogram
                 .observe_batch(refill(&mut self.run, values))
-                .or_throw(env),
+                .map_err(refused),
             RECORD_MS => histogram
                 .record_ms_batch(refill(&mut self.run, values))
-                .or_throw(env),
+                .map_err(refused),
             RECORD => {
                 self.whole_run.clear();
+                let mut outcome = Ok(());
                 for v in values {
-                    let Some(n) = whole(v) else {
-                        histogram.record_batch(&self.whole_run);
-                        return Err(throw(
-                            env,
-                            ErrorKind::InvalidValue,
-                            None,
-                            &format!("a batched record must be a whole number >= 0, not {v}"),
-                        ));
-                    };
-                    self.whole_run.push(n);
+                    match whole(v) {
+                        Some(n) => self.whole_run.push(n),
+                        None if outcome.is_ok() => {
+                            outcome = Err(Refused {
+                                error: None,
+                                value: v,
+                            });
+                        }
+                        None => {}
+                    }
                 }
                 histogram.record_batch(&self.whole_run);
-                Ok(())
+                outcome
             }
             _ => Ok(()),
         }
+    }
+}
+
+impl Drop for HistogramBatch {
+    /// As for counter and gauge lanes: what the batch holds goes to the core.
+    fn drop(&mut self) {
+        // Nothing to report a refusal to; the skin never pushes one.
+        let _ = self.record_all();
+    }
+}
+
+impl Default for HistogramBatch {
+    fn default() -> Self {
+        Self::new()
     }
 }
 
@@ -283,5 +603,3 @@ fn refill<T>(scratch: &mut Vec<T>, values: impl Iterator<Item = T>) -> &[T] {
     scratch.extend(values);
     scratch
 }
-
-slot_methods!(HistogramBatch, HistogramSeries);

@@ -30,6 +30,7 @@ mod errors;
 mod lanes;
 mod meter;
 mod metrics;
+mod record;
 pub mod registry;
 mod sampler;
 mod snapshot;

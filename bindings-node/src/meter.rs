@@ -1,7 +1,5 @@
 //! `Meter`: events and the rates at which they happen.
 
-use std::time::Duration;
-
 use metricore::window::WindowOpts;
 use metricore::{ErrorKind, Meter, MeterSnapshot};
 use napi::Env;
@@ -61,19 +59,12 @@ impl JsMeter {
         window_seconds: Option<f64>,
         sub_windows: Option<u32>,
     ) -> napi::Result<Self> {
-        let secs = window_seconds.unwrap_or(60.0);
-        let span = Duration::try_from_secs_f64(secs)
-            .ok()
-            .filter(|d| !d.is_zero())
-            .ok_or_else(|| {
-                throw(
-                    env,
-                    ErrorKind::InvalidConfig,
-                    Some("meter"),
-                    &format!("windowSeconds must be a number of seconds > 0, not {secs}"),
-                )
-            })?;
-        let window = WindowOpts::new("meter", span, sub_windows.unwrap_or(6)).or_throw(env)?;
+        let window = WindowOpts::from_secs(
+            "meter",
+            window_seconds.unwrap_or(60.0),
+            sub_windows.unwrap_or(6),
+        )
+        .or_throw(env)?;
         Ok(Self {
             inner: Meter::with_window(window),
         })

@@ -8,7 +8,7 @@
 use metricore::registry::Family;
 use metricore::{Counter, ErrorKind, Gauge, Histogram, Summary};
 use napi::Env;
-use napi::bindgen_prelude::Object;
+use napi::bindgen_prelude::{Object, ObjectFinalize};
 use napi_derive::napi;
 
 use crate::convert::whole;
@@ -60,7 +60,7 @@ macro_rules! family_methods {
             #[napi(catch_unwind)]
             pub fn labels(&self, env: Env, values: Vec<String>) -> napi::Result<$series> {
                 let handle = self.family.with_label_values(&values).or_throw(env)?;
-                Ok($series::new(self.family.name(), handle.into()))
+                Ok($series::new(env, self.family.name(), handle.into()))
             }
 
             /// The series for label `names[i] = values[i]`, in any order (prom-client's
@@ -74,7 +74,7 @@ macro_rules! family_methods {
             ) -> napi::Result<$series> {
                 let pairs = pairs(env, self.family.name(), &names, &values)?;
                 let handle = self.family.with_labels(&pairs).or_throw(env)?;
-                Ok($series::new(self.family.name(), handle.into()))
+                Ok($series::new(env, self.family.name(), handle.into()))
             }
 
             /// Removes the series for `values`; series already handed out keep working but
@@ -103,11 +103,23 @@ macro_rules! family_methods {
 macro_rules! series_methods {
     ($series:ident, $metric:ty) => {
         impl $series {
-            fn new(name: &str, handle: $metric) -> Self {
+            fn new(env: Env, name: &str, handle: $metric) -> Self {
+                let bytes = series_bytes(&handle);
+                // Reporting fails only in an environment being torn down, where no
+                // collection is coming anyway.
+                let _ = env.adjust_external_memory(bytes);
                 Self {
                     name: name.to_owned(),
                     handle,
+                    reported: bytes,
                 }
+            }
+        }
+
+        impl ObjectFinalize for $series {
+            fn finalize(self, env: Env) -> napi::Result<()> {
+                let _ = env.adjust_external_memory(-self.reported);
+                Ok(())
             }
         }
 
@@ -126,6 +138,45 @@ macro_rules! series_methods {
     };
 }
 
+/// Native bytes to report to V8 for a series handle that JavaScript holds.
+///
+/// A series that its family dropped (`remove`, `clear`) lives until V8 collects the last
+/// JS object holding a handle to it, and V8 schedules full collections by the memory it
+/// knows of. A removed series costs a few hundred bytes of JS objects and, natively, its
+/// cell, labels and this wrapper (a histogram's counts are kilobytes): unreported, label
+/// churn piles up removed series between V8's rare full collections (hundreds of MiB for
+/// 200k label sets made and removed between turns of a busy loop).
+fn series_bytes(handle: &impl SeriesBytes) -> i64 {
+    i64::try_from(handle.native_bytes()).unwrap_or(i64::MAX)
+}
+
+/// What a handle's series holds natively, roughly.
+trait SeriesBytes {
+    fn native_bytes(&self) -> usize;
+}
+
+/// A series' cell, labels and the wrapper around its handle, by measurement (RSS per
+/// series held only by handles).
+const SERIES_OVERHEAD: usize = 512;
+
+impl SeriesBytes for Counter {
+    fn native_bytes(&self) -> usize {
+        SERIES_OVERHEAD
+    }
+}
+
+impl SeriesBytes for Gauge {
+    fn native_bytes(&self) -> usize {
+        SERIES_OVERHEAD
+    }
+}
+
+impl SeriesBytes for Histogram {
+    fn native_bytes(&self) -> usize {
+        SERIES_OVERHEAD + self.heap_bytes()
+    }
+}
+
 /// A family of counters: monotonic unsigned integers.
 #[napi]
 pub struct CounterFamily {
@@ -133,10 +184,12 @@ pub struct CounterFamily {
 }
 
 /// One counter series, a handle to keep.
-#[napi]
+#[napi(custom_finalize)]
 pub struct CounterSeries {
     name: String,
     pub(crate) handle: Counter,
+    /// The native bytes reported to V8 for this handle (see [`series_bytes`]).
+    reported: i64,
 }
 
 family_methods!(CounterFamily, CounterSeries);
@@ -187,10 +240,12 @@ pub struct GaugeFamily {
 }
 
 /// One gauge series, a handle to keep.
-#[napi]
+#[napi(custom_finalize)]
 pub struct GaugeSeries {
     name: String,
     pub(crate) handle: Gauge,
+    /// The native bytes reported to V8 for this handle (see [`series_bytes`]).
+    reported: i64,
 }
 
 family_methods!(GaugeFamily, GaugeSeries);
@@ -251,14 +306,33 @@ pub struct SummaryFamily {
 family_methods!(SummaryFamily, HistogramSeries);
 
 /// One histogram series, a handle to keep.
-#[napi]
+#[napi(custom_finalize)]
 pub struct HistogramSeries {
     name: String,
     pub(crate) handle: Histogram,
+    /// The native bytes reported to V8 for this handle (see [`series_bytes`]).
+    reported: i64,
 }
 
 family_methods!(HistogramFamily, HistogramSeries);
 series_methods!(HistogramSeries, Histogram);
+
+impl HistogramSeries {
+    /// `q` if it is a quantile a caller may ask for: the core's snapshot clamps what it is
+    /// given, which would answer `quantile(1.1)` or `quantile(NaN)` with a number.
+    fn check_quantile(&self, env: Env, q: f64) -> napi::Result<f64> {
+        if (0.0..=1.0).contains(&q) {
+            Ok(q)
+        } else {
+            Err(throw(
+                env,
+                ErrorKind::InvalidValue,
+                Some(&self.name),
+                &format!("a quantile must be within 0..=1, not {q}"),
+            ))
+        }
+    }
+}
 
 #[napi]
 impl HistogramSeries {
@@ -297,16 +371,21 @@ impl HistogramSeries {
     }
 
     /// The value at quantile `q` (0..=1) in base units (seconds for time), clamped to the
-    /// exact smallest and largest recorded values; 0 when empty.
+    /// exact smallest and largest recorded values; 0 when empty. NaN or a `q` outside 0..=1
+    /// is a `RangeError` `ERR_METRICORE_INVALID_VALUE`.
     #[napi(catch_unwind)]
-    pub fn quantile(&self, q: f64) -> f64 {
-        self.handle.snapshot().quantile(q)
+    pub fn quantile(&self, env: Env, q: f64) -> napi::Result<f64> {
+        Ok(self
+            .handle
+            .snapshot()
+            .quantile(self.check_quantile(env, q)?))
     }
 
-    /// The value at quantile `q` in recorded integers, exactly as HdrHistogram computes it.
+    /// The value at quantile `q` in recorded integers, exactly as HdrHistogram computes it;
+    /// `q` as for `quantile`.
     #[napi(catch_unwind)]
-    pub fn value_at_quantile(&self, q: f64) -> f64 {
-        self.handle.value_at_quantile(q) as f64
+    pub fn value_at_quantile(&self, env: Env, q: f64) -> napi::Result<f64> {
+        Ok(self.handle.value_at_quantile(self.check_quantile(env, q)?) as f64)
     }
 
     /// Count, mean, min, max, standard deviation and p50..p99.9, in milliseconds.

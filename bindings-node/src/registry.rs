@@ -2,7 +2,7 @@
 
 use metricore::expose::Format;
 use metricore::registry::{FamilySnapshot, SeriesValue};
-use metricore::{Dialect, Registry, SummaryOpts, default_registry};
+use metricore::{Dialect, HistogramOpts, Registry, SummaryOpts, default_registry};
 use napi::bindgen_prelude::{Object, ToNapiValue, TypeName, ValueType};
 use napi::{Env, Status, sys};
 use napi_derive::napi;
@@ -10,6 +10,7 @@ use napi_derive::napi;
 use crate::convert::{HistogramOptions, MetricOptions, histogram_opts, metric_opts};
 use crate::errors::OrThrow;
 use crate::metrics::{CounterFamily, GaugeFamily, HistogramFamily, SummaryFamily};
+use crate::record::Record;
 use crate::sampler::JsSampler;
 use crate::snapshot::JsHistogramSnapshot;
 use crate::tasks;
@@ -177,7 +178,7 @@ impl JsRegistry {
     pub fn counter_family(&self, env: Env, options: MetricOptions) -> napi::Result<CounterFamily> {
         let family = self
             .inner
-            .counter_family(metric_opts(options))
+            .counter_family(metric_opts(env, options)?)
             .or_throw(env)?;
         Ok(CounterFamily { family })
     }
@@ -187,7 +188,7 @@ impl JsRegistry {
     pub fn gauge_family(&self, env: Env, options: MetricOptions) -> napi::Result<GaugeFamily> {
         let family = self
             .inner
-            .gauge_family(metric_opts(options))
+            .gauge_family(metric_opts(env, options)?)
             .or_throw(env)?;
         Ok(GaugeFamily { family })
     }
@@ -201,10 +202,10 @@ impl JsRegistry {
         options: MetricOptions,
         histogram: Option<HistogramOptions>,
     ) -> napi::Result<HistogramFamily> {
-        let hopts = histogram_opts(env, &options.name, histogram)?;
+        let hopts = histogram_opts(env, &options.name, HistogramOpts::latency(), histogram)?;
         let family = self
             .inner
-            .histogram_family(metric_opts(options), hopts)
+            .histogram_family(metric_opts(env, options)?, hopts)
             .or_throw(env)?;
         Ok(HistogramFamily { family })
     }
@@ -218,8 +219,9 @@ impl JsRegistry {
         Ok(JsSampler { inner })
     }
 
-    /// Registers (or returns) a summary family: prom-client's Summary, recording into HDR
-    /// histograms of `histogram`'s range and precision, exposing `quantiles` (default
+    /// Registers (or returns) a summary family: prom-client's Summary, recording into
+    /// histograms of any magnitude and sign (or of `histogram`'s range, when `lowest` or
+    /// `highest` is given) at its precision, exposing `quantiles` (default
     /// prom-client's percentiles) over its window (`windowSeconds`/`subWindows`, prom-client's
     /// `maxAgeSeconds`/`ageBuckets`; all time without). A quantile outside 0..=1 is
     /// `ERR_METRICORE_INVALID_CONFIG`.
@@ -231,14 +233,14 @@ impl JsRegistry {
         histogram: Option<HistogramOptions>,
         quantiles: Option<Vec<f64>>,
     ) -> napi::Result<SummaryFamily> {
-        let mut sopts =
-            SummaryOpts::new().histogram(histogram_opts(env, &options.name, histogram)?);
+        let hopts = histogram_opts(env, &options.name, HistogramOpts::new(), histogram)?;
+        let mut sopts = SummaryOpts::new().histogram(hopts);
         if let Some(q) = quantiles {
             sopts = sopts.quantiles(q);
         }
         let family = self
             .inner
-            .summary_family(metric_opts(options), sopts)
+            .summary_family(metric_opts(env, options)?, sopts)
             .or_throw(env)?;
         Ok(SummaryFamily { family })
     }
@@ -275,6 +277,13 @@ impl JsRegistry {
     #[napi(catch_unwind, ts_return_type = "string")]
     pub fn to_json(&self) -> Text {
         render(&self.inner, Output::Json)
+    }
+
+    /// Every family as plain objects in the JSON exposition's shape (`name`, `help`, `unit`
+    /// when set, `kind`, `label_names`, `series`), gathered on the calling thread.
+    #[napi(catch_unwind, ts_return_type = "Array<Record<string, unknown>>")]
+    pub fn families(&self) -> napi::Result<Record> {
+        Record::of(&self.inner.gather())
     }
 
     /// Prometheus text, gathered and encoded on metricore's worker thread; `dialect` as for

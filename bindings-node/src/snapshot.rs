@@ -108,14 +108,16 @@ impl JsHistogramSnapshot {
     }
 
     /// Encodes as an HdrHistogram V2 blob, deflate-compressed when `deflate` is true (what
-    /// hdr-histogram-js `encode()` produces before base64).
+    /// hdr-histogram-js `encode()` produces before base64). Throws
+    /// `ERR_METRICORE_INVALID_CONFIG` for an any-magnitude histogram, which has no V2 form.
     #[napi(catch_unwind)]
-    pub fn encode_v2(&self, deflate: Option<bool>) -> Buffer {
-        if deflate.unwrap_or(false) {
-            self.inner.encode_v2_deflate().into()
+    pub fn encode_v2(&self, env: Env, deflate: Option<bool>) -> napi::Result<Buffer> {
+        let blob = if deflate.unwrap_or(false) {
+            self.inner.encode_v2_deflate()
         } else {
-            self.inner.encode_v2().into()
-        }
+            self.inner.encode_v2()
+        };
+        Ok(blob.or_throw(env)?.into())
     }
 
     /// Adds the counts of `other` into this snapshot.
@@ -139,19 +141,26 @@ impl JsHistogramSnapshot {
     /// Smallest recorded value, in recorded integers.
     #[napi(getter, catch_unwind)]
     pub fn min(&self) -> f64 {
-        self.inner.min() as f64
+        self.inner.min_native()
     }
 
     /// Largest recorded value, in recorded integers.
     #[napi(getter, catch_unwind)]
     pub fn max(&self) -> f64 {
-        self.inner.max() as f64
+        self.inner.max_native()
     }
 
-    /// Values above the histogram's highest trackable value.
+    /// Values outside the histogram's range (above it, below zero, or infinite), counted at
+    /// its nearest end.
     #[napi(getter, catch_unwind)]
     pub fn saturated(&self) -> f64 {
         self.inner.saturated() as f64
+    }
+
+    /// NaN values given: not counted, not in the sum.
+    #[napi(getter, catch_unwind)]
+    pub fn rejected(&self) -> f64 {
+        self.inner.rejected() as f64
     }
 
     /// The value at quantile `q` in recorded integers, exactly as HdrHistogram computes it.

@@ -37,6 +37,35 @@ test('counter: inc, labels, remove, reset', () => {
   assert.equal(plain.get(), 0)
 })
 
+test('label sets differing only in where a NUL falls are separate series', () => {
+  const reg = fresh()
+  const c = new m.Counter({ name: 'nul_labels', help: 'N.', labelNames: ['a', 'b'], registers: [reg] })
+  const first = c.labels('a\0b', 'c')
+  const second = c.labels('a', 'b\0c')
+  assert.notEqual(first, second)
+  first.inc(1)
+  second.inc(10)
+  c.inc({ a: 'a\0b', b: 'c' }, 100)
+  c.inc({ a: 'a', b: 'b\0c' }, 1000)
+  c.labels('', '\0').inc(10000)
+  c.labels('\0', '').inc(100000)
+  assert.equal(c.get({ a: 'a\0b', b: 'c' }), 101)
+  assert.equal(c.get({ a: 'a', b: 'b\0c' }), 1010)
+  assert.equal(c.labels('', '\0').get(), 10000)
+  assert.equal(c.labels('\0', '').get(), 100000)
+  assert.equal(c.family.size, 4)
+  // Removing one leaves the other cached and counting.
+  c.remove('a\0b', 'c')
+  assert.equal(c.family.size, 3)
+  assert.equal(c.labels('a\0b', 'c').get(), 0, 'a fresh series after the removal')
+  assert.equal(c.labels('a', 'b\0c').get(), 1010)
+  const g = new m.Gauge({ name: 'nul_gauge', help: 'G.', labelNames: ['x', 'y', 'z'], registers: [reg] })
+  g.set({ x: '1\0', y: '2', z: '3' }, 1)
+  g.set({ x: '1', y: '\u00002', z: '3' }, 2)
+  g.set({ x: '1', y: '2', z: '\u00003' }, 3)
+  assert.deepEqual([g.get({ x: '1\0', y: '2', z: '3' }), g.get({ x: '1', y: '\u00002', z: '3' }), g.get({ x: '1', y: '2', z: '\u00003' })], [1, 2, 3])
+})
+
 test('gauge: set, inc, dec, setToCurrentTime, startTimer', () => {
   const g = new m.Gauge({ name: 'queue_depth', help: 'Depth.', labelNames: ['q'], registers: [fresh()] })
   g.set({ q: 'a' }, 10)
@@ -140,17 +169,115 @@ test('bad input: TypeError/RangeError with a code and the metric name; what was 
     assert.throws(fn, (e) => e.name === name && e.code === code && e.message.startsWith("metric 'jobs_done"), `${fn}`)
   }
   assert.equal(c.get({ queue: 'a' }), 2)
-  const h = new m.Histogram({ name: 'h_seconds', help: 'H.', registers: [reg] })
+  // Values outside every bucket are recorded as prometheus_client records them (prom-client
+  // throws on NaN and the infinities, accepts negatives): counted at an end of the range and
+  // reported as saturated; NaN is not counted and is reported as rejected.
+  const h = new m.Histogram({ name: 'h_seconds', help: 'H.', buckets: [0.5, 1], registers: [reg] })
   h.observe(0.1)
-  assert.throws(() => h.observe(NaN), { name: 'RangeError', code: 'ERR_METRICORE_INVALID_VALUE' })
-  assert.throws(() => h.observe(-1), { name: 'RangeError', code: 'ERR_METRICORE_INVALID_VALUE' })
-  assert.equal(h.snapshot().count, 1)
+  h.observe(NaN)
+  h.observe(-1)
+  h.observe(Infinity)
+  const s = h.snapshot()
+  assert.deepEqual([s.count, s.saturated, s.rejected, s.sum], [3, 2, 1, Infinity])
+  const text = reg.metricsSync()
+  assert.match(text, /^h_seconds_bucket\{le="0.5"\} 2$/m)
+  assert.match(text, /^h_seconds_bucket\{le="1"\} 2$/m) // prom-client spells bounds as JavaScript numbers
+  assert.match(text, /^h_seconds_bucket\{le="\+Inf"\} 3$/m)
+  assert.match(text, /^metricore_saturated_values_total\{metric="h_seconds"\} 2$/m)
+  assert.match(text, /^metricore_rejected_values_total\{metric="h_seconds"\} 1$/m)
   assert.throws(() => new m.Counter({ name: 'bad-name', registers: [reg] }), (e) => e.name === 'TypeError' && e.code === 'ERR_METRICORE_INVALID_NAME' && /bad-name/.test(e.message))
   assert.throws(() => new m.Counter({ name: 'ok', labelNames: ['le-x'], registers: [reg] }), { code: 'ERR_METRICORE_INVALID_NAME' })
   assert.throws(() => new m.Gauge({ name: 'jobs_done', help: 'J.', registers: [reg] }), (e) => e.name === 'TypeError' && e.code === 'ERR_METRICORE_CONFLICT')
   assert.throws(() => new m.Histogram({ name: 'r', buckets: [1, 0.5], registers: [reg] }), { name: 'RangeError', code: 'ERR_METRICORE_INVALID_CONFIG' })
   assert.throws(() => new m.Histogram({ name: 'r2', resolution: 'week', registers: [reg] }), { name: 'RangeError', code: 'ERR_METRICORE_INVALID_CONFIG' })
   assert.throws(() => new m.Counter({ name: 'two', registers: [fresh(), fresh()] }), { code: 'ERR_METRICORE_INVALID_CONFIG' })
+})
+
+test('bad numbers in options and arguments: the class, the code, the metric and the rule', () => {
+  const reg = fresh()
+  const expect = (fn, name, code, pattern) =>
+    assert.throws(fn, (e) => {
+      assert.equal(e.name, name, e.message)
+      assert.equal(e.code, code, e.message)
+      assert.match(e.message, pattern)
+      return true
+    })
+  // Counts and limits are whole numbers; napi's integer conversion would have wrapped -1
+  // and truncated 1.5.
+  for (const limit of [-1, 1.5, NaN, Infinity, 2 ** 64]) {
+    expect(() => new m.Counter({ name: 'limited', help: 'L.', labelNames: ['k'], cardinalityLimit: limit, registers: [reg] }), 'RangeError', 'ERR_METRICORE_INVALID_CONFIG', /^metric 'limited': cardinalityLimit must be a whole number >= 1, not /)
+  }
+  expect(() => new m.Counter({ name: 'limited', help: 'L.', cardinalityLimit: 0, registers: [reg] }), 'RangeError', 'ERR_METRICORE_INVALID_CONFIG', /^metric 'limited': cardinality limit must be at least 1/)
+  expect(() => new m.Histogram({ name: 'figures', significantFigures: -1, registers: [reg] }), 'RangeError', 'ERR_METRICORE_INVALID_CONFIG', /^metric 'figures': significantFigures must be a whole number/)
+  expect(() => new m.Histogram({ name: 'windowed', windowSeconds: 60, subWindows: 2.5, registers: [reg] }), 'RangeError', 'ERR_METRICORE_INVALID_CONFIG', /^metric 'windowed': subWindows must be a whole number/)
+  assert.deepEqual(reg._native.familyNames(), [], 'nothing registered by a refused option')
+  const kept = new m.Counter({ name: 'limited', help: 'L.', labelNames: ['k'], cardinalityLimit: 2, registers: [reg] })
+  for (const k of ['a', 'b', 'c', 'd']) kept.inc({ k })
+  assert.match(reg.metricsSync(), /^limited_total\{k="__overflow__"\} 2$/m, 'two label sets kept, two past the limit')
+  // A name holding NUL is refused with its own class and code, not a generic failure.
+  expect(() => new m.Counter({ name: 'a\0b', help: 'N.', registers: [reg] }), 'TypeError', 'ERR_METRICORE_INVALID_NAME', /^metric 'a\0b': a metric name must match/)
+  expect(() => new m.Counter({ name: 'nul_label', help: 'N.', labelNames: ['x\0'], registers: [reg] }), 'TypeError', 'ERR_METRICORE_INVALID_NAME', /label name 'x\0'/)
+  // A value of the wrong type is named, wherever it was given.
+  const g = new m.Gauge({ name: 'typed_g', help: 'G.', registers: [reg] })
+  const gl = new m.Gauge({ name: 'typed_gl', help: 'G.', labelNames: ['k'], registers: [reg] })
+  const h = new m.Histogram({ name: 'typed_h', help: 'H.', registers: [reg] })
+  const cases = [
+    [() => g.set('x'), "metric 'typed_g': the value must be a number, not string"],
+    [() => g.set(null), "metric 'typed_g': the value must be a number, not null"],
+    [() => g.set(), "metric 'typed_g': the value must be a number, not undefined"],
+    [() => g.set({}, true), "metric 'typed_g': the value must be a number, not boolean"],
+    [() => gl.set('x'), "metric 'typed_gl': the value must be a number, not string"],
+    [() => gl.set({ k: 'a' }, 'x'), "metric 'typed_gl': the value must be a number, not string"],
+    [() => g.inc('x'), "metric 'typed_g': the increment must be a number, not string"],
+    [() => h.observe('x'), "metric 'typed_h': the observed value must be a number, not string"],
+    [() => h.observe(null), "metric 'typed_h': the observed value must be a number, not null"],
+    [() => h.recordMs('x'), "metric 'typed_h': the duration must be a number, not string"],
+  ]
+  for (const [fn, message] of cases) {
+    assert.throws(fn, (e) => e.name === 'TypeError' && e.code === 'ERR_METRICORE_INVALID_TYPE' && e.message === message, `${fn}`)
+  }
+  assert.equal(g.get(), 0)
+  assert.equal(h.snapshot().count, 0)
+  // A quantile outside 0..=1 is refused, not clamped into an answer.
+  h.observe(0.5)
+  for (const q of [NaN, -0.1, 1.1, Infinity]) {
+    assert.throws(() => h.quantile(q), (e) => e.name === 'RangeError' && e.code === 'ERR_METRICORE_INVALID_VALUE' && e.message.startsWith("metric 'typed_h': a quantile must be within 0..=1, not "), `quantile(${q})`)
+    assert.throws(() => h.family.labels([]).valueAtQuantile(q), { name: 'RangeError', code: 'ERR_METRICORE_INVALID_VALUE' })
+  }
+  assert.equal(h.quantile(0), 0.5)
+  assert.equal(h.quantile(1), 0.5)
+})
+
+test('a Summary keeps values of any magnitude, as prom-client does', async () => {
+  const prom = require('prom-client')
+  const preg = new prom.Registry()
+  const reg = fresh()
+  const values = [120, 250, 80, 1500, 95, 300, 70000, 110, -3.5, 0.000002]
+  const ps = new prom.Summary({ name: 'queue_ms', help: 'Q.', percentiles: [0.01, 0.5, 0.99], registers: [preg] })
+  const ms = new m.Summary({ name: 'queue_ms', help: 'Q.', percentiles: [0.01, 0.5, 0.99], registers: [reg] })
+  for (const v of values) {
+    ps.observe(v)
+    ms.observe(v)
+  }
+  const sample = (text, q) => Number(text.match(new RegExp(`^queue_ms\\{quantile="${q}"\\} (\\S+)$`, 'm'))[1])
+  const ptext = await preg.metrics()
+  const mtext = await reg.metrics()
+  for (const key of ['sum', 'count']) {
+    const re = new RegExp(`^queue_ms_${key} (\\S+)$`, 'm')
+    assert.equal(Number(mtext.match(re)[1]), Number(ptext.match(re)[1]), key)
+  }
+  // The extremes are exact on both sides.
+  assert.equal(sample(mtext, 0.01), sample(ptext, 0.01))
+  assert.equal(sample(mtext, 0.99), sample(ptext, 0.99))
+  assert.equal(sample(mtext, 0.99), 70000)
+  // prom-client interpolates between neighbours; metricore reports the nearest rank (110)
+  // within 10^-3: both lie between the two middle values.
+  for (const text of [ptext, mtext]) {
+    const p50 = sample(text, 0.5)
+    assert.ok(p50 >= 110 * (1 - 1e-3) && p50 <= 120, `${p50}`)
+  }
+  assert.ok(Math.abs(sample(mtext, 0.5) - 110) <= 0.11)
+  assert.doesNotMatch(mtext, /metricore_saturated_values/)
 })
 
 test('exposition passes promtool check metrics', { skip: PROMTOOL_SKIP }, async () => {

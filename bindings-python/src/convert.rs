@@ -1,25 +1,52 @@
-//! Conversions shared by the classes: label values, numbers, JSON-shaped records.
+//! Conversions shared by the classes: label values, numbers, resolutions.
 
 use metricore::{ErrorKind, Resolution};
 use pyo3::prelude::*;
 use pyo3::pybacked::PyBackedStr;
-use pyo3::sync::PyOnceLock;
 use pyo3::types::{PyDict, PyFloat, PyInt, PyString, PyTuple};
 
 use crate::errors::{binding_error, type_error};
 
 /// A label value as prometheus_client takes it: a `str` as is, anything else through `str()`.
-fn label_value(item: Bound<'_, PyAny>) -> PyResult<PyBackedStr> {
+/// A string that is not valid Unicode (a lone surrogate) is an invalid label naming `metric`.
+fn label_value(metric: &str, item: Bound<'_, PyAny>) -> PyResult<PyBackedStr> {
     let s = match item.cast_into::<PyString>() {
         Ok(s) => s,
         Err(e) => e.into_inner().str()?,
     };
-    PyBackedStr::try_from(s)
+    utf8(metric, "label values", &s)
+}
+
+/// `s` as UTF-8, or an [`ErrorKind::InvalidLabels`] error naming `metric` for a string holding
+/// a lone surrogate (which no exposition can carry).
+fn utf8(metric: &str, what: &str, s: &Bound<'_, PyString>) -> PyResult<PyBackedStr> {
+    utf8_or(metric, what, ErrorKind::InvalidLabels, s)
+}
+
+/// [`utf8`] reporting `kind`.
+fn utf8_or(
+    metric: &str,
+    what: &str,
+    kind: ErrorKind,
+    s: &Bound<'_, PyString>,
+) -> PyResult<PyBackedStr> {
+    let py = s.py();
+    PyBackedStr::try_from(s.clone()).map_err(|_| {
+        let shown = s
+            .repr()
+            .map_or_else(|_| "?".to_owned(), |r| r.to_string_lossy().into_owned());
+        binding_error(
+            py,
+            kind,
+            metric,
+            &format!("{what} must be valid Unicode; {shown} holds a lone surrogate"),
+        )
+    })
 }
 
 /// Positional label values.
-pub fn label_values(values: &Bound<'_, PyTuple>) -> PyResult<Vec<PyBackedStr>> {
-    values.iter().map(label_value).collect()
+pub fn label_values(metric: &str, values: &Bound<'_, PyTuple>) -> PyResult<Vec<PyBackedStr>> {
+    values.iter().map(|v| label_value(metric, v)).collect()
 }
 
 /// Keyword label values as `(name, value)` pairs.
@@ -40,7 +67,7 @@ pub fn label_pairs(
                     ),
                 )
             })?;
-            Ok((PyBackedStr::try_from(k)?, label_value(v)?))
+            Ok((utf8(metric, "label names", &k)?, label_value(metric, v)?))
         })
         .collect()
 }
@@ -71,6 +98,10 @@ pub fn label_names(metric: &str, names: Option<&Bound<'_, PyAny>>) -> PyResult<V
     })?;
     iter.map(|n| {
         let n = n?;
+        if let Ok(s) = n.cast::<PyString>() {
+            return utf8_or(metric, "label names", ErrorKind::InvalidName, s)
+                .map(|s| (*s).to_owned());
+        }
         n.extract::<String>().map_err(|_| {
             type_error(
                 py,
@@ -128,6 +159,41 @@ pub fn counter_amount(metric: &str, amount: &Bound<'_, PyAny>) -> PyResult<Count
     ))
 }
 
+/// A whole number >= 0 that fits in 64 bits (an `int`, or a `float` without a fraction), as
+/// `what` of `metric`: [`ErrorKind::InvalidValue`] when out of range, `MetricTypeError` when
+/// not a number.
+pub fn whole_u64(metric: &str, what: &str, v: &Bound<'_, PyAny>) -> PyResult<u64> {
+    let py = v.py();
+    if let Ok(i) = v.cast::<PyInt>() {
+        return i.extract::<u64>().map_err(|_| {
+            binding_error(
+                py,
+                ErrorKind::InvalidValue,
+                metric,
+                &format!("{what} must be a whole number in 0..2**64, not {i}"),
+            )
+        });
+    }
+    if let Ok(f) = v.cast::<PyFloat>() {
+        let x = f.value();
+        // 2^64 as f64: every smaller whole float converts exactly.
+        if x >= 0.0 && x.fract() == 0.0 && x < 18_446_744_073_709_551_616.0 {
+            return Ok(x as u64);
+        }
+        return Err(binding_error(
+            py,
+            ErrorKind::InvalidValue,
+            metric,
+            &format!("{what} must be a whole number in 0..2**64, not {x:?}"),
+        ));
+    }
+    Err(type_error(
+        py,
+        metric,
+        &format!("{what} must be an int, not {}", type_name(v)),
+    ))
+}
+
 /// A float value for a gauge or a histogram: anything Python's `float()` takes but a string.
 #[inline]
 pub fn float_value(metric: &str, what: &str, v: &Bound<'_, PyAny>) -> PyResult<f64> {
@@ -182,25 +248,6 @@ pub fn resolution_name(r: Resolution) -> &'static str {
         Resolution::Unit => "unit",
         Resolution::Microsecond => "microsecond",
     }
-}
-
-static JSON_LOADS: PyOnceLock<Py<PyAny>> = PyOnceLock::new();
-
-/// A serialisable core record as Python dicts and lists (through `json.loads`, so the keys and
-/// shapes are exactly those of the core's JSON).
-pub fn to_python<T: serde::Serialize + ?Sized>(py: Python<'_>, value: &T) -> PyResult<Py<PyAny>> {
-    let text = serde_json::to_string(value).map_err(|e| {
-        pyo3::exceptions::PyRuntimeError::new_err(format!("cannot serialise a record: {e}"))
-    })?;
-    json_loads(py, &text)
-}
-
-/// `json.loads(text)`.
-pub fn json_loads(py: Python<'_>, text: &str) -> PyResult<Py<PyAny>> {
-    let loads = JSON_LOADS.get_or_try_init(py, || {
-        PyResult::Ok(py.import("json")?.getattr("loads")?.unbind())
-    })?;
-    Ok(loads.bind(py).call1((text,))?.unbind())
 }
 
 /// An argument whose absence differs from `None` (prometheus_client's `registry=REGISTRY`

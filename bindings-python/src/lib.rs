@@ -15,6 +15,7 @@ mod convert;
 mod errors;
 mod meter;
 mod metrics;
+mod record;
 mod registry;
 mod sampler;
 mod snapshot;

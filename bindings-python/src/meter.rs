@@ -1,24 +1,26 @@
 //! `Meter` and `Throughput`: events and rates.
 
-use std::time::Duration;
-
 use metricore::window::WindowOpts;
 use metricore::{Meter, Throughput};
 use pyo3::prelude::*;
 
-use crate::convert::to_python;
-use crate::errors::{IntoPyResult, binding_error};
+use crate::convert::{float_value, whole_u64};
+use crate::errors::IntoPyResult;
+use crate::record::to_python;
 
-fn window(py: Python<'_>, what: &str, seconds: f64, sub_windows: u32) -> PyResult<WindowOpts> {
-    if !(seconds.is_finite() && seconds > 0.0) {
-        return Err(binding_error(
-            py,
-            metricore::ErrorKind::InvalidConfig,
-            what,
-            &format!("window_seconds must be a positive number, not {seconds}"),
-        ));
-    }
-    WindowOpts::new(what, Duration::from_secs_f64(seconds), sub_windows).py(py)
+/// The window of a meter named `what`, from the constructor's arguments (60 s in 6 parts
+/// when left out).
+fn window(
+    py: Python<'_>,
+    what: &str,
+    seconds: Option<&Bound<'_, PyAny>>,
+    sub_windows: Option<&Bound<'_, PyAny>>,
+) -> PyResult<WindowOpts> {
+    let seconds = seconds.map_or(Ok(60.0), |s| float_value(what, "window_seconds", s))?;
+    let sub_windows = sub_windows.map_or(Ok(6), |n| whole_u64(what, "sub_windows", n))?;
+    // The core rejects more than 1000 sub-windows, so saturating keeps the message right.
+    let sub_windows = u32::try_from(sub_windows).unwrap_or(u32::MAX);
+    WindowOpts::from_secs(what, seconds, sub_windows).py(py)
 }
 
 /// Events and the rates at which they happen, all per second: the mean rate, Dropwizard's
@@ -33,17 +35,26 @@ pub struct PyMeter {
 impl PyMeter {
     /// A meter whose windowed rate covers the last `window_seconds`.
     #[new]
-    #[pyo3(signature = (window_seconds = 60.0, sub_windows = 6))]
-    fn new(py: Python<'_>, window_seconds: f64, sub_windows: u32) -> PyResult<Self> {
+    #[pyo3(
+        signature = (window_seconds = None, sub_windows = None),
+        text_signature = "(window_seconds=60.0, sub_windows=6)"
+    )]
+    fn new(
+        py: Python<'_>,
+        window_seconds: Option<&Bound<'_, PyAny>>,
+        sub_windows: Option<&Bound<'_, PyAny>>,
+    ) -> PyResult<Self> {
         Ok(Self {
             inner: Meter::with_window(window(py, "meter", window_seconds, sub_windows)?),
         })
     }
 
     /// Records `n` events (one by default).
-    #[pyo3(signature = (n = 1))]
-    fn mark(&self, n: u64) {
+    #[pyo3(signature = (n = None), text_signature = "(self, n=1)")]
+    fn mark(&self, n: Option<&Bound<'_, PyAny>>) -> PyResult<()> {
+        let n = n.map_or(Ok(1), |n| whole_u64("meter", "mark()'s n", n))?;
         self.inner.mark_n(n);
+        Ok(())
     }
 
     /// Events since creation.
@@ -116,17 +127,40 @@ pub struct PyThroughput {
 impl PyThroughput {
     /// Rates over the last `window_seconds`.
     #[new]
-    #[pyo3(signature = (window_seconds = 60.0, sub_windows = 6))]
-    fn new(py: Python<'_>, window_seconds: f64, sub_windows: u32) -> PyResult<Self> {
+    #[pyo3(
+        signature = (window_seconds = None, sub_windows = None),
+        text_signature = "(window_seconds=60.0, sub_windows=6)"
+    )]
+    fn new(
+        py: Python<'_>,
+        window_seconds: Option<&Bound<'_, PyAny>>,
+        sub_windows: Option<&Bound<'_, PyAny>>,
+    ) -> PyResult<Self> {
         Ok(Self {
             inner: Throughput::with_window(window(py, "throughput", window_seconds, sub_windows)?),
         })
     }
 
     /// Records `requests` requests carrying `tokens` tokens and `bytes` bytes in all.
-    #[pyo3(signature = (requests = 1, tokens = 0, bytes = 0))]
-    fn record(&self, requests: u64, tokens: u64, bytes: u64) {
-        self.inner.record(requests, tokens, bytes);
+    #[pyo3(
+        signature = (requests = None, tokens = None, bytes = None),
+        text_signature = "(self, requests=1, tokens=0, bytes=0)"
+    )]
+    fn record(
+        &self,
+        requests: Option<&Bound<'_, PyAny>>,
+        tokens: Option<&Bound<'_, PyAny>>,
+        bytes: Option<&Bound<'_, PyAny>>,
+    ) -> PyResult<()> {
+        let tally = |v: Option<&Bound<'_, PyAny>>, what: &str, default: u64| {
+            v.map_or(Ok(default), |v| whole_u64("throughput", what, v))
+        };
+        self.inner.record(
+            tally(requests, "requests", 1)?,
+            tally(tokens, "tokens", 0)?,
+            tally(bytes, "bytes", 0)?,
+        );
+        Ok(())
     }
 
     /// `{"requests_per_second", "tokens_per_second", "bytes_per_second", "window_seconds"}`.

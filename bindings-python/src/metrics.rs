@@ -5,12 +5,12 @@
 //! children) and, when it can record, the core handle: the hot path (`inc`, `set`, `observe`)
 //! is one call into the handle, with the GIL held (releasing it costs more than the work).
 
-use std::time::Duration;
-
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 
+use metricore::clock;
 use metricore::registry::{Family, Metric, OVERFLOW_LABEL_VALUE};
+use metricore::stats::check_quantile;
 use metricore::window::WindowOpts;
 use metricore::{Counter, ErrorKind, Gauge, Histogram, HistogramOpts, MetricOpts};
 use pyo3::prelude::*;
@@ -20,7 +20,7 @@ use pyo3::{PyClass, PyClassInitializer};
 
 use crate::convert::{
     Arg, CounterAmount, counter_amount, exemplar_pairs, float_value, label_names, label_pairs,
-    label_values, type_name,
+    label_values, type_name, whole_u64,
 };
 use crate::errors::{IntoPyResult, binding_error, type_error};
 use crate::registry::{PyRegistry, resolve_registry};
@@ -47,7 +47,7 @@ fn metric_opts(
     subsystem: &str,
     unit: &str,
     cardinality_limit: usize,
-    idle_ttl: Option<f64>,
+    idle_ttl: Option<&Bound<'_, PyAny>>,
 ) -> PyResult<MetricOpts> {
     let mut opts = MetricOpts::new(name, documentation)
         .labels(label_names(name, labelnames)?)
@@ -55,8 +55,10 @@ fn metric_opts(
         .subsystem(subsystem)
         .unit(unit)
         .cardinality_limit(cardinality_limit);
-    if let Some(secs) = idle_ttl {
-        if !(secs.is_finite() && secs > 0.0) {
+    if let Some(secs) = idle_ttl.filter(|v| !v.is_none()) {
+        let secs = float_value(name, "idle_ttl", secs)?;
+        let ttl = clock::duration_from_secs(name, "idle_ttl", secs).py(py)?;
+        if ttl.is_zero() {
             return Err(binding_error(
                 py,
                 ErrorKind::InvalidConfig,
@@ -64,7 +66,7 @@ fn metric_opts(
                 &format!("idle_ttl must be a positive number of seconds, not {secs}"),
             ));
         }
-        opts = opts.idle_ttl(Duration::from_secs_f64(secs));
+        opts = opts.idle_ttl(ttl);
     }
     Ok(opts)
 }
@@ -97,7 +99,7 @@ fn lookup<M: Metric>(
             family.with_labels(&refs).py(py)
         }
         None => {
-            let vals = label_values(values)?;
+            let vals = label_values(name, values)?;
             family.with_label_values(&vals).py(py)
         }
     }
@@ -116,7 +118,7 @@ fn remove<M: Metric>(
             "has no label names; there is no child to remove",
         ));
     }
-    let vals: Vec<PyBackedStr> = label_values(values)?;
+    let vals: Vec<PyBackedStr> = label_values(family.name(), values)?;
     family.remove(&vals).py(py).map(|_| ())
 }
 
@@ -222,7 +224,7 @@ fn cache_for(
     registry: &Bound<'_, PyRegistry>,
     name: &str,
     labelled: bool,
-    idle_ttl: Option<f64>,
+    idle_ttl: Option<&Bound<'_, PyAny>>,
 ) -> Option<Arc<ChildCache>> {
     (labelled && idle_ttl.is_none()).then(|| registry.get().cache(py, name))
 }
@@ -315,7 +317,7 @@ impl PyCounter {
         unit: &str,
         registry: Arg<'_>,
         cardinality_limit: usize,
-        idle_ttl: Option<f64>,
+        idle_ttl: Option<&Bound<'_, PyAny>>,
     ) -> PyResult<Self> {
         let opts = metric_opts(
             py,
@@ -533,7 +535,7 @@ impl PyGauge {
         registry: Arg<'_>,
         multiprocess_mode: &str,
         cardinality_limit: usize,
-        idle_ttl: Option<f64>,
+        idle_ttl: Option<&Bound<'_, PyAny>>,
     ) -> PyResult<Self> {
         let _ = multiprocess_mode;
         let opts = metric_opts(
@@ -789,10 +791,10 @@ impl PyHistogram {
         highest: Option<u64>,
         significant_figures: u8,
         resolution: &str,
-        window_seconds: Option<f64>,
+        window_seconds: Option<&Bound<'_, PyAny>>,
         sub_windows: u32,
         cardinality_limit: usize,
-        idle_ttl: Option<f64>,
+        idle_ttl: Option<&Bound<'_, PyAny>>,
     ) -> PyResult<Self> {
         let opts = metric_opts(
             py,
@@ -828,16 +830,9 @@ impl PyHistogram {
         if let Some(b) = bounds {
             hopts = hopts.buckets(b);
         }
-        if let Some(secs) = window_seconds {
-            if !(secs.is_finite() && secs > 0.0) {
-                return Err(binding_error(
-                    py,
-                    ErrorKind::InvalidConfig,
-                    name,
-                    &format!("window_seconds must be a positive number, not {secs}"),
-                ));
-            }
-            let w = WindowOpts::new(name, Duration::from_secs_f64(secs), sub_windows).py(py)?;
+        if let Some(secs) = window_seconds.filter(|v| !v.is_none()) {
+            let secs = float_value(name, "window_seconds", secs)?;
+            let w = WindowOpts::from_secs(name, secs, sub_windows).py(py)?;
             hopts = hopts.window(w);
         }
         let registry = resolve_registry(py, name, registry)?;
@@ -883,9 +878,18 @@ impl PyHistogram {
     }
 
     /// Records the integer `value` (in the histogram's resolution) `count` times.
-    #[pyo3(signature = (value, count = 1))]
-    fn record(&self, py: Python<'_>, value: &Bound<'_, PyAny>, count: u64) -> PyResult<()> {
+    #[pyo3(signature = (value, count = None), text_signature = "(self, value, count=1)")]
+    fn record(
+        &self,
+        py: Python<'_>,
+        value: &Bound<'_, PyAny>,
+        count: Option<&Bound<'_, PyAny>>,
+    ) -> PyResult<()> {
         let h = self.handle(py)?;
+        let count = match count {
+            Some(n) => whole_u64(self.family.name(), "record()'s count", n)?,
+            None => 1,
+        };
         let v = value.extract::<u64>().map_err(|_| {
             binding_error(
                 py,
@@ -935,8 +939,10 @@ impl PyHistogram {
     }
 
     /// The value at quantile `q` (0..=1) in base units (seconds for time).
-    fn quantile(&self, py: Python<'_>, q: f64) -> PyResult<f64> {
+    fn quantile(&self, py: Python<'_>, q: &Bound<'_, PyAny>) -> PyResult<f64> {
         let h = self.handle(py)?;
+        let name = self.family.name();
+        let q = check_quantile(Some(name), float_value(name, "a quantile", q)?).py(py)?;
         Ok(py.detach(|| h.snapshot().quantile(q)))
     }
 
@@ -944,7 +950,7 @@ impl PyHistogram {
     fn latency_stats(&self, py: Python<'_>) -> PyResult<Py<PyAny>> {
         let h = self.handle(py)?;
         let stats = py.detach(|| h.snapshot().latency_stats());
-        crate::convert::to_python(py, &stats)
+        crate::record::to_python(py, &stats)
     }
 
     /// How many values were recorded.

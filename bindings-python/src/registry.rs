@@ -9,9 +9,10 @@ use pyo3::prelude::*;
 use pyo3::sync::PyOnceLock;
 use pyo3::types::{PyBytes, PyDict, PyList, PyString, PyTuple};
 
-use crate::convert::{Arg, json_loads, to_python, type_name};
+use crate::convert::{Arg, type_name};
 use crate::errors::{IntoPyResult, type_error, unnamed_error};
 use crate::metrics::ChildCache;
+use crate::record::to_python;
 use crate::sampler::PySampler;
 use crate::snapshot::PyHistogramSnapshot;
 
@@ -208,14 +209,12 @@ impl PyRegistry {
         to_python(py, &s)
     }
 
-    /// The registry as a dict: family name -> the family's JSON record.
+    /// The registry as a dict: family name -> the family's record, as in `to_json()`.
     fn snapshot(&self, py: Python<'_>) -> PyResult<Py<PyAny>> {
-        let text = py.detach(|| self.inner.to_json());
-        let families = json_loads(py, &text)?;
+        let families = py.detach(|| self.inner.gather());
         let out = PyDict::new(py);
-        for f in families.bind(py).try_iter()? {
-            let f = f?;
-            out.set_item(f.get_item("name")?, f)?;
+        for f in &families {
+            out.set_item(&f.name, to_python(py, f)?)?;
         }
         Ok(out.into_any().unbind())
     }

@@ -1,11 +1,13 @@
 //! `HistogramSnapshot`: a frozen copy of a histogram, HDR V2 interchange and merging.
 
+use metricore::stats::check_quantile;
 use metricore::{HistogramSnapshot, Resolution};
 use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyString};
 
-use crate::convert::{resolution_name, to_python, type_name};
+use crate::convert::{resolution_name, type_name};
 use crate::errors::{IntoPyResult, type_error};
+use crate::record::to_python;
 
 /// A point-in-time copy of a histogram: HDR counts with exact count, sum, min and max.
 ///
@@ -103,55 +105,65 @@ impl PyHistogramSnapshot {
     fn stddev(&self) -> f64 {
         self.inner.stddev()
     }
-    /// Values above the highest trackable value (counted at it).
+    /// Values outside the range (above it, below zero, or infinite), counted at its nearest end.
     #[getter]
     fn saturated(&self) -> u64 {
         self.inner.saturated()
+    }
+    /// NaN values given: not counted, not in the sum.
+    #[getter]
+    fn rejected(&self) -> u64 {
+        self.inner.rejected()
     }
     /// What one recorded integer means: `"nanosecond"`, `"microsecond"`, `"millisecond"`, `"unit"`.
     #[getter]
     fn resolution(&self) -> &'static str {
         resolution_name(self.inner.resolution())
     }
-    /// Lowest discernible value, in recorded integers.
+    /// Lowest discernible value, in recorded integers (`None` for any magnitude).
     #[getter]
-    fn lowest(&self) -> u64 {
-        self.inner.layout().lowest()
+    fn lowest(&self) -> Option<u64> {
+        self.inner.layout().map(|l| l.lowest())
     }
-    /// Highest trackable value, in recorded integers.
+    /// Highest trackable value, in recorded integers (`None` for any magnitude).
     #[getter]
-    fn highest(&self) -> u64 {
-        self.inner.layout().highest()
+    fn highest(&self) -> Option<u64> {
+        self.inner.layout().map(|l| l.highest())
     }
     /// Significant decimal figures kept.
     #[getter]
     fn significant_figures(&self) -> u8 {
-        self.inner.layout().significant_figures()
+        self.inner.significant_figures()
     }
 
     /// The value at quantile `q` (0..=1) in recorded integers, exactly as HdrHistogram
     /// computes it (0 when empty).
-    fn value_at_quantile(&self, q: f64) -> u64 {
-        self.inner.value_at_quantile(q)
+    ///
+    /// Raises:
+    ///     `InvalidValueError`: `q` is NaN or outside 0..=1.
+    fn value_at_quantile(&self, py: Python<'_>, q: f64) -> PyResult<u64> {
+        let q = check_quantile(None, q).py(py)?;
+        Ok(self.inner.value_at_quantile(q))
     }
 
     /// The value at quantile `q` (0..=1) in base units (seconds for time), within
     /// `[min, max]`.
-    fn quantile(&self, q: f64) -> f64 {
-        self.inner.quantile(q)
+    ///
+    /// Raises:
+    ///     `InvalidValueError`: `q` is NaN or outside 0..=1.
+    fn quantile(&self, py: Python<'_>, q: f64) -> PyResult<f64> {
+        let q = check_quantile(None, q).py(py)?;
+        Ok(self.inner.quantile(q))
     }
 
     /// The value at `percentile` (0..=100) in milliseconds, clamped to `[min, max]`
     /// (the TypeScript era's unit; a `unit` histogram is read as seconds).
-    fn percentile_ms(&self, percentile: f64) -> f64 {
-        let s = &self.inner;
-        if s.count() == 0 {
-            return 0.0;
-        }
-        let v = s
-            .value_at_quantile(percentile / 100.0)
-            .clamp(s.min(), s.max().max(s.min()));
-        v as f64 / self.per_ms()
+    ///
+    /// Raises:
+    ///     `InvalidValueError`: `percentile` is NaN or outside 0..=100.
+    fn percentile_ms(&self, py: Python<'_>, percentile: f64) -> PyResult<f64> {
+        let q = check_quantile(None, percentile / 100.0).py(py)?;
+        Ok(self.inner.quantile_native(q) / self.per_ms())
     }
 
     /// `{"count", "mean_ms", "min_ms", "max_ms", "stddev_ms", "p50_ms", "p90_ms", "p95_ms",
@@ -189,21 +201,26 @@ impl PyHistogramSnapshot {
     /// An HdrHistogram V2 blob: deflate-compressed by default (what `hdrh` and
     /// `hdr-histogram-js` write before base64), or plain.
     #[pyo3(signature = (compressed = true))]
-    fn encode_v2<'py>(&self, py: Python<'py>, compressed: bool) -> Bound<'py, PyBytes> {
-        let bytes = py.detach(|| {
-            if compressed {
-                self.inner.encode_v2_deflate()
-            } else {
-                self.inner.encode_v2()
-            }
-        });
-        PyBytes::new(py, &bytes)
+    ///
+    /// Raises:
+    ///     `InvalidConfigError`: an any-magnitude histogram has no V2 form.
+    fn encode_v2<'py>(&self, py: Python<'py>, compressed: bool) -> PyResult<Bound<'py, PyBytes>> {
+        let bytes = py
+            .detach(|| {
+                if compressed {
+                    self.inner.encode_v2_deflate()
+                } else {
+                    self.inner.encode_v2()
+                }
+            })
+            .py(py)?;
+        Ok(PyBytes::new(py, &bytes))
     }
 
     /// The compressed V2 blob in base64, exactly what `hdrh.histogram.HdrHistogram.encode()`
     /// returns (`HdrHistogram.decode()` reads it back).
     fn encode<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyBytes>> {
-        let raw = py.detach(|| self.inner.encode_v2_deflate());
+        let raw = py.detach(|| self.inner.encode_v2_deflate()).py(py)?;
         Ok(py
             .import("base64")?
             .call_method1("b64encode", (PyBytes::new(py, &raw),))?

@@ -84,16 +84,28 @@ def test_bad_counter_increments_raise_where_prometheus_client_raises(
     assert "events" in str(info.value)
 
 
-@pytest.mark.parametrize("value", [math.nan, -0.5, math.inf, -math.inf])
-def test_bad_observations_change_nothing(registry: CollectorRegistry, value: float) -> None:
-    h = Histogram("latency", "L.", ["route"], unit="seconds", registry=registry)
-    h.labels("/").observe(0.25)
-    with pytest.raises(metricore.InvalidValueError, match="^metric 'latency_seconds': "):
-        h.labels("/").observe(value)
-    with pytest.raises(metricore.InvalidValueError, match="^metric 'latency_seconds': "):
-        h.labels("/").record_ms(value)
-    s = h.labels("/").snapshot()
-    assert (s.count, s.sum) == (1, 0.25)
+def test_unusual_observations_are_counted_as_prometheus_client_counts_them(
+    registry: CollectorRegistry,
+) -> None:
+    import prometheus_client as peer
+
+    preg = peer.CollectorRegistry()
+    theirs = peer.Histogram("latency", "L.", unit="seconds", buckets=[0.5, 1.0], registry=preg)
+    ours = Histogram("latency", "L.", unit="seconds", buckets=[0.5, 1.0], registry=registry)
+    for v in [0.25, -0.5, math.inf, -math.inf, 2.0]:
+        theirs.observe(v)
+        ours.observe(v)
+    ours.record_ms(math.nan)
+    ours.observe(math.nan)
+    s = ours.snapshot()
+    peer_buckets = [
+        preg.get_sample_value("latency_seconds_bucket", {"le": le}) for le in ("0.5", "1.0", "+Inf")
+    ]
+    assert [count for _, count in s.buckets()] == peer_buckets
+    assert s.count == preg.get_sample_value("latency_seconds_count") == 5
+    assert math.isnan(s.sum)  # inf + -inf, on both sides
+    # Beyond the peer: what fell outside the range and what had no bucket is reported.
+    assert (s.saturated, s.rejected) == (3, 2)
 
 
 def test_bad_names(registry: CollectorRegistry) -> None:

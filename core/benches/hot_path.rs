@@ -472,14 +472,20 @@ fn gauge_set() -> Workload {
     }
 }
 
+/// A latency histogram (1 µs .. 60 s, integers), with or without exact buckets.
 fn ours_histogram(exact: bool) -> Histogram {
-    let opts = HistogramOpts::new();
+    let opts = HistogramOpts::latency();
     let opts = if exact {
         opts.buckets(prometheus::DEFAULT_BUCKETS.to_vec())
     } else {
         opts
     };
     Histogram::new("h", &opts).expect("valid options")
+}
+
+/// The default histogram: any magnitude and sign, floats.
+fn ours_any_histogram() -> Histogram {
+    Histogram::new("h", &HistogramOpts::new()).expect("valid options")
 }
 
 fn prom_histogram() -> prometheus::Histogram {
@@ -496,8 +502,11 @@ fn histogram_1t() -> Workload {
     let ours = ours_histogram(false);
     let exact = ours_histogram(true);
     let observe = ours_histogram(false);
+    let any_observe = ours_any_histogram();
+    let any_record = ours_any_histogram();
     let prom = prom_histogram();
     let locked = Mutex::new(hdr_histogram());
+    let mut owned = hdr_histogram();
     // Leaked so it outlives its recorder for the whole run (a few hundred KB, once).
     let sync: &'static _ = Box::leak(Box::new(hdr_histogram().into_sync()));
     let mut recorder = sync.recorder();
@@ -540,6 +549,21 @@ fn histogram_1t() -> Workload {
                 "hdrhistogram Recorder",
                 single(move |i| recorder.saturating_record(us[i & MASK])),
             ),
+            c(
+                "hdr_owned",
+                "hdrhistogram record (owned)",
+                single(move |i| owned.saturating_record(us[i & MASK])),
+            ),
+            c(
+                "metricore_any_observe",
+                "metricore any-mag observe",
+                single(move |i| any_observe.observe(s[i & MASK]).expect("never fails")),
+            ),
+            c(
+                "metricore_any_record",
+                "metricore any-mag record",
+                single(move |i| any_record.record(us[i & MASK])),
+            ),
         ],
         rows: vec![
             (0, 3, Some(Bar::Ns(6.0))),
@@ -547,7 +571,58 @@ fn histogram_1t() -> Workload {
             (2, 3, Some(Bar::Ns(6.0))),
             (0, 4, None),
             (0, 5, None),
+            (0, 6, None),
+            (7, 3, None),
+            (8, 6, None),
         ],
+        notes: vec![],
+    }
+}
+
+/// The record paths that read the window's clock: a windowed histogram, a meter, a
+/// throughput meter, beside the same histogram without a window and a bare counter.
+fn windowed_1t() -> Workload {
+    let us = latencies_us();
+    let plain = ours_histogram(false);
+    let windowed = Histogram::new(
+        "h",
+        &HistogramOpts::new().window(metricore::WindowOpts::DEFAULT),
+    )
+    .expect("valid options");
+    let meter = metricore::Meter::new();
+    let throughput = metricore::Throughput::new();
+    let counter = Counter::new();
+    Workload {
+        group: "8_window_record_1t",
+        title: "windowed record, 1 thread",
+        contestants: vec![
+            c(
+                "histogram_window",
+                "metricore record, 60 s window",
+                single(move |i| windowed.record(us[i & MASK])),
+            ),
+            c(
+                "histogram_plain",
+                "metricore record, no window",
+                single(move |i| plain.record(us[i & MASK])),
+            ),
+            c(
+                "meter_mark",
+                "metricore Meter::mark",
+                single(move |_| meter.mark()),
+            ),
+            c(
+                "throughput_record",
+                "metricore Throughput::record",
+                single(move |i| throughput.record(1, i as u64 & 255, 512)),
+            ),
+            c(
+                "counter_inc",
+                "metricore Counter::inc",
+                single(move |_| counter.inc()),
+            ),
+        ],
+        rows: vec![(0, 1, None), (2, 4, None), (3, 4, None)],
         notes: vec![],
     }
 }
@@ -557,6 +632,7 @@ fn histogram_2t() -> Workload {
     let ours = ours_histogram(false);
     let exact = ours_histogram(true);
     let observe = ours_histogram(false);
+    let any_observe = ours_any_histogram();
     let prom = prom_histogram();
     let locked = std::sync::Arc::new(Mutex::new(hdr_histogram()));
     let sync: &'static _ = Box::leak(Box::new(hdr_histogram().into_sync()));
@@ -621,6 +697,14 @@ fn histogram_2t() -> Workload {
                     move |i| r.saturating_record(us[at(t, i)])
                 }),
             ),
+            c(
+                "metricore_any_observe",
+                "metricore any-mag observe",
+                contended(move |t| {
+                    let h = any_observe.clone();
+                    move |i| h.observe(s[at(t, i)]).expect("never fails")
+                }),
+            ),
         ],
         rows: vec![
             (0, 3, Some(Bar::Ns(8.0))),
@@ -628,6 +712,7 @@ fn histogram_2t() -> Workload {
             (2, 3, Some(Bar::Ns(8.0))),
             (0, 4, None),
             (0, 5, None),
+            (6, 3, None),
         ],
         notes: vec![],
     }
@@ -848,6 +933,25 @@ fn two_decades_us() -> impl Iterator<Item = u64> {
         .map(|i| (1000.0 * 100f64.powf(i as f64 / (HIST_RECORDS - 1) as f64)).round() as u64)
 }
 
+/// Bytes held by any-magnitude histograms that saw two decades (1 ms .. 100 ms in seconds)
+/// and every magnitude from 1e-9 to 1e15 (log-spaced), with the histograms.
+fn any_magnitude_memory() -> ((usize, Histogram), (usize, Histogram)) {
+    let two_decades = live_bytes_of(|| {
+        let h = ours_any_histogram();
+        two_decades_us().for_each(|v| h.observe(v as f64 / 1e6).expect("never fails"));
+        h
+    });
+    let wide = live_bytes_of(|| {
+        let h = ours_any_histogram();
+        (0..HIST_RECORDS * 4).for_each(|i| {
+            let x = 1e-9 * 1e24f64.powf(i as f64 / (HIST_RECORDS * 4 - 1) as f64);
+            h.observe(x).expect("never fails");
+        });
+        h
+    });
+    (two_decades, wide)
+}
+
 fn memory() -> (Vec<MemRow>, Vec<String>) {
     let paths: Vec<String> = (0..SERIES).map(|i| format!("/api/users/{i}")).collect();
     // Families are built outside the counted span: only the series count.
@@ -879,6 +983,7 @@ fn memory() -> (Vec<MemRow>, Vec<String>) {
         two_decades_us().for_each(|v| h.record(v));
         h
     });
+    let ((any_hist, any), (any_wide, wide)) = any_magnitude_memory();
     let (hdr_hist, hdr) = live_bytes_of(|| {
         let mut h = hdr_histogram();
         two_decades_us().for_each(|v| h.saturating_record(v));
@@ -903,6 +1008,11 @@ fn memory() -> (Vec<MemRow>, Vec<String>) {
             ph.get_sample_count()
         ),
         "memory: prometheus Histogram keeps only its 11 fixed buckets (no quantiles), so its size is not like-for-like".to_owned(),
+        format!(
+            "memory: any-magnitude heap_bytes(): 2 decades {} B, 1e-9..1e15 {} B",
+            any.heap_bytes(),
+            wide.heap_bytes()
+        ),
     ];
     let rows = vec![
         MemRow {
@@ -925,6 +1035,20 @@ fn memory() -> (Vec<MemRow>, Vec<String>) {
             peer: "prometheus Histogram",
             peer_bytes: prom_hist,
             bar: None,
+        },
+        MemRow {
+            what: "any-mag hist, 2 decades",
+            ours: any_hist,
+            peer: "hdrhistogram (1..60e6, 3)",
+            peer_bytes: hdr_hist,
+            bar: Some(32 * 1024),
+        },
+        MemRow {
+            what: "any-mag hist, 1e-9..1e15",
+            ours: any_wide,
+            peer: "hdrhistogram (1..60e6, 3)",
+            peer_bytes: hdr_hist,
+            bar: Some(256 * 1024),
         },
     ];
     (rows, notes)
@@ -1017,6 +1141,7 @@ fn main() {
         gauge_set(),
         histogram_1t(),
         histogram_2t(),
+        windowed_1t(),
         labelled_lookup(),
         render(),
     ];

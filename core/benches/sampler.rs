@@ -14,7 +14,7 @@
 
 use std::time::{Duration, Instant};
 
-use metricore::{Collector, Sampler};
+use metricore::{Probe, Sampler};
 
 fn thread_cpu() -> Duration {
     let mut ts = libc::timespec {
@@ -27,9 +27,9 @@ fn thread_cpu() -> Duration {
 }
 
 /// Median CPU time per full sample over `batches` batches of `per_batch` samples, each
-/// by a fresh collector from `make`, so that nothing a collector reuses between samples
+/// by a fresh probe from `make`, so that nothing a probe reuses between samples
 /// (the TCP state counts) is skipped.
-fn cpu_per_sample(make: impl Fn() -> Collector, batches: usize, per_batch: u32) -> Duration {
+fn cpu_per_sample(make: impl Fn() -> Probe, batches: usize, per_batch: u32) -> Duration {
     std::hint::black_box(make().sample()); // warm the page cache and the allocator
     let mut v: Vec<Duration> = (0..batches)
         .map(|_| {
@@ -45,7 +45,7 @@ fn cpu_per_sample(make: impl Fn() -> Collector, batches: usize, per_batch: u32) 
 }
 
 fn resident() -> u64 {
-    Collector::new()
+    Probe::new()
         .sample()
         .process
         .resident_memory_bytes
@@ -69,10 +69,10 @@ fn main() {
     std::thread::sleep(Duration::from_millis(50));
     let rss_running = resident();
 
-    let ours = cpu_per_sample(Collector::new, batches, per_batch);
-    let peer = cpu_per_sample(Collector::portable, batches, per_batch);
+    let ours = cpu_per_sample(Probe::new, batches, per_batch);
+    let peer = cpu_per_sample(Probe::portable, batches, per_batch);
 
-    let mut probe = Collector::new();
+    let mut probe = Probe::new();
     let cpu_start = probe.sample().process.cpu_seconds.expect("CPU on Linux");
     let wall = Instant::now();
     std::thread::sleep(window);

@@ -80,9 +80,11 @@ impl Summand for f64 {
 
 type Cell = CachePadded<AtomicU64>;
 
-/// The largest delta an integer adder takes: a part past 2^63 then needs 2^15
-/// such adds, each from a thread that loaded it before its retirement, to wrap.
-pub(crate) const MAX_INTEGER_DELTA: u64 = 1 << 48;
+/// The bound on deltas an integer adder takes (above every whole number a double holds
+/// exactly, so JavaScript's and most of Python's increments stay exact): a part past 2^63
+/// then needs 2^9 such adds, each from a thread that loaded it before its retirement and
+/// raced to it at that instant, to wrap.
+pub(crate) const MAX_INTEGER_DELTA: u64 = 1 << 54;
 
 /// Where an integer part is retired (see the module docs).
 const RETIRE_AT: u64 = 1 << 63;

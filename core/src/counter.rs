@@ -6,7 +6,7 @@
 //! `add(1e300)`), as prometheus_client and prom-client allow.
 //!
 //! A counter holds two contention-adaptive striped sums (see the crate docs):
-//! whole increments below 2^48 go to an integer one, so an uncontended
+//! whole increments below 2^54 go to an integer one, so an uncontended
 //! `inc` is one atomic add and whole totals stay exact beyond 2^53, and
 //! everything else (fractions, huge values) to a float one. A read adds the
 //! two. The integer sum never wraps at 2^64, which a scraper would take for a
@@ -51,6 +51,16 @@ impl CounterCell {
         whole + self.float.sum()
     }
 
+    /// The total as an exact integer, if no fraction or large increment went to the float
+    /// sum and it is below 2^64.
+    pub(crate) fn exact_whole(&self) -> Option<u64> {
+        // Both encodings of zero are the all-zero bits; a float sum of only zeros stays +0.
+        if self.float.sum().to_bits() != 0 {
+            return None;
+        }
+        u64::try_from(self.whole.sum_wide()).ok()
+    }
+
     #[inline]
     fn add_whole(&self, n: u64) {
         if n < MAX_INTEGER_DELTA {
@@ -73,6 +83,26 @@ pub(crate) fn serialize_total<S: serde::Serializer>(total: &f64, s: S) -> Result
     } else {
         s.serialize_f64(*total)
     }
+}
+
+/// Serializes counter totals by key as [`serialize_total`] writes each.
+pub(crate) fn serialize_totals<S: serde::Serializer>(
+    totals: &std::collections::BTreeMap<String, f64>,
+    s: S,
+) -> Result<S::Ok, S::Error> {
+    use serde::ser::SerializeMap as _;
+    /// One total, serialized through `serialize_total`.
+    struct Total(f64);
+    impl serde::Serialize for Total {
+        fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+            serialize_total(&self.0, s)
+        }
+    }
+    let mut map = s.serialize_map(Some(totals.len()))?;
+    for (k, v) in totals {
+        map.serialize_entry(k, &Total(*v))?;
+    }
+    map.end()
 }
 
 /// A handle to one counter series. Cloning is cheap (an `Arc`); all clones

@@ -22,6 +22,9 @@ pub enum ErrorKind {
     InvalidExemplar,
     /// An HdrHistogram blob could not be decoded, or two histograms cannot merge.
     CorruptBlob,
+    /// A custom collector failed, or yielded a family that breaks the exposition rules; the
+    /// rest of the scrape was gathered without it.
+    CollectorFailed,
 }
 
 /// An error from metricore. `Display` gives a complete sentence naming the

@@ -12,11 +12,13 @@
 //!   cache-padded cells (as Java's `LongAdder` does) and reads add them up.
 //! - A **gauge** is a 64-bit float that goes up and down (a queue length, a
 //!   temperature, the time of the last success).
-//! - A **histogram** is a distribution. metricore keeps HdrHistogram counts:
-//!   any quantile within `10^-figures` relative error (0.1 % by default), from
-//!   1 µs to 60 s by default, mergeable across processes and languages through
-//!   HdrHistogram V2 blobs. Exact sum, min and max sit beside the counts; exact
-//!   Prometheus bucket counts too, when bounds are given.
+//! - A **histogram** is a distribution: any quantile within `10^-figures`
+//!   relative error (0.1 % by default), mergeable across processes. By default
+//!   it takes values of any magnitude and sign in whatever unit is recorded; a
+//!   latency histogram ([`HistogramOpts::latency`]: 1 µs to 60 s) keeps
+//!   HdrHistogram counts, exchangeable with every HdrHistogram as V2 blobs.
+//!   Exact sum, min and max sit beside the counts; exact Prometheus bucket
+//!   counts too, when bounds are given.
 //! - A **window** keeps only the last N seconds (60 by default) in rotating
 //!   sub-windows, for "p99 of the last minute".
 //! - A **meter** turns events into rates: Dropwizard's 1/5/15-minute EWMA and
@@ -58,11 +60,13 @@
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
 mod adder;
-mod clock;
+pub mod clock;
+pub mod collect;
 pub mod counter;
 pub mod error;
 pub mod exemplar;
 pub mod expose;
+mod fork;
 pub mod gauge;
 pub mod histogram;
 pub mod labels;
@@ -77,6 +81,7 @@ pub mod summary;
 mod sync;
 pub mod window;
 
+pub use collect::{CollectResult, Collector, Gathered};
 pub use counter::Counter;
 pub use error::{Error, ErrorKind, Result};
 pub use exemplar::Exemplar;
@@ -86,12 +91,14 @@ pub use histogram::{
     Bucket, Histogram, HistogramOpts, HistogramSnapshot, Layout, Resolution, Timer,
 };
 pub use labels::LabelValues;
-pub use meter::{Ewma, Meter, MeterSnapshot, Throughput};
+pub use meter::{Ewma, Meter, MeterSnapshot, Throughput, ThroughputStats};
 pub use registry::{Family, MetricKind, MetricOpts, Registry, default_registry};
-pub use sampler::{
-    Collector, OperationProfile, ResourceMetrics, ResourceShapes, Sample, Sampler,
-    profile_operation,
-};
-pub use stats::{HistogramSummary, LatencyStats, RegistrySummary, ThroughputStats};
+pub use sampler::{OperationProfile, Probe, ResourceMetrics, Sample, Sampler, profile_operation};
+pub use stats::{HistogramSummary, LatencyStats, RegistrySummary};
 pub use summary::{Summary, SummaryOpts};
 pub use window::WindowOpts;
+
+/// The repository README's Rust example, run as a doctest so that it cannot rot.
+#[cfg(doctest)]
+#[doc = include_str!("../../README.md")]
+pub struct ReadmeDoctests;

@@ -37,7 +37,8 @@
 //! contention-adaptive striped adders, so marking from many threads scales.
 //!
 //! [`Throughput`] applies the windowed rate to three quantities at once:
-//! requests, tokens and bytes per second. [`Ewma`] is the plain
+//! requests, tokens and bytes per second, read together as
+//! [`ThroughputStats`]. [`Ewma`] is the plain
 //! exponentially weighted moving average of arbitrary samples (the
 //! TypeScript-era latency average used `alpha = 0.1`).
 //!
@@ -58,12 +59,10 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use crate::adder::Adder;
-use crate::clock;
 use crate::error::{Error, ErrorKind, Result};
-use crate::stats::ThroughputStats;
 use crate::window::{Rotating, Slot, WindowOpts};
 
-/// Dropwizard's tick interval, in milliseconds of the coarse monotonic clock.
+/// Dropwizard's tick interval, in milliseconds of the window's clock.
 const TICK_MS: u64 = 5_000;
 /// The same interval in seconds: an instant rate is `events / TICK_SECS`.
 const TICK_SECS: f64 = 5.0;
@@ -393,7 +392,8 @@ impl Meter {
     /// A meter whose windowed rate ([`Self::rate_per_second`]) covers `window`.
     /// The EWMA rates are unaffected by the window.
     pub fn with_window(window: WindowOpts) -> Self {
-        Self::new_at(window, clock::coarse_monotonic_ms())
+        let start_ms = window.now_ms();
+        Self::new_at(window, start_ms)
     }
 
     fn new_at(window: WindowOpts, start_ms: u64) -> Self {
@@ -411,7 +411,7 @@ impl Meter {
     /// Records `n` events.
     #[inline]
     pub fn mark_n(&self, n: u64) {
-        self.core.mark_at(n, clock::coarse_monotonic_ms());
+        self.core.mark_at(n, self.now_ms());
     }
 
     /// Events marked since creation.
@@ -421,31 +421,28 @@ impl Meter {
 
     /// Events per second since creation: [`Self::count`] over the meter's age.
     pub fn mean_rate(&self) -> f64 {
-        self.core.mean_rate_at(clock::coarse_monotonic_ms())
+        self.core.mean_rate_at(self.now_ms())
     }
 
     /// The 1-minute exponentially weighted rate, per second (0 until the first 5-second tick).
     pub fn one_minute_rate(&self) -> f64 {
-        self.core
-            .ewma_at(&self.core.m1, clock::coarse_monotonic_ms())
+        self.core.ewma_at(&self.core.m1, self.now_ms())
     }
 
     /// The 5-minute exponentially weighted rate, per second (0 until the first 5-second tick).
     pub fn five_minute_rate(&self) -> f64 {
-        self.core
-            .ewma_at(&self.core.m5, clock::coarse_monotonic_ms())
+        self.core.ewma_at(&self.core.m5, self.now_ms())
     }
 
     /// The 15-minute exponentially weighted rate, per second (0 until the first 5-second tick).
     pub fn fifteen_minute_rate(&self) -> f64 {
-        self.core
-            .ewma_at(&self.core.m15, clock::coarse_monotonic_ms())
+        self.core.ewma_at(&self.core.m15, self.now_ms())
     }
 
     /// Events per second over the sliding window: the events in it divided by the seconds it
     /// covers (the meter's age, while that is shorter than the window).
     pub fn rate_per_second(&self) -> f64 {
-        self.core.rate_per_second_at(clock::coarse_monotonic_ms())
+        self.core.rate_per_second_at(self.now_ms())
     }
 
     /// [`Self::rate_per_second`] times 60: events per minute over the sliding window.
@@ -455,17 +452,23 @@ impl Meter {
 
     /// Events marked within the sliding window.
     pub fn count_in_window(&self) -> u64 {
-        self.core.count_in_window_at(clock::coarse_monotonic_ms())
+        self.core.count_in_window_at(self.now_ms())
     }
 
     /// The sliding window's shape.
     pub fn window(&self) -> WindowOpts {
-        self.core.window.opts()
+        self.core.window.opts().clone()
+    }
+
+    /// Milliseconds now on the window's clock.
+    #[inline]
+    fn now_ms(&self) -> u64 {
+        self.core.window.now_ms()
     }
 
     /// Every figure at once, read at one instant (one call for bindings and dashboards).
     pub fn snapshot(&self) -> MeterSnapshot {
-        self.core.snapshot_at(clock::coarse_monotonic_ms())
+        self.core.snapshot_at(self.now_ms())
     }
 }
 
@@ -523,6 +526,26 @@ struct ThroughputCore {
     start_ms: u64,
 }
 
+/// Requests, tokens and bytes per second over a sliding window, as
+/// [`Throughput::stats`] reports them.
+///
+/// Each rate is the total recorded in the window divided by the seconds of
+/// data the window actually holds: the full `window_seconds` once the meter is
+/// older than the window, less before that, so a service that started ten
+/// seconds ago does not report a sixth of its real rate.
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct ThroughputStats {
+    /// Requests per second.
+    pub requests_per_second: f64,
+    /// Tokens per second.
+    pub tokens_per_second: f64,
+    /// Bytes per second.
+    pub bytes_per_second: f64,
+    /// The configured window span in seconds (60 by default); a float because
+    /// a window may be shorter than a second.
+    pub window_seconds: f64,
+}
+
 /// Requests, tokens and bytes per second over a sliding window (the last 60
 /// seconds by default): the windowed rate of a [`Meter`], for the three
 /// quantities a request-serving service reports together.
@@ -558,7 +581,8 @@ impl Throughput {
 
     /// Rates over `window`.
     pub fn with_window(window: WindowOpts) -> Self {
-        Self::new_at(window, clock::coarse_monotonic_ms())
+        let start_ms = window.now_ms();
+        Self::new_at(window, start_ms)
     }
 
     fn new_at(window: WindowOpts, start_ms: u64) -> Self {
@@ -578,7 +602,7 @@ impl Throughput {
     /// Records `requests` requests carrying `tokens` tokens and `bytes` bytes in all.
     #[inline]
     pub fn record(&self, requests: u64, tokens: u64, bytes: u64) {
-        self.record_at(requests, tokens, bytes, clock::coarse_monotonic_ms());
+        self.record_at(requests, tokens, bytes, self.now_ms());
     }
 
     #[inline]
@@ -615,7 +639,7 @@ impl Throughput {
 
     /// The rates over the window ending now.
     pub fn stats(&self) -> ThroughputStats {
-        self.stats_at(clock::coarse_monotonic_ms())
+        self.stats_at(self.now_ms())
     }
 
     fn stats_at(&self, now_ms: u64) -> ThroughputStats {
@@ -636,7 +660,13 @@ impl Throughput {
 
     /// The sliding window's shape.
     pub fn window(&self) -> WindowOpts {
-        self.core.window.opts()
+        self.core.window.opts().clone()
+    }
+
+    /// Milliseconds now on the window's clock.
+    #[inline]
+    fn now_ms(&self) -> u64 {
+        self.core.window.now_ms()
     }
 }
 
@@ -666,7 +696,7 @@ mod tests {
     /// A start time on a 60 s boundary after the real clock, so that windows (which read the real
     /// clock once at creation) accept every injected time.
     fn t0() -> u64 {
-        (clock::coarse_monotonic_ms() / 60_000 + 2) * 60_000
+        (crate::clock::coarse_monotonic_ms() / 60_000 + 2) * 60_000
     }
 
     fn close(a: f64, b: f64, rel: f64) -> bool {
@@ -680,6 +710,27 @@ mod tests {
             c.ewma_at(&c.m5, now),
             c.ewma_at(&c.m15, now),
         ]
+    }
+
+    #[test]
+    fn a_manual_clock_drives_ticks_and_the_window_through_the_public_api() {
+        let clock = crate::clock::ManualClock::new();
+        let window = WindowOpts::DEFAULT.with_clock(clock.clone());
+        let m = Meter::with_window(window.clone());
+        let tp = Throughput::with_window(window);
+        m.mark_n(60);
+        tp.record(60, 600, 6_000);
+        clock.advance(Duration::from_millis(4_999));
+        assert_eq!(m.one_minute_rate(), 0.0, "no tick before 5 s");
+        clock.advance(Duration::from_millis(1));
+        assert_eq!(m.one_minute_rate(), 12.0);
+        assert_eq!(m.mean_rate(), 12.0);
+        assert_eq!(m.rate_per_second(), 12.0);
+        assert_eq!(tp.stats().tokens_per_second, 120.0);
+        clock.advance(Duration::from_secs(60));
+        assert_eq!(m.count_in_window(), 0);
+        assert_eq!(tp.stats().requests_per_second, 0.0);
+        assert_eq!(m.count(), 60);
     }
 
     #[test]
@@ -861,7 +912,7 @@ mod tests {
     fn windowed_rate_forgets_a_burst_once_it_leaves_the_window() {
         let t0 = t0();
         let window = WindowOpts::new("burst", Duration::from_secs(10), 10).unwrap();
-        let m = Meter::new_at(window, t0 - 60_000);
+        let m = Meter::new_at(window.clone(), t0 - 60_000);
         m.core.mark_at(500, t0);
         assert!(close(
             m.core.rate_per_second_at(t0 + 500),

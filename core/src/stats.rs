@@ -1,5 +1,6 @@
-//! Summaries for people and dashboards: latency in milliseconds, throughput
-//! per second, and a whole registry at a glance.
+//! Summaries for people and dashboards: latency in milliseconds and a whole
+//! registry at a glance. (Throughput per second is the meter's:
+//! [`ThroughputStats`](crate::meter::ThroughputStats).)
 //!
 //! The metrics themselves keep raw material (HDR counts, running sums,
 //! windowed tallies). This module turns that material into the small, flat
@@ -9,8 +10,6 @@
 //!   p50/p90/p95/p99/p99.9 quantiles of a time histogram, in **milliseconds**
 //!   (the legacy unit), built from a [`HistogramSnapshot`] with
 //!   [`HistogramSnapshot::latency_stats`].
-//! - [`ThroughputStats`]: requests, tokens and bytes **per second** over a
-//!   sliding window, produced by [`Throughput::stats`](crate::Throughput::stats).
 //! - [`RegistrySummary`]: every counter, gauge and histogram series of a
 //!   [`Registry`], keyed by a Prometheus-style series id such as
 //!   `http_requests{method="GET"}`, produced by [`Registry::summary`].
@@ -105,14 +104,14 @@ impl From<&HistogramSnapshot> for LatencyStats {
         Self {
             count: s.count(),
             mean_ms: ms(s.mean()),
-            min_ms: ms(s.min() as f64),
-            max_ms: ms(s.max() as f64),
+            min_ms: ms(s.min_native()),
+            max_ms: ms(s.max_native()),
             stddev_ms: ms(s.stddev()),
-            p50_ms: ms(p50 as f64),
-            p90_ms: ms(p90 as f64),
-            p95_ms: ms(p95 as f64),
-            p99_ms: ms(p99 as f64),
-            p999_ms: ms(p999 as f64),
+            p50_ms: ms(p50),
+            p90_ms: ms(p90),
+            p95_ms: ms(p95),
+            p99_ms: ms(p99),
+            p999_ms: ms(p999),
         }
     }
 }
@@ -126,30 +125,27 @@ impl HistogramSnapshot {
     }
 }
 
-/// [`QUANTILES`] in recorded integers, each clamped into `[min, max]`.
-fn clamped_quantiles(s: &HistogramSnapshot) -> [u64; 5] {
-    let (lo, hi) = (s.min(), s.max().max(s.min()));
-    QUANTILES.map(|q| s.value_at_quantile(q).clamp(lo, hi))
+/// Checks a quantile a caller asks for: the one rule every binding applies before reading
+/// [`HistogramSnapshot::quantile`] (which clamps silently, for callers that computed `q`).
+///
+/// # Errors
+/// [`ErrorKind::InvalidValue`](crate::ErrorKind::InvalidValue) naming `metric` (when given) for
+/// NaN or a quantile outside `0..=1`.
+pub fn check_quantile(metric: Option<&str>, q: f64) -> crate::Result<f64> {
+    if (0.0..=1.0).contains(&q) {
+        Ok(q)
+    } else {
+        Err(crate::Error::new(
+            crate::ErrorKind::InvalidValue,
+            metric,
+            format!("a quantile must be within 0..=1, not {q:?}"),
+        ))
+    }
 }
 
-/// Requests, tokens and bytes per second over a sliding window, as
-/// [`Throughput::stats`](crate::Throughput::stats) reports them.
-///
-/// Each rate is the total recorded in the window divided by the seconds of
-/// data the window actually holds: the full `window_seconds` once the meter is
-/// older than the window, less before that, so a service that started ten
-/// seconds ago does not report a sixth of its real rate.
-#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
-pub struct ThroughputStats {
-    /// Requests per second.
-    pub requests_per_second: f64,
-    /// Tokens per second.
-    pub tokens_per_second: f64,
-    /// Bytes per second.
-    pub bytes_per_second: f64,
-    /// The configured window span in seconds (60 by default); a float because
-    /// a window may be shorter than a second.
-    pub window_seconds: f64,
+/// [`QUANTILES`] in recorded integers (as floats), each clamped into `[min, max]`.
+fn clamped_quantiles(s: &HistogramSnapshot) -> [f64; 5] {
+    QUANTILES.map(|q| s.quantile_native(q))
 }
 
 /// One histogram series in a [`RegistrySummary`], in **base units** (seconds
@@ -195,15 +191,15 @@ impl From<&HistogramSnapshot> for HistogramSummary {
         Self {
             count: s.count(),
             sum: s.sum(),
-            min: base(s.min() as f64),
-            max: base(s.max() as f64),
+            min: base(s.min_native()),
+            max: base(s.max_native()),
             mean: base(s.mean()),
             stddev: base(s.stddev()),
-            p50: base(p50 as f64),
-            p90: base(p90 as f64),
-            p95: base(p95 as f64),
-            p99: base(p99 as f64),
-            p999: base(p999 as f64),
+            p50: base(p50),
+            p90: base(p90),
+            p95: base(p95),
+            p99: base(p99),
+            p999: base(p999),
             saturated: s.saturated(),
             latency: (s.resolution() != Resolution::Unit).then(|| s.latency_stats()),
         }
@@ -222,7 +218,8 @@ impl From<&HistogramSnapshot> for HistogramSummary {
 /// they are non-zero, as they do in [`Registry::gather`].
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct RegistrySummary {
-    /// Counter totals by series id.
+    /// Counter totals by series id (whole totals serialize as integers).
+    #[serde(serialize_with = "crate::counter::serialize_totals")]
     pub counters: BTreeMap<String, f64>,
     /// Gauge values by series id.
     pub gauges: BTreeMap<String, f64>,
@@ -316,6 +313,25 @@ mod tests {
     }
 
     #[test]
+    fn quantiles_outside_zero_to_one_are_errors_naming_the_metric() {
+        assert_eq!(check_quantile(Some("lat"), 0.0), Ok(0.0));
+        assert_eq!(check_quantile(None, 1.0), Ok(1.0));
+        for q in [
+            f64::NAN,
+            -0.1,
+            1.1,
+            f64::INFINITY,
+            f64::NEG_INFINITY,
+            -0.0 - 1e-300,
+        ] {
+            let e = check_quantile(Some("lat"), q).unwrap_err();
+            assert_eq!(e.kind(), crate::ErrorKind::InvalidValue, "{q}");
+            assert_eq!(e.metric(), Some("lat"), "{q}");
+            assert!(e.to_string().starts_with("metric 'lat': a quantile"), "{e}");
+        }
+    }
+
+    #[test]
     fn empty_histogram_gives_all_zero_latency_stats() {
         let s = hist(&HistogramOpts::new()).snapshot().latency_stats();
         assert_eq!(s, LatencyStats::default());
@@ -324,7 +340,7 @@ mod tests {
 
     #[test]
     fn latency_stats_are_milliseconds_with_exact_min_max_mean() {
-        let h = hist(&HistogramOpts::new()); // microseconds
+        let h = hist(&HistogramOpts::latency()); // microseconds
         for us in [1_000, 2_000, 3_000, 4_000, 123_457] {
             h.record(us);
         }
@@ -374,7 +390,7 @@ mod tests {
     /// [10, 20, 30, 40] picks 30 and overruns for p = 1; HDR's rank `ceil(p * count)` picks 20.
     #[test]
     fn quantiles_use_hdr_ranks_not_a_floor_index() {
-        let h = hist(&HistogramOpts::new().resolution(Resolution::Millisecond));
+        let h = hist(&HistogramOpts::latency().resolution(Resolution::Millisecond));
         for ms in [10, 20, 30, 40] {
             h.record(ms);
         }
@@ -510,7 +526,7 @@ mod tests {
             serde_json::to_string(&b).unwrap()
         );
         let json = serde_json::to_value(&a).unwrap();
-        assert_eq!(json["counters"][r#"http_requests{method="GET"}"#], 5.0);
+        assert_eq!(json["counters"][r#"http_requests{method="GET"}"#], 5);
         assert_eq!(
             json["histograms"]["http_latency_seconds"]["latency"]["p50_ms"],
             ms.p50_ms

@@ -1,7 +1,9 @@
 //! Summaries: a histogram exposed as quantiles.
 //!
-//! A summary records exactly as a [`Histogram`] does (HDR counts, so any quantile can be
-//! read and merged), but it is exposed the way Prometheus summaries are: one
+//! A summary records exactly as a [`Histogram`] does (any magnitude by default, so any
+//! quantile can be read and merged; infinities count as saturated and NaN as rejected,
+//! both reported by the registry's self-metrics), but it is exposed the way Prometheus
+//! summaries are: one
 //! `{quantile="q"}` sample per configured quantile, plus `_sum` and `_count`. As in
 //! prom-client and `client_golang`, `_sum` and `_count` cover all time while the
 //! quantiles cover the sliding window when there is one (prom-client's `maxAgeSeconds`
@@ -11,9 +13,9 @@
 use std::ops::Deref;
 use std::sync::Arc;
 
+use crate::collect::SeriesValue;
 use crate::error::{Error, ErrorKind, Result};
 use crate::histogram::{Histogram, HistogramCell, HistogramOpts, HistogramShape};
-use crate::registry::SeriesValue;
 use crate::window::WindowOpts;
 
 /// prom-client's default percentiles.
@@ -36,8 +38,9 @@ impl Default for SummaryOpts {
 }
 
 impl SummaryOpts {
-    /// prom-client's default quantiles over all time, recording into a default histogram
-    /// (1 µs .. 60 s at 3 significant figures).
+    /// prom-client's default quantiles over all time, recording into a default histogram:
+    /// any magnitude and sign at 3 significant figures, so a summary of milliseconds,
+    /// bytes or queue lengths reads back what it was given.
     pub fn new() -> Self {
         Self::default()
     }

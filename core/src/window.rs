@@ -14,7 +14,7 @@ use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
-use crate::clock;
+use crate::clock::{self, Clock, TimeSource};
 use crate::error::{Error, ErrorKind, Result};
 
 /// Something that can be cleared for reuse as a sub-window.
@@ -29,18 +29,32 @@ impl Slot for AtomicU64 {
     }
 }
 
-/// The shape of a sliding window.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// The shape of a sliding window, and the clock it reads (the coarse system clock unless
+/// [`WindowOpts::with_clock`] gives another).
+#[derive(Debug, Clone)]
 pub struct WindowOpts {
     span: Duration,
     sub_windows: u32,
+    clock: TimeSource,
 }
+
+/// Equal shapes on the same clock (the system clock, or the same clock object).
+impl PartialEq for WindowOpts {
+    fn eq(&self, other: &Self) -> bool {
+        self.span == other.span
+            && self.sub_windows == other.sub_windows
+            && self.clock.same_as(&other.clock)
+    }
+}
+
+impl Eq for WindowOpts {}
 
 impl WindowOpts {
     /// The default: the last 60 seconds in 6 sub-windows of 10 seconds.
     pub const DEFAULT: Self = Self {
         span: Duration::from_secs(60),
         sub_windows: 6,
+        clock: TimeSource::Coarse,
     };
 
     /// A window of `span` cut into `sub_windows` rotating parts.
@@ -63,7 +77,31 @@ impl WindowOpts {
                 "a window of {span:?} cannot be cut into {sub_windows} sub-windows of at least 100 ms"
             ));
         }
-        Ok(Self { span, sub_windows })
+        Ok(Self {
+            span,
+            sub_windows,
+            clock: TimeSource::Coarse,
+        })
+    }
+
+    /// [`WindowOpts::new`] with the span given in seconds (the bindings' unit), converted by
+    /// [`clock::duration_from_secs`].
+    ///
+    /// # Errors
+    /// [`ErrorKind::InvalidConfig`] naming `metric`, for a span that is not a number of seconds
+    /// (NaN, infinite, negative, beyond a `Duration`) or breaks [`WindowOpts::new`]'s rules.
+    pub fn from_secs(metric: &str, span_secs: f64, sub_windows: u32) -> Result<Self> {
+        let span = clock::duration_from_secs(metric, "a window's span", span_secs)?;
+        Self::new(metric, span, sub_windows)
+    }
+
+    /// The same window reading `clock` instead of the coarse system clock (a
+    /// [`ManualClock`](crate::clock::ManualClock) in tests). Windows and meters made from
+    /// these options read only this clock.
+    #[must_use]
+    pub fn with_clock(mut self, clock: impl Clock + 'static) -> Self {
+        self.clock = TimeSource::Custom(std::sync::Arc::new(clock));
+        self
     }
 
     /// The whole span.
@@ -74,7 +112,13 @@ impl WindowOpts {
     pub fn sub_windows(&self) -> u32 {
         self.sub_windows
     }
+    /// Milliseconds now on the window's clock.
+    #[inline]
+    pub(crate) fn now_ms(&self) -> u64 {
+        self.clock.now_ms()
+    }
     fn sub_ms(&self) -> u64 {
+        // At most a day, so the millis fit; at least 100 ms per sub-window (checked in `new`).
         self.span.as_millis() as u64 / u64::from(self.sub_windows)
     }
 }
@@ -101,7 +145,7 @@ impl<T: Slot> Rotating<T> {
     pub(crate) fn new(opts: WindowOpts, make: impl Fn() -> T) -> Self {
         let k = opts.sub_windows as usize;
         let sub_ms = opts.sub_ms();
-        let now = clock::coarse_monotonic_ms() / sub_ms;
+        let now = opts.now_ms() / sub_ms;
         Self {
             slots: (0..k).map(|_| make()).collect(),
             // Slot `s` starts as epoch `now - ((now - s) mod k)`: the latest epoch <= now that maps to it,
@@ -116,14 +160,20 @@ impl<T: Slot> Rotating<T> {
         }
     }
 
-    pub(crate) fn opts(&self) -> WindowOpts {
-        self.opts
+    pub(crate) fn opts(&self) -> &WindowOpts {
+        &self.opts
+    }
+
+    /// Milliseconds now on the window's clock.
+    #[inline]
+    pub(crate) fn now_ms(&self) -> u64 {
+        self.opts.now_ms()
     }
 
     /// The slot to record into now.
     #[inline]
     pub(crate) fn current(&self) -> &T {
-        self.current_at(clock::coarse_monotonic_ms())
+        self.current_at(self.now_ms())
     }
 
     #[inline]
@@ -176,7 +226,7 @@ impl<T: Slot> Rotating<T> {
 
     /// The slots that lie within the window ending now.
     pub(crate) fn live(&self) -> impl Iterator<Item = &T> {
-        self.live_at(clock::coarse_monotonic_ms())
+        self.live_at(self.now_ms())
     }
 
     pub(crate) fn live_at(&self, now_ms: u64) -> impl Iterator<Item = &T> {
@@ -213,31 +263,59 @@ impl<T: Slot> Rotating<T> {
 }
 
 #[cfg(test)]
+#[allow(
+    clippy::float_cmp,
+    reason = "covered seconds are whole milliseconds divided by 1000, computed exactly"
+)]
 mod tests {
     use super::*;
+    use crate::clock::ManualClock;
 
-    fn sum(w: &Rotating<AtomicU64>, now: u64) -> u64 {
-        w.live_at(now).map(|s| s.load(Ordering::Relaxed)).sum()
+    fn sum(w: &Rotating<AtomicU64>) -> u64 {
+        w.live().map(|s| s.load(Ordering::Relaxed)).sum()
     }
 
     #[test]
     fn rotation_keeps_the_last_k_sub_windows() {
-        let opts = WindowOpts::new("w", Duration::from_secs(60), 6).unwrap();
+        let clock = ManualClock::starting_at_ms(1_000_000);
+        let opts = WindowOpts::new("w", Duration::from_secs(60), 6)
+            .unwrap()
+            .with_clock(clock.clone());
         let w = Rotating::new(opts, || AtomicU64::new(0));
-        let t0 = (clock::coarse_monotonic_ms() / 10_000 + 1) * 10_000;
+        let step = |ms| clock.advance(Duration::from_millis(ms));
         for i in 0..6u64 {
-            w.current_at(t0 + i * 10_000)
-                .fetch_add(i + 1, Ordering::Relaxed);
+            w.current().fetch_add(i + 1, Ordering::Relaxed);
+            step(10_000);
         }
-        assert_eq!(sum(&w, t0 + 55_000), 21);
-        // One rotation: only the first sub-window (1) leaves; never zero.
-        assert_eq!(sum(&w, t0 + 60_000), 20);
-        w.current_at(t0 + 60_000).fetch_add(100, Ordering::Relaxed);
-        assert_eq!(sum(&w, t0 + 61_000), 120);
+        // 1_060_000: the first sub-window (1) has just left; never zero at a rotation.
+        assert_eq!(sum(&w), 20);
+        w.current().fetch_add(100, Ordering::Relaxed);
+        step(9_999);
+        assert_eq!(sum(&w), 120, "still inside the same sub-window");
+        step(1);
+        assert_eq!(sum(&w), 118, "the second sub-window (2) left at 1_070_000");
         // Long idle: everything expires.
-        assert_eq!(sum(&w, t0 + 1_000_000), 0);
-        w.current_at(t0 + 1_000_001).fetch_add(1, Ordering::Relaxed);
-        assert_eq!(sum(&w, t0 + 1_000_002), 1);
+        step(1_000_000);
+        assert_eq!(sum(&w), 0);
+        w.current().fetch_add(1, Ordering::Relaxed);
+        step(1);
+        assert_eq!(sum(&w), 1);
+    }
+
+    #[test]
+    fn a_window_created_mid_sub_window_holds_from_its_creation() {
+        let clock = ManualClock::starting_at_ms(1_005_000);
+        let opts = WindowOpts::new("w", Duration::from_secs(60), 6)
+            .unwrap()
+            .with_clock(clock.clone());
+        let w = Rotating::new(opts, || AtomicU64::new(0));
+        let start = clock.now_ms();
+        assert_eq!(w.covered_secs_at(clock.now_ms(), start), 0.001);
+        clock.advance(Duration::from_secs(30));
+        assert_eq!(w.covered_secs_at(clock.now_ms(), start), 30.0);
+        clock.advance(Duration::from_secs(600));
+        // The full window: 5 whole sub-windows plus the 5 s elapsed in the current one.
+        assert_eq!(w.covered_secs_at(clock.now_ms(), start), 55.0);
     }
 
     #[test]
@@ -247,5 +325,28 @@ mod tests {
         assert!(WindowOpts::new("w", Duration::from_secs(100_000), 10).is_err());
         let e = WindowOpts::new("latency", Duration::from_secs(1), 20).unwrap_err();
         assert!(e.to_string().starts_with("metric 'latency'"), "{e}");
+    }
+
+    #[test]
+    fn window_seconds_are_checked_without_panicking() {
+        assert_eq!(
+            WindowOpts::from_secs("w", 30.0, 3).unwrap().span(),
+            Duration::from_secs(30)
+        );
+        for secs in [f64::NAN, -1.0, 0.0, f64::INFINITY, 1e20, 1e300, 86_400.5] {
+            let e = WindowOpts::from_secs("latency", secs, 6).unwrap_err();
+            assert_eq!(e.kind(), ErrorKind::InvalidConfig, "{secs}");
+            assert_eq!(e.metric(), Some("latency"), "{secs}");
+        }
+    }
+
+    #[test]
+    fn opts_are_equal_on_the_same_clock_only() {
+        let a = WindowOpts::DEFAULT;
+        assert_eq!(a, WindowOpts::new("x", Duration::from_secs(60), 6).unwrap());
+        let clock = ManualClock::new();
+        let on_manual = a.clone().with_clock(clock);
+        assert_ne!(a, on_manual);
+        assert_eq!(on_manual, on_manual.clone());
     }
 }

@@ -206,12 +206,12 @@ fn histogram_record(name: &str, threads: usize, opts: &HistogramOpts) {
 
 #[test]
 fn histogram_2_threads() {
-    histogram_record("latency", 2, &HistogramOpts::new());
+    histogram_record("latency", 2, &HistogramOpts::latency());
 }
 
 #[test]
 fn histogram_8_threads() {
-    histogram_record("latency", 8, &HistogramOpts::new());
+    histogram_record("latency", 8, &HistogramOpts::latency());
 }
 
 /// With explicit bounds the exact per-bound counts are kept beside the HDR
@@ -222,7 +222,7 @@ fn histogram_with_exact_buckets_2_threads() {
     histogram_record(
         "latency_exact",
         2,
-        &HistogramOpts::new().buckets(vec![0.000_1, 0.001, 0.01, 0.1]),
+        &HistogramOpts::latency().buckets(vec![0.000_1, 0.001, 0.01, 0.1]),
     );
 }
 

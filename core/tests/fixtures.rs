@@ -178,7 +178,7 @@ fn resolution(name: &str) -> Res<Resolution> {
 }
 
 fn histogram_opts(d: &Map<String, Value>) -> Res<HistogramOpts> {
-    let mut h = HistogramOpts::new();
+    let mut h = HistogramOpts::latency();
     let lowest = opt_uint(d, "lowest")?.unwrap_or(1);
     let highest = opt_uint(d, "highest")?.unwrap_or(60_000_000);
     h = h.range(lowest, highest);
@@ -353,9 +353,9 @@ impl Case {
                 Ok(self.histogram(key, &labels)?.and_then(|from| {
                     let s = from.snapshot();
                     let blob = if deflate {
-                        s.encode_v2_deflate()
+                        s.encode_v2_deflate().unwrap()
                     } else {
-                        s.encode_v2()
+                        s.encode_v2().unwrap()
                     };
                     let decoded = HistogramSnapshot::decode_v2(&blob, from.resolution())?;
                     into?.merge_from(&decoded)

@@ -5,7 +5,9 @@
 //! - merging two histograms equals recording both inputs into one;
 //! - V2 blobs (plain and deflate) round-trip every count and quantile;
 //! - `to_hdr()` agrees with recording the same values into `hdrhistogram`;
-//! - exact Prometheus buckets equal a brute-force count of values `<= le`.
+//! - exact Prometheus buckets equal a brute-force count of values `<= le`;
+//! - the same for any-magnitude histograms (the default), over values of either sign
+//!   from 1e-9 to 1e15 and zero.
 //!
 //! Failing inputs are saved to `core/proptest-regressions/prop_histogram.txt`
 //! (commit that file: proptest replays it before generating new cases).
@@ -98,7 +100,11 @@ fn relative_error(got: u64, exact: u64) -> f64 {
     reason = "sums of integers below 2^53 are exact in f64"
 )]
 fn check_quantiles(values: &[u64], qs: &[f64], figures: u8) -> Result<(), TestCaseError> {
-    let s = histogram(&HistogramOpts::new().significant_figures(figures), values).snapshot();
+    let s = histogram(
+        &HistogramOpts::latency().significant_figures(figures),
+        values,
+    )
+    .snapshot();
     let mut sorted = values.to_vec();
     sorted.sort_unstable();
     let tolerance = 10f64.powi(-i32::from(figures));
@@ -213,7 +219,7 @@ proptest! {
         empty_side in 0u8..4,
         bounds in prop::option::of(bounds()),
     ) {
-        let mut opts = HistogramOpts::new();
+        let mut opts = HistogramOpts::latency();
         if let Some(bounds) = bounds {
             opts = opts.buckets(bounds);
         }
@@ -243,7 +249,7 @@ proptest! {
         a in prop::collection::vec(prop_oneof![value(), HIGHEST + 1..=2 * HIGHEST], 0..40),
         b in prop::collection::vec(prop_oneof![value(), HIGHEST + 1..=2 * HIGHEST], 0..40),
     ) {
-        let opts = HistogramOpts::new();
+        let opts = HistogramOpts::latency();
         let (ha, hb) = (histogram(&opts, &a), histogram(&opts, &b));
         let both = histogram(&opts, &[a.as_slice(), b.as_slice()].concat()).snapshot();
         let saturated = a.iter().chain(&b).filter(|&&v| v > HIGHEST).count() as u64;
@@ -261,9 +267,9 @@ proptest! {
     /// HDR precision) and quantiles, and re-encode to the same bytes.
     #[test]
     fn v2_round_trip(figures in 1u8..=4, values in values(200), qs in quantiles()) {
-        let s = histogram(&HistogramOpts::new().significant_figures(figures), &values).snapshot();
+        let s = histogram(&HistogramOpts::latency().significant_figures(figures), &values).snapshot();
         let hdr = reference(figures, &[]);
-        for (kind, blob) in [("plain", s.encode_v2()), ("deflate", s.encode_v2_deflate())] {
+        for (kind, blob) in [("plain", s.encode_v2().unwrap()), ("deflate", s.encode_v2_deflate().unwrap())] {
             let back = HistogramSnapshot::decode_v2(&blob, Resolution::Microsecond).unwrap();
             prop_assert_eq!(back.layout(), s.layout(), "{} layout", kind);
             prop_assert_eq!(back.count(), s.count(), "{} count", kind);
@@ -273,16 +279,16 @@ proptest! {
             for &q in &qs {
                 prop_assert_eq!(back.value_at_quantile(q), s.value_at_quantile(q), "{} q={}", kind, q);
             }
-            prop_assert_eq!(back.encode_v2(), s.encode_v2(), "{} re-encodes to the same bytes", kind);
+            prop_assert_eq!(back.encode_v2().unwrap(), s.encode_v2().unwrap(), "{} re-encodes to the same bytes", kind);
         }
     }
 
     /// (d) `to_hdr()` is what `hdrhistogram` itself builds from the same values.
     #[test]
     fn to_hdr_agrees_with_hdrhistogram(figures in 1u8..=4, values in values(200), qs in quantiles()) {
-        let s = histogram(&HistogramOpts::new().significant_figures(figures), &values).snapshot();
+        let s = histogram(&HistogramOpts::latency().significant_figures(figures), &values).snapshot();
         let theirs = reference(figures, &values);
-        let ours = s.to_hdr();
+        let ours = s.to_hdr().unwrap();
         prop_assert_eq!(ours.len(), theirs.len());
         prop_assert_eq!(ours.min(), theirs.min());
         prop_assert_eq!(ours.max(), theirs.max());
@@ -307,7 +313,7 @@ proptest! {
         }),
         resolution in resolution(),
     ) {
-        let h = Histogram::new("prop_seconds", &HistogramOpts::new().resolution(resolution).buckets(bounds.clone())).unwrap();
+        let h = Histogram::new("prop_seconds", &HistogramOpts::latency().resolution(resolution).buckets(bounds.clone())).unwrap();
         for &x in &observed {
             h.observe(x).unwrap();
         }
@@ -347,7 +353,7 @@ proptest! {
             .map(|&(i, d)| ((bounds[i] * per).round() as i64 + d).max(0) as u64)
             .collect();
         ints.extend(extra);
-        let opts = HistogramOpts::new().resolution(resolution).buckets(bounds.clone());
+        let opts = HistogramOpts::latency().resolution(resolution).buckets(bounds.clone());
         let recorded = Histogram::new("prop_ints", &opts).unwrap();
         let observed = Histogram::new("prop_ints", &opts).unwrap();
         for &v in &ints {
@@ -374,7 +380,7 @@ proptest! {
 fn integer_equal_to_an_inexact_bound_counts_in_it() {
     let h = Histogram::new(
         "edge_seconds",
-        &HistogramOpts::new().buckets(vec![0.000_249, 0.001]),
+        &HistogramOpts::latency().buckets(vec![0.000_249, 0.001]),
     )
     .unwrap();
     h.record(249);
@@ -391,7 +397,7 @@ fn integer_equal_to_an_inexact_bound_counts_in_it() {
 /// saturated value once (the minimal case proptest found for `merge_with_saturated_values`).
 #[test]
 fn merge_from_counts_saturation_once() {
-    let opts = HistogramOpts::new();
+    let opts = HistogramOpts::latency();
     let source = histogram(&opts, &[HIGHEST + 1]);
     let into = histogram(&opts, &[]);
     into.merge_from(&source.snapshot()).unwrap();
@@ -405,9 +411,9 @@ fn merge_from_counts_saturation_once() {
 /// already saturated there must not be counted as saturated twice.
 #[test]
 fn merge_across_layouts_counts_saturation_once() {
-    let narrow = Histogram::new("narrow", &HistogramOpts::new().range(1, 1000)).unwrap();
+    let narrow = Histogram::new("narrow", &HistogramOpts::latency().range(1, 1000)).unwrap();
     narrow.record(5000); // saturated in `narrow`
-    let mut tiny = Histogram::new("tiny", &HistogramOpts::new().range(1, 100))
+    let mut tiny = Histogram::new("tiny", &HistogramOpts::latency().range(1, 100))
         .unwrap()
         .snapshot();
     tiny.merge(&narrow.snapshot()).unwrap();
@@ -419,7 +425,7 @@ fn merge_across_layouts_counts_saturation_once() {
 /// it at the highest trackable value, but `min` and `max` keep the real one).
 #[test]
 fn min_of_only_saturated_values_is_exact() {
-    let s = histogram(&HistogramOpts::new(), &[HIGHEST + 10_000_000]).snapshot();
+    let s = histogram(&HistogramOpts::latency(), &[HIGHEST + 10_000_000]).snapshot();
     assert_eq!(s.saturated(), 1);
     assert_eq!(s.max(), HIGHEST + 10_000_000);
     assert_eq!(
@@ -427,4 +433,126 @@ fn min_of_only_saturated_values_is_exact() {
         HIGHEST + 10_000_000,
         "min must not be clamped to the top HDR bucket"
     );
+}
+
+// ------------------------------------------------------------ any magnitude
+
+/// A value of either sign whose magnitude is log-uniform over 1e-9 .. 1e15, or zero.
+fn any_value() -> impl Strategy<Value = f64> {
+    prop_oneof![
+        10 => (-9.0f64..15.0, any::<bool>()).prop_map(|(e, negative)| {
+            let m = 10f64.powf(e);
+            if negative { -m } else { m }
+        }),
+        1 => Just(0.0),
+        1 => Just(1e-9),
+        1 => Just(-1e15),
+    ]
+}
+
+/// A non-empty multiset of such values, with copies of some of them.
+fn any_values(max: usize) -> impl Strategy<Value = Vec<f64>> {
+    (
+        prop::collection::vec(any_value(), 1..max),
+        prop::collection::vec(any::<Index>(), 0..max),
+    )
+        .prop_map(|(mut v, dups)| {
+            let copies: Vec<f64> = dups.iter().map(|i| *i.get(&v)).collect();
+            v.extend(copies);
+            v
+        })
+}
+
+fn observed(opts: &HistogramOpts, values: &[f64]) -> Histogram {
+    let h = Histogram::new("prop_any", opts).expect("valid options");
+    for &v in values {
+        h.observe(v).expect("every float is recorded");
+    }
+    h
+}
+
+/// Bounds of either sign for the exact-bucket property.
+fn any_bounds() -> impl Strategy<Value = Vec<f64>> {
+    prop::collection::vec(any_value(), 1..8).prop_map(|mut b| {
+        b.sort_by(f64::total_cmp);
+        b.dedup();
+        b
+    })
+}
+
+proptest! {
+    #![proptest_config(config())]
+
+    /// Every quantile is within `10^-figures` of the exact nearest-rank answer, relative
+    /// to it, at every magnitude and sign; count, min and max are exact.
+    #[test]
+    fn any_magnitude_quantiles_within_relative_error(
+        figures in 0u8..=4,
+        values in any_values(300),
+        qs in quantiles(),
+    ) {
+        let s = observed(&HistogramOpts::new().significant_figures(figures), &values).snapshot();
+        let mut sorted = values.clone();
+        sorted.sort_by(f64::total_cmp);
+        let tolerance = 10f64.powi(-i32::from(figures));
+        prop_assert_eq!(s.count(), values.len() as u64);
+        prop_assert_eq!(s.saturated(), 0);
+        prop_assert_eq!(s.min_value().to_bits(), sorted[0].to_bits(), "min is exact");
+        prop_assert_eq!(s.max_value().to_bits(), sorted[sorted.len() - 1].to_bits(), "max is exact");
+        for &q in &qs {
+            let exact = sorted[rank(q, sorted.len()) - 1];
+            let got = s.quantile(q);
+            prop_assert!(
+                (got - exact).abs() <= exact.abs() * tolerance,
+                "q={} at {} figures: got {:e}, exact {:e}", q, figures, got, exact
+            );
+        }
+    }
+
+    /// Merging snapshots (and merging into a live histogram) equals recording everything
+    /// into one histogram.
+    #[test]
+    fn any_magnitude_merge_equals_recording_into_one(
+        a in any_values(150),
+        b in any_values(150),
+        bounds in any_bounds(),
+    ) {
+        let opts = HistogramOpts::new().buckets(bounds);
+        let all: Vec<f64> = a.iter().chain(&b).copied().collect();
+        let one = observed(&opts, &all).snapshot();
+        let (ha, hb) = (observed(&opts, &a), observed(&opts, &b));
+        let mut merged = ha.snapshot();
+        merged.merge(&hb.snapshot()).unwrap();
+        let live = observed(&opts, &[]);
+        live.merge_from(&ha.snapshot()).unwrap();
+        live.merge_from(&hb.snapshot()).unwrap();
+        for m in [merged, live.snapshot()] {
+            prop_assert_eq!(m.count(), one.count());
+            prop_assert_eq!(m.min_value().to_bits(), one.min_value().to_bits());
+            prop_assert_eq!(m.max_value().to_bits(), one.max_value().to_bits());
+            prop_assert_eq!(cumulative(&m), cumulative(&one));
+            let scale = all.iter().map(|v| v.abs()).sum::<f64>();
+            prop_assert!((m.sum() - one.sum()).abs() <= scale * 1e-12, "{} vs {}", m.sum(), one.sum());
+            for q in [0.0, 0.01, 0.25, 0.5, 0.9, 0.99, 1.0] {
+                prop_assert_eq!(m.quantile(q).to_bits(), one.quantile(q).to_bits(), "q {}", q);
+            }
+        }
+    }
+
+    /// Given bounds of either sign, every `_bucket` count equals a count of the values
+    /// `<= le`, and `+Inf` equals the count.
+    #[test]
+    fn any_magnitude_exact_buckets_match_a_sorted_count(
+        bounds in any_bounds(),
+        values in any_values(200),
+        picks in prop::collection::vec(any::<Index>(), 0..20),
+    ) {
+        // Values exactly on the bounds too.
+        let mut values = values;
+        values.extend(picks.iter().map(|i| *i.get(&bounds)));
+        let h = observed(&HistogramOpts::new().buckets(bounds.clone()), &values);
+        let s = h.snapshot();
+        prop_assert_eq!(cumulative(&s), brute_force(&bounds, &values));
+        prop_assert_eq!(s.buckets().last().map(|b| b.cumulative_count), Some(s.count()));
+    }
 }

@@ -8,7 +8,8 @@ use std::time::Duration;
 
 use metricore::registry::{FamilySnapshot, OVERFLOW_LABEL_VALUE, SeriesValue};
 use metricore::{
-    Error, ErrorKind, HistogramOpts, MetricKind, MetricOpts, Registry, default_registry,
+    Error, ErrorKind, HistogramOpts, MetricKind, MetricOpts, Registry, SummaryOpts,
+    default_registry,
 };
 
 fn opts(name: &str) -> MetricOpts {
@@ -435,6 +436,52 @@ fn cardinality_limit_sends_new_label_sets_to_the_overflow_series() {
 }
 
 #[test]
+fn the_overflow_label_set_is_one_series_whoever_asks_for_it() {
+    let r = Registry::new();
+    let f = r
+        .counter_family(opts("logins").labels(["user", "path"]).cardinality_limit(1))
+        .unwrap();
+    // A user's own values that happen to be the overflow label set, before any overflow...
+    let mine = f
+        .with_label_values(&[OVERFLOW_LABEL_VALUE, OVERFLOW_LABEL_VALUE])
+        .unwrap();
+    mine.inc();
+    assert_eq!(f.len(), 0, "it does not take a place under the limit");
+    assert_eq!(f.overflowed(), 0, "nor counts as an overflow");
+    f.with_label_values(&["alice", "/"]).unwrap().inc();
+    // ...and a real overflow afterwards land in the same series.
+    f.with_label_values(&["bob", "/"]).unwrap().inc_by(10);
+    let by_pairs = f
+        .with_labels(&[
+            ("path", OVERFLOW_LABEL_VALUE),
+            ("user", OVERFLOW_LABEL_VALUE),
+        ])
+        .unwrap();
+    assert_eq!(by_pairs.get(), 11);
+    assert_eq!(
+        counter_values(&r, "logins"),
+        vec![
+            (strings(&["alice", "/"]), 1),
+            (strings(&[OVERFLOW_LABEL_VALUE, OVERFLOW_LABEL_VALUE]), 11)
+        ]
+    );
+    for text in [r.render_text(), r.render_openmetrics()] {
+        assert_eq!(
+            text.matches("logins_total{user=\"__overflow__\",path=\"__overflow__\"}")
+                .count(),
+            1,
+            "{text}"
+        );
+    }
+    // A set with only some values `__overflow__` is an ordinary series.
+    f.remove(&["alice", "/"]).unwrap();
+    f.with_label_values(&[OVERFLOW_LABEL_VALUE, "/"])
+        .unwrap()
+        .inc();
+    assert_eq!(f.len(), 1);
+}
+
+#[test]
 fn default_cardinality_limit_is_ten_thousand() {
     let r = Registry::new();
     let f = r.counter_family(opts("ids").labels(["id"])).unwrap();
@@ -600,8 +647,10 @@ fn idle_series_are_evicted_after_their_ttl() {
         )
         .unwrap();
     let active = f.with_label_values(&["active"]).unwrap();
-    let idle = f.with_label_values(&["idle"]).unwrap();
-    idle.inc();
+    f.with_label_values(&["idle"]).unwrap().inc();
+    // Idle too, but its handle is kept: the caller may count through it at any time.
+    let kept = f.with_label_values(&["kept"]).unwrap();
+    kept.inc();
     active.inc();
     // The first collection notes each series' value; idleness is measured from then.
     assert_eq!(r.evict_idle(), 0);
@@ -612,18 +661,32 @@ fn idle_series_are_evicted_after_their_ttl() {
     assert_eq!(
         r.evict_idle(),
         1,
-        "only the series that neither changed nor was looked up"
+        "only the series that neither changed nor was looked up, and has no handle"
     );
-    assert_eq!(f.len(), 1);
+    assert_eq!(f.len(), 2);
     assert_eq!(
         counter_values(&r, "sessions"),
-        vec![(strings(&["active"]), 5)]
+        vec![(strings(&["active"]), 5), (strings(&["kept"]), 1)]
     );
-    assert_eq!(idle.get(), 1, "an evicted series' handle keeps its value");
+    kept.inc();
+    assert_eq!(
+        counter_values(&r, "sessions"),
+        vec![(strings(&["active"]), 5), (strings(&["kept"]), 2)],
+        "what is counted through a kept handle is scraped"
+    );
     assert_eq!(
         f.with_label_values(&["idle"]).unwrap().get(),
         0,
-        "and a new lookup starts afresh"
+        "a new lookup of an evicted series starts afresh"
+    );
+    drop(kept);
+    std::thread::sleep(Duration::from_millis(60));
+    r.evict_idle();
+    assert!(
+        !counter_values(&r, "sessions")
+            .iter()
+            .any(|(l, _)| *l == strings(&["kept"])),
+        "once its handle is dropped, the TTL applies"
     );
 
     // A lookup also counts as activity.
@@ -655,34 +718,49 @@ fn idle_series_are_evicted_after_their_ttl() {
 // ------------------------------------------------------------ values
 
 #[test]
-fn bad_observations_are_rejected_naming_the_metric() {
+fn unusual_observations_are_counted_as_prometheus_client_counts_them_and_reported() {
     let r = Registry::new();
     let f = r
         .histogram_family(
             opts("latency").unit("seconds").labels(["route"]),
-            HistogramOpts::new(),
+            HistogramOpts::latency(),
         )
         .unwrap();
     let h = f.with_label_values(&["/"]).unwrap();
-    h.observe(0.25).unwrap();
-    for (bad, rule) in [
-        (f64::NAN, "NaN"),
-        (-0.5, "negative"),
-        (f64::INFINITY, "infinite"),
-        (f64::NEG_INFINITY, "negative"),
-    ] {
-        let e = h.observe(bad).unwrap_err();
-        assert_error(&e, ErrorKind::InvalidValue, "latency_seconds", rule);
-        let e = h.record_ms(bad).unwrap_err();
-        assert_error(&e, ErrorKind::InvalidValue, "latency_seconds", rule);
+    let s = r
+        .summary_family(opts("queue_depth"), SummaryOpts::new())
+        .unwrap()
+        .with_label_values::<&str>(&[])
+        .unwrap();
+    for v in [0.25, f64::NAN, -0.5, f64::INFINITY] {
+        h.observe(v).unwrap();
+        s.observe(v).unwrap();
     }
-    let s = h.snapshot();
+    h.record_ms(f64::NAN).unwrap();
+    let hs = h.snapshot();
+    assert_eq!((hs.count(), hs.saturated(), hs.rejected()), (3, 2, 2));
+    assert!(hs.sum().is_infinite() && hs.sum() > 0.0);
+    let ss = s.snapshot();
     assert_eq!(
-        s.count(),
-        1,
-        "nothing recorded before is lost, nothing bad is added"
+        (ss.count(), ss.saturated(), ss.rejected()),
+        (3, 1, 1),
+        "any magnitude keeps -0.5; +Inf saturates"
     );
-    assert!((s.sum() - 0.25).abs() < 1e-12);
+    assert!((ss.min_value() + 0.5).abs() < f64::EPSILON);
+    assert_eq!(
+        counter_values(&r, "metricore_saturated_values"),
+        vec![
+            (strings(&["latency_seconds"]), 2),
+            (strings(&["queue_depth"]), 1)
+        ]
+    );
+    assert_eq!(
+        counter_values(&r, "metricore_rejected_values"),
+        vec![
+            (strings(&["latency_seconds"]), 2),
+            (strings(&["queue_depth"]), 1)
+        ]
+    );
 }
 
 #[test]

@@ -10,8 +10,9 @@ use std::io::Write as _;
 use std::sync::{Barrier, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
-use metricore::sampler::{self, Collector, Sampler};
-use metricore::{ErrorKind, MetricOpts, Registry, ResourceMetrics, ResourceShapes};
+use metricore::sampler::{self, Probe, Sampler};
+use metricore::sampler::{DiskRates, DiskSample, InterfaceRates, InterfaceSample, SystemSample};
+use metricore::{ErrorKind, MetricOpts, Registry, ResourceMetrics};
 
 const MB: usize = 1 << 20;
 
@@ -23,7 +24,7 @@ fn one_at_a_time() -> MutexGuard<'static, ()> {
 
 /// A figure once it holds still for 20 ms: the thread of the test that ran before
 /// may still be ending after it released the lock.
-fn settled(c: &mut Collector, figure: impl Fn(&metricore::Sample) -> u64) -> u64 {
+fn settled(c: &mut Probe, figure: impl Fn(&metricore::Sample) -> u64) -> u64 {
     let mut last = figure(&c.sample());
     for _ in 0..50 {
         std::thread::sleep(Duration::from_millis(20));
@@ -54,7 +55,7 @@ fn proc_kb(path: &str, key: &str) -> u64 {
 #[test]
 fn resident_memory_rises_by_what_the_test_touches() {
     let _turn = one_at_a_time();
-    let mut c = Collector::new();
+    let mut c = Probe::new();
     let before = c.sample().process.resident_memory_bytes.unwrap();
     let mut block = vec![0u8; 200 * MB];
     // Touch every page so it is resident, not just reserved.
@@ -85,7 +86,7 @@ fn a_spinning_thread_reads_as_the_cpu_time_it_got() {
     // Spinning for 1 s of wall time gets most of a core on a quiet machine and less when
     // other processes compete, so the ground truth is the CPU time the scheduler gave it.
     let _turn = one_at_a_time();
-    let mut c = Collector::new();
+    let mut c = Probe::new();
     c.sample();
     let spun = std::thread::spawn(|| {
         let start = thread_cpu();
@@ -125,7 +126,7 @@ fn a_spinning_thread_reads_as_the_cpu_time_it_got() {
 #[test]
 fn open_fds_rise_by_exactly_the_files_opened() {
     let _turn = one_at_a_time();
-    let mut c = Collector::new();
+    let mut c = Probe::new();
     let before = settled(&mut c, |s| s.process.open_fds.unwrap());
     let files: Vec<std::fs::File> = (0..7)
         .map(|_| std::fs::File::open("/proc/self/stat").unwrap())
@@ -142,7 +143,7 @@ fn open_fds_rise_by_exactly_the_files_opened() {
 #[test]
 fn threads_rise_by_exactly_the_threads_spawned() {
     let _turn = one_at_a_time();
-    let mut c = Collector::new();
+    let mut c = Probe::new();
     let before = settled(&mut c, |s| s.process.threads.unwrap());
     let started = std::sync::Arc::new(Barrier::new(5));
     let release = std::sync::Arc::new(Barrier::new(5));
@@ -167,7 +168,7 @@ fn threads_rise_by_exactly_the_threads_spawned() {
 #[test]
 fn io_write_bytes_rise_by_what_is_written_and_synced() {
     let _turn = one_at_a_time();
-    let mut c = Collector::new();
+    let mut c = Probe::new();
     let Some(before) = c.sample().process.io_write_bytes else {
         eprintln!("skipped: this kernel has no /proc/self/io (task I/O accounting off)");
         return;
@@ -192,7 +193,7 @@ fn io_write_bytes_rise_by_what_is_written_and_synced() {
 #[test]
 fn system_figures_agree_with_proc_read_independently() {
     let _turn = one_at_a_time();
-    let s = Collector::new().sample();
+    let s = Probe::new().sample();
     let m = s.system.memory.as_ref().unwrap();
     assert_eq!(m.total_bytes, proc_kb("/proc/meminfo", "MemTotal"));
     assert_eq!(
@@ -255,8 +256,8 @@ fn system_figures_agree_with_proc_read_independently() {
 #[test]
 fn the_portable_source_agrees_with_proc_where_both_give_a_figure() {
     let _turn = one_at_a_time();
-    let proc = Collector::new().sample();
-    let portable = Collector::portable().sample();
+    let proc = Probe::new().sample();
+    let portable = Probe::portable().sample();
     let (a, b) = (
         proc.process.resident_memory_bytes.unwrap() as f64,
         portable.process.resident_memory_bytes.unwrap() as f64,
@@ -285,7 +286,7 @@ fn the_portable_source_agrees_with_proc_where_both_give_a_figure() {
 #[test]
 fn start_stop_cycles_leak_no_thread_and_no_memory() {
     let _turn = one_at_a_time();
-    let mut c = Collector::new();
+    let mut c = Probe::new();
     let warm = Sampler::new();
     warm.start(Duration::from_millis(100)).unwrap();
     warm.stop();
@@ -327,7 +328,16 @@ fn bad_intervals_are_refused_with_the_rule() {
         assert!(e.to_string().contains("between 100 ms and 1 day"), "{e}");
         assert!(!s.is_running());
     }
-    for bad in [0.0, -1.0, f64::NAN, f64::INFINITY, 0.05, 86_400.5] {
+    for bad in [
+        0.0,
+        -1.0,
+        f64::NAN,
+        f64::INFINITY,
+        0.05,
+        86_400.5,
+        1e20,
+        1e300,
+    ] {
         let e = sampler::interval_from_secs(bad).unwrap_err();
         assert!(e.to_string().contains("resource sampler"), "{e}");
     }
@@ -419,7 +429,7 @@ fn a_registry_publishes_its_sampler_under_the_conventional_names() {
 #[test]
 fn seed_shapes_carry_the_sample() {
     let _turn = one_at_a_time();
-    let mut c = Collector::new();
+    let mut c = Probe::new();
     c.sample();
     std::thread::sleep(Duration::from_millis(100));
     let s = c.sample();
@@ -428,19 +438,114 @@ fn seed_shapes_carry_the_sample() {
     assert_eq!(r.thread_count, s.process.threads);
     assert!(r.memory_utilization().unwrap() > 0.0 && r.memory_utilization().unwrap() < 1.0);
     assert!(r.disk_utilization().is_some());
-    let shapes = ResourceShapes::from(&s);
-    let json = serde_json::to_value(&shapes).unwrap();
-    assert!(json["cpu"]["loadAvg"].is_array(), "{json}");
-    assert!(json["memory"]["swapUsed"].is_u64() || json["memory"]["swapUsed"].is_null());
-    assert!(json["network"]["packets"]["in"].is_number(), "{json}");
+    assert!(
+        s.system.all_interfaces().is_some(),
+        "loopback at least, with rates"
+    );
+}
+
+#[test]
+fn machine_totals_sum_the_devices_and_take_the_busiest_disk() {
+    let disk = |device: &str, rates: Option<DiskRates>| DiskSample {
+        device: device.into(),
+        rates,
+        ..DiskSample::default()
+    };
+    let mut system = SystemSample::default();
+    assert_eq!(system.all_disks(), None, "no disks");
+    assert_eq!(system.all_interfaces(), None, "no interfaces");
+    assert_eq!(system.tcp_established(), None, "connections not counted");
+    system.disks = vec![disk("sda", None)];
+    assert_eq!(system.all_disks(), None, "a first sample has no rates");
+    system.disks = vec![
+        disk(
+            "sda",
+            Some(DiskRates {
+                read_ops_per_second: 10.0,
+                write_ops_per_second: 2.0,
+                read_bytes_per_second: 4096.0,
+                write_bytes_per_second: 512.0,
+                utilisation_percent: 30.0,
+                queue_length: 0.5,
+            }),
+        ),
+        disk("sdb", None),
+        disk(
+            "nvme0n1",
+            Some(DiskRates {
+                read_ops_per_second: 1.5,
+                write_ops_per_second: 8.0,
+                read_bytes_per_second: 1024.0,
+                write_bytes_per_second: 2048.0,
+                utilisation_percent: 70.0,
+                queue_length: 1.25,
+            }),
+        ),
+    ];
+    assert_eq!(
+        system.all_disks(),
+        Some(DiskRates {
+            read_ops_per_second: 11.5,
+            write_ops_per_second: 10.0,
+            read_bytes_per_second: 5120.0,
+            write_bytes_per_second: 2560.0,
+            utilisation_percent: 70.0,
+            queue_length: 1.75,
+        })
+    );
+    let interface = |rx: f64, tx: f64| InterfaceSample {
+        rates: Some(InterfaceRates {
+            receive_bytes_per_second: rx,
+            transmit_bytes_per_second: tx,
+            receive_packets_per_second: rx / 100.0,
+            transmit_packets_per_second: tx / 100.0,
+            drops_per_second: 1.0,
+            errors_per_second: 0.5,
+        }),
+        ..InterfaceSample::default()
+    };
+    system.network = vec![interface(1000.0, 200.0), interface(300.0, 0.0)];
+    assert_eq!(
+        system.all_interfaces(),
+        Some(InterfaceRates {
+            receive_bytes_per_second: 1300.0,
+            transmit_bytes_per_second: 200.0,
+            receive_packets_per_second: 13.0,
+            transmit_packets_per_second: 2.0,
+            drops_per_second: 2.0,
+            errors_per_second: 1.0,
+        })
+    );
+    system.tcp_connections = Some([("listen".to_owned(), 3)].into());
+    assert_eq!(
+        system.tcp_established(),
+        Some(0),
+        "counted, none established"
+    );
+    system.tcp_connections = Some([("established".to_owned(), 7), ("listen".to_owned(), 3)].into());
+    assert_eq!(system.tcp_established(), Some(7));
+}
+
+/// CPU time of the calling thread, in milliseconds.
+fn thread_cpu_ms() -> f64 {
+    let mut t = libc::timespec {
+        tv_sec: 0,
+        tv_nsec: 0,
+    };
+    // SAFETY: `t` is a valid, writable timespec; the clock id is a constant the kernel knows.
+    let rc = unsafe { libc::clock_gettime(libc::CLOCK_THREAD_CPUTIME_ID, &raw mut t) };
+    assert_eq!(rc, 0, "clock_gettime(CLOCK_THREAD_CPUTIME_ID)");
+    t.tv_sec as f64 * 1e3 + t.tv_nsec as f64 / 1e6
 }
 
 #[test]
 fn profile_operation_measures_time_cpu_and_memory() {
     let _turn = one_at_a_time();
+    // Spins until this thread has had 300 ms of CPU, however long a loaded machine makes
+    // that take on the wall clock.
     let (kept, p) = metricore::profile_operation(|| {
-        let end = Instant::now() + Duration::from_millis(300);
-        while Instant::now() < end {
+        let start = thread_cpu_ms();
+        while thread_cpu_ms() - start < 300.0 {
             std::hint::black_box(0);
         }
         let mut v = vec![0u8; 50 * MB];
@@ -451,7 +556,7 @@ fn profile_operation_measures_time_cpu_and_memory() {
     });
     assert!(p.duration_ms >= 300.0, "{p:?}");
     let cpu = p.cpu_user_ms.unwrap() + p.cpu_system_ms.unwrap();
-    assert!(cpu >= 250.0, "spun 300 ms, CPU {cpu} ms");
+    assert!(cpu >= 300.0, "spun for 300 ms of CPU, measured {cpu} ms");
     let rss = p.rss_delta_bytes.unwrap() as f64;
     assert!(
         (rss - (50 * MB) as f64).abs() <= 0.10 * (50 * MB) as f64,

@@ -60,10 +60,17 @@ fn exposes_quantiles_sum_and_count() {
     assert!(om.ends_with("# EOF\n"));
 }
 
+fn text_p50(text: &str) -> &str {
+    sample(text, "w_seconds{quantile=\"0.5\"} ")
+}
+
 #[test]
 fn empty_window_quantiles_are_nan_while_sum_and_count_stay() {
     let r = Registry::new();
-    let window = WindowOpts::new("w_seconds", Duration::from_millis(200), 2).unwrap();
+    let clock = metricore::clock::ManualClock::new();
+    let window = WindowOpts::new("w_seconds", Duration::from_millis(200), 2)
+        .unwrap()
+        .with_clock(clock.clone());
     let s = r
         .summary_family(
             MetricOpts::new("w_seconds", "W."),
@@ -80,7 +87,14 @@ fn empty_window_quantiles_are_nan_while_sum_and_count_stay() {
         .parse()
         .unwrap();
     assert!((p50 - 0.25).abs() <= 0.25e-3, "{text}");
-    std::thread::sleep(Duration::from_millis(450));
+    clock.advance(Duration::from_millis(199));
+    let still = r.render_text();
+    assert_eq!(
+        sample(&still, "w_seconds{quantile=\"0.5\"} "),
+        text_p50(&text),
+        "{still}"
+    );
+    clock.advance(Duration::from_millis(1));
     let later = r.render_text();
     assert_eq!(
         sample(&later, "w_seconds{quantile=\"0.5\"} "),

@@ -10,7 +10,8 @@
 #             indirect leaks fail the run)
 #
 # Usage: tests/c/run.sh [test|bench|example] [--quick]
-#   test     (default) the matrix above for test_api, test_threads, test_fixtures, example
+#   test     (default) the matrix above for test_api, test_threads, test_fixtures,
+#            test_collector, test_fork (not under valgrind), example
 #   bench    tests/c/bench.c: ns/op through the ABI beside the same loop in Rust
 #   example  build tests/c/example.c and print its exposition
 # The last line of `test` is `N passed, M failed` over the runs; the exit code is non-zero
@@ -109,6 +110,8 @@ run_tests() {
     for v in static shared asan; do
         compile test_api "${v}" tests/c/test_api.c || return 1
         compile test_threads "${v}" tests/c/test_threads.c || return 1
+        compile test_collector "${v}" tests/c/test_collector.c || return 1
+        compile test_fork "${v}" tests/c/test_fork.c || return 1
         compile test_fixtures "${v}" tests/c/test_fixtures.c tests/c/json.c || return 1
         compile example "${v}" tests/c/example.c || return 1
     done
@@ -137,6 +140,10 @@ run_tests() {
             run "test_threads.${v}" "${BIN}/test_threads.${b}" "${threads_n}"
         fi
         run "test_fixtures.${v}" "${pre[@]}" "${BIN}/test_fixtures.${b}" tests/fixtures
+        run "test_collector.${v}" "${pre[@]}" "${BIN}/test_collector.${b}"
+        # Under valgrind every fork runs the child through the whole emulator: minutes for
+        # what the other three runs check in seconds.
+        [ "${v}" = valgrind ] || run "test_fork.${v}" "${BIN}/test_fork.${b}"
         if [ "${v}" = valgrind ]; then
             run "example.${v}" "${pre[@]}" "${BIN}/example.${b}"
         else

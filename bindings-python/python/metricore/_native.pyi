@@ -103,7 +103,7 @@ class CollectorRegistry:
     def summary(self) -> Dict[str, Any]:
         """Every series at a glance: counters, gauges, sampled_counters, histograms, collected_at."""
     def snapshot(self) -> Dict[str, Dict[str, Any]]:
-        """The registry as a dict: family name -> the family's JSON record."""
+        """The registry as a dict: family name -> the family's record, as ``to_json()`` writes it."""
     def gather(self) -> List[Dict[str, Any]]:
         """Collects every family: dicts with name, help, unit, kind, label_names and series."""
     def family_names(self) -> List[str]:
@@ -299,16 +299,19 @@ class HistogramSnapshot:
         """Population standard deviation, in recorded integers."""
     @property
     def saturated(self) -> int:
-        """Values above the highest trackable value."""
+        """Values outside the range (above it, below zero, or infinite)."""
+    @property
+    def rejected(self) -> int:
+        """NaN values given: not counted, not in the sum."""
     @property
     def resolution(self) -> str:
         """What one recorded integer means."""
     @property
-    def lowest(self) -> int:
-        """Lowest discernible value."""
+    def lowest(self) -> Optional[int]:
+        """Lowest discernible value (``None`` for any magnitude)."""
     @property
-    def highest(self) -> int:
-        """Highest trackable value."""
+    def highest(self) -> Optional[int]:
+        """Highest trackable value (``None`` for any magnitude)."""
     @property
     def significant_figures(self) -> int:
         """Significant decimal figures kept."""

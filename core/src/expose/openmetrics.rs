@@ -76,12 +76,19 @@ fn encode_family(
                 out.push(b'\n');
                 continue; // gauges have no `_created`
             }
-            SeriesValue::Counter { value, exemplar } => {
+            SeriesValue::Counter {
+                value,
+                whole,
+                exemplar,
+            } => {
                 // Two lines share the labels: render them once.
                 pairs.clear();
                 write_label_pairs(pairs, &family.label_names, &series.labels);
                 write_sample_start(out, name, "_total", pairs, None);
-                write_total(out, *value, true);
+                match whole {
+                    Some(n) => write_u64(out, *n),
+                    None => write_total(out, *value, true),
+                }
                 if let Some(e) = exemplar {
                     write_exemplar(out, e);
                 }

@@ -82,7 +82,9 @@ fn encode_family(
         pairs.clear();
         write_label_pairs(pairs, &family.label_names, &series.labels);
         match &series.value {
-            SeriesValue::Counter { value, exemplar } => {
+            SeriesValue::Counter {
+                value, exemplar, ..
+            } => {
                 write_sample_start(out, name, "_total", pairs, None);
                 write_f64_js(out, *value);
                 if let (true, Some(e)) = (openmetrics, exemplar) {

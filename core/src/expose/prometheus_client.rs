@@ -204,7 +204,9 @@ fn write_samples(
 ) {
     let name = family.name.as_str();
     match value {
-        SeriesValue::Counter { value, exemplar } => {
+        SeriesValue::Counter {
+            value, exemplar, ..
+        } => {
             write_start(out, name, "_total", family, labels, own, None);
             write_f64_python(out, *value);
             if let (true, Some(e)) = (openmetrics, exemplar) {

@@ -62,9 +62,12 @@ fn encode_family(
 
     for series in &family.series {
         match &series.value {
-            SeriesValue::Counter { value, .. } => {
+            SeriesValue::Counter { value, whole, .. } => {
                 write_series_start(out, name, "_total", &family.label_names, &series.labels);
-                write_total(out, *value, false);
+                match whole {
+                    Some(n) => write_u64(out, *n),
+                    None => write_total(out, *value, false),
+                }
                 out.push(b'\n');
             }
             SeriesValue::SampledCounter { value } => {

@@ -5,6 +5,8 @@
 //! in the HDR buckets holding the bound's integer `n` (the largest recorded
 //! integer not above the bound) and `n + 1`: there an HDR bucket can straddle
 //! the bound, and a float rounded to an integer can land on either side of it.
+//! An any-magnitude histogram keeps the floats themselves, so there only the
+//! bucket holding the bound itself can straddle it.
 //! Recordings into those marked indexes (and saturated ones) compare the value
 //! with the bounds and, where the derived bucket is wrong, correct the
 //! cumulative counts of the bounds in between. All other recordings write only
@@ -18,7 +20,7 @@
 
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use super::Layout;
+use super::{Layout, Scale};
 
 /// The largest recorded integer `n` with `n / per <= bound` (`bound >= 0`).
 ///
@@ -58,13 +60,22 @@ impl BoundIndexes {
         }
     }
 
-    pub(crate) fn new(bounds: &[f64], layout: &Layout, per: f64) -> Self {
-        let negative = bounds.partition_point(|&b| b < 0.0);
-        let native: Vec<u64> = bounds[negative..]
-            .iter()
-            .map(|&b| native_bound(b, per))
-            .collect();
-        Self::from_native(negative, &native, layout)
+    pub(crate) fn new(bounds: &[f64], scale: &Scale, per: f64) -> Self {
+        match scale {
+            Scale::Integer(layout) => {
+                let negative = bounds.partition_point(|&b| b < 0.0);
+                let native: Vec<u64> = bounds[negative..]
+                    .iter()
+                    .map(|&b| native_bound(b, per))
+                    .collect();
+                Self::from_native(negative, &native, layout)
+            }
+            // Any-magnitude indexes are in value order over both signs: every bound has one.
+            Scale::Float(layout) => Self {
+                negative: 0,
+                index: bounds.iter().map(|&b| layout.index_for(b).index).collect(),
+            },
+        }
     }
 
     /// The bucket (0 for the first bound, `bounds.len()` for `+Inf`) that HDR index `index`
@@ -88,7 +99,7 @@ impl BoundIndexes {
                 if i as usize > bound_index {
                     break;
                 }
-                running += c;
+                running = running.wrapping_add(c);
                 next.next();
             }
             *slot = running;
@@ -102,14 +113,30 @@ impl BoundIndexes {
 #[derive(Debug)]
 pub(crate) struct BucketMap {
     bounds: BoundIndexes,
-    /// For each bound from `bounds.negative` on, its [`native_bound`].
+    /// For each bound from `bounds.negative` on, its [`native_bound`] (integer histograms
+    /// only: an any-magnitude one compares the floats).
     native: Box<[u64]>,
     /// One bit per HDR index: set where a recording must check its exact bucket.
     marked: Box<[u64]>,
 }
 
 impl BucketMap {
-    pub(crate) fn new(bounds: &[f64], layout: &Layout, per: f64) -> Self {
+    pub(crate) fn new(bounds: &[f64], scale: &Scale, per: f64) -> Self {
+        let layout = match scale {
+            Scale::Integer(layout) => layout,
+            Scale::Float(_) => {
+                let index = BoundIndexes::new(bounds, scale, per);
+                let mut marked = vec![0u64; scale.counts_len().div_ceil(64)].into_boxed_slice();
+                for &i in &index.index {
+                    marked[i / 64] |= 1 << (i % 64);
+                }
+                return Self {
+                    bounds: index,
+                    native: Box::new([]),
+                    marked,
+                };
+            }
+        };
         let negative = bounds.partition_point(|&b| b < 0.0);
         let native: Box<[u64]> = bounds[negative..]
             .iter()
@@ -248,7 +275,7 @@ mod tests {
     fn derived_and_exact_agree_off_the_marks() {
         let layout = Layout::new("t", 1, 60_000_000, 2).unwrap();
         let bounds = [-1.0, 0.0, 0.000_249, 0.001, 0.0105, 2.5];
-        let map = BucketMap::new(&bounds, &layout, 1e6);
+        let map = BucketMap::new(&bounds, &Scale::Integer(layout), 1e6);
         for v in (0..3_000_000u64).step_by(7) {
             let i = layout.index_for(v);
             if !map.is_marked(i) {

@@ -164,7 +164,7 @@ impl Counts {
                     page_sum = [0; PAGE_LEN];
                     any = true;
                 }
-                page.for_each_nonzero(|slot, c| page_sum[slot] += c);
+                page.for_each_nonzero(|slot, c| page_sum[slot] = page_sum[slot].wrapping_add(c));
             }
             if !any {
                 continue;

@@ -143,6 +143,169 @@ impl Layout {
     }
 }
 
+/// Binary exponents covered with full precision by a [`FloatLayout`]: magnitudes in
+/// `2^MIN_EXPONENT .. 2^MAX_EXPONENT` (about 5.4e-20 to 1.8e19). Smaller non-zero
+/// magnitudes count in the lowest bucket and larger ones (infinities included) in the
+/// highest, both as saturated.
+pub(crate) const MIN_EXPONENT: i32 = -64;
+/// See [`MIN_EXPONENT`].
+pub(crate) const MAX_EXPONENT: i32 = 64;
+const OCTAVES: usize = (MAX_EXPONENT - MIN_EXPONENT) as usize;
+
+/// The layout of an any-magnitude histogram: floats of either sign, indexed log-linearly.
+///
+/// Each binary octave `[2^e, 2^(e+1))` is cut into `2^sub_bits` equal sub-buckets, read
+/// straight from the float's exponent and top mantissa bits (no logarithm). A bucket is
+/// reported by its middle, which is within `2^-(sub_bits + 1)` of every value in it
+/// relative to the value; `sub_bits` is the smallest that makes that `<= 10^-figures`
+/// (9 for 3 figures: 512 counts per octave). Indexes run in value order: negative
+/// magnitudes from the largest down, then zero, then positive magnitudes, so a walk over
+/// the counts in index order is a walk over the values in order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct FloatLayout {
+    significant_figures: u8,
+    sub_bits: u8,
+}
+
+/// Where a float lands in a [`FloatLayout`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct FloatIndex {
+    pub(crate) index: usize,
+    /// The magnitude was outside the range kept at full precision (or infinite).
+    pub(crate) saturated: bool,
+}
+
+impl FloatLayout {
+    /// The layout keeping `significant_figures` digits.
+    ///
+    /// # Errors
+    /// [`ErrorKind::InvalidConfig`] naming `metric` if `significant_figures > 5`.
+    pub fn new(metric: &str, significant_figures: u8) -> Result<Self> {
+        if significant_figures > 5 {
+            return Err(Error::for_metric(
+                ErrorKind::InvalidConfig,
+                metric,
+                format!("histogram significant figures must be 0..=5, not {significant_figures}"),
+            ));
+        }
+        // Smallest k with 2^-(k+1) <= 10^-figures, i.e. 2^(k+1) >= 10^figures.
+        let target = 10u64.pow(u32::from(significant_figures));
+        let sub_bits = (u64::BITS - (target - 1).leading_zeros()).saturating_sub(1) as u8;
+        Ok(Self {
+            significant_figures,
+            sub_bits,
+        })
+    }
+
+    /// Significant decimal figures kept.
+    pub fn significant_figures(&self) -> u8 {
+        self.significant_figures
+    }
+
+    /// Sub-buckets per binary octave, as a power of two.
+    pub fn sub_bits(&self) -> u8 {
+        self.sub_bits
+    }
+
+    /// Counts per sign.
+    fn half(self) -> usize {
+        OCTAVES << self.sub_bits
+    }
+
+    /// Number of count slots.
+    pub fn counts_len(&self) -> usize {
+        2 * self.half() + 1
+    }
+
+    /// The index for `value`, which must not be NaN.
+    #[inline]
+    pub(crate) fn index_for(self, value: f64) -> FloatIndex {
+        let bits = value.to_bits() & !(1 << 63);
+        if bits == 0 {
+            return FloatIndex {
+                index: self.half(),
+                saturated: false,
+            };
+        }
+        // The biased exponent; subnormals (0) fall below MIN_EXPONENT with the rest.
+        let exponent = (bits >> 52) as i32 - 1023;
+        let (magnitude, saturated) = if exponent < MIN_EXPONENT {
+            (0, true)
+        } else if exponent >= MAX_EXPONENT {
+            (self.half() - 1, true)
+        } else {
+            let sub =
+                (bits >> (52 - u32::from(self.sub_bits))) as usize & ((1 << self.sub_bits) - 1);
+            (
+                ((exponent - MIN_EXPONENT) as usize) << self.sub_bits | sub,
+                false,
+            )
+        };
+        let index = if value.is_sign_negative() {
+            self.half() - 1 - magnitude
+        } else {
+            self.half() + 1 + magnitude
+        };
+        FloatIndex { index, saturated }
+    }
+
+    /// The lowest magnitude and the width of magnitude bucket `magnitude`.
+    fn magnitude_range(self, magnitude: usize) -> (f64, f64) {
+        let exponent = i32::try_from(magnitude >> self.sub_bits).unwrap_or(0) + MIN_EXPONENT;
+        let sub = (magnitude & ((1 << self.sub_bits) - 1)) as u64;
+        let low = f64::from_bits(
+            ((exponent + 1023) as u64) << 52 | sub << (52 - u32::from(self.sub_bits)),
+        );
+        let width = f64::from_bits(((exponent - i32::from(self.sub_bits) + 1023) as u64) << 52);
+        (low, width)
+    }
+
+    /// The values that land in `index`: `(low, high)`, low included, high excluded for
+    /// positive buckets (mirrored for negative ones); `(0, 0)` for zero.
+    pub(crate) fn range_of(self, index: usize) -> (f64, f64) {
+        let half = self.half();
+        match index.cmp(&half) {
+            std::cmp::Ordering::Equal => (0.0, 0.0),
+            std::cmp::Ordering::Greater => {
+                let (low, width) = self.magnitude_range((index - half - 1).min(half - 1));
+                (low, low + width)
+            }
+            std::cmp::Ordering::Less => {
+                let (low, width) = self.magnitude_range(half - 1 - index);
+                (-(low + width), -low)
+            }
+        }
+    }
+
+    /// The value reported for `index`: the middle of its bucket.
+    pub(crate) fn value_for(self, index: usize) -> f64 {
+        let (low, high) = self.range_of(index);
+        low + (high - low) / 2.0
+    }
+}
+
+/// `x` as a `u64` key whose unsigned order is the float order (NaN excepted), so that
+/// `fetch_min`/`fetch_max` on the key track a float minimum and maximum.
+#[inline]
+pub(crate) fn float_key(x: f64) -> u64 {
+    let bits = x.to_bits();
+    if bits >> 63 == 0 {
+        bits | 1 << 63
+    } else {
+        !bits
+    }
+}
+
+/// The float whose [`float_key`] is `key`.
+#[inline]
+pub(crate) fn key_float(key: u64) -> f64 {
+    if key >> 63 == 1 {
+        f64::from_bits(key & !(1 << 63))
+    } else {
+        f64::from_bits(!key)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -187,5 +350,78 @@ mod tests {
         );
         assert!(Layout::new("m", 10, 15, 3).is_err());
         assert!(Layout::new("m", 1, 100, 6).is_err());
+        assert!(FloatLayout::new("m", 6).is_err());
+    }
+
+    #[test]
+    fn float_layout_precision_and_order() {
+        for figures in 0..=5u8 {
+            let l = FloatLayout::new("t", figures).unwrap();
+            let bound = 10f64.powi(-i32::from(figures));
+            assert!(
+                0.5f64.powi(i32::from(l.sub_bits()) + 1) <= bound,
+                "{figures}"
+            );
+            if l.sub_bits() > 0 {
+                assert!(
+                    0.5f64.powi(i32::from(l.sub_bits())) > bound,
+                    "{figures}: as coarse as allowed"
+                );
+            }
+        }
+        let l = FloatLayout::new("t", 3).unwrap();
+        assert_eq!(l.sub_bits(), 9);
+        let mut previous = 0;
+        for (i, x) in [
+            -1e15, -3.5, -1e-9, -0.0, 0.0, 1e-9, 1.0, 1.001, 3.5, 60.03, 1e15,
+        ]
+        .into_iter()
+        .enumerate()
+        {
+            let at = l.index_for(x);
+            assert!(!at.saturated, "{x}");
+            assert!(i == 0 || at.index >= previous, "{x} keeps value order");
+            previous = at.index;
+            let (low, high) = l.range_of(at.index);
+            assert!(low <= x && x <= high, "{x} in [{low}, {high}]");
+            let reported = l.value_for(at.index);
+            assert!(
+                (reported - x).abs() <= x.abs() * 1e-3,
+                "{x} read as {reported}"
+            );
+        }
+        for x in [
+            f64::INFINITY,
+            1e30,
+            f64::MIN_POSITIVE,
+            1e-30,
+            -1e30,
+            f64::NEG_INFINITY,
+        ] {
+            let at = l.index_for(x);
+            assert!(at.saturated && at.index < l.counts_len(), "{x}");
+        }
+        assert_eq!(l.index_for(f64::INFINITY).index, l.counts_len() - 1);
+        assert_eq!(l.index_for(f64::NEG_INFINITY).index, 0);
+    }
+
+    #[test]
+    fn float_keys_keep_float_order() {
+        let xs = [
+            f64::NEG_INFINITY,
+            -1e300,
+            -1.0,
+            -0.0,
+            0.0,
+            1e-300,
+            1.0,
+            f64::INFINITY,
+        ];
+        for w in xs.windows(2) {
+            assert!(float_key(w[0]) <= float_key(w[1]), "{w:?}");
+        }
+        for x in xs {
+            assert_eq!(key_float(float_key(x)).to_bits(), x.to_bits());
+        }
     }
 }

@@ -1,19 +1,37 @@
 //! Histograms: the distribution of recorded values, HDR-backed.
 //!
-//! Every histogram keeps HdrHistogram counts (default: 1 to 60,000,000 at 3
-//! significant figures, i.e. 1 µs to 60 s in microseconds), so any quantile
-//! is available within `10^-figures` relative error and snapshots convert to
-//! the `hdrhistogram` crate and to HdrHistogram V2 blobs. Counts are atomic
-//! and allocated a page at a time on first use, so any thread records without
-//! a lock and a histogram pays only for the ranges it sees. Sum, min and max
-//! are kept exactly beside the counts.
+//! A histogram comes in one of two kinds, fixed when it is built:
 //!
-//! Values are recorded as integers in the histogram's [`Resolution`] (one
-//! microsecond by default) or as floats in base units (seconds for time, as
-//! Prometheus requires) with [`Histogram::observe`], or in milliseconds with
-//! [`Histogram::record_ms`]; the conversion is explicit in the method's name.
-//! Values above the highest trackable value saturate to it and are counted in
-//! [`HistogramSnapshot::saturated`].
+//! - **Any magnitude** (the default, [`HistogramOpts::new`]): values are floats in base
+//!   units of whatever the user records (seconds, milliseconds, bytes, queue lengths),
+//!   of either sign, and every value from about 5e-20 to 1.8e19 in magnitude keeps the
+//!   configured significant figures (relative error `<= 10^-figures`, 3 by default).
+//!   Buckets are log-linear over the float's exponent and top mantissa bits
+//!   ([`FloatLayout`]), the way Prometheus native histograms and HdrHistogram's
+//!   `DoubleHistogram` cover any range. This is the default because a general
+//!   `observe(v)`, as in prometheus_client and prom-client, carries no unit: the same
+//!   call records 0.25 seconds, 250 milliseconds or 70,000 bytes, and each must come
+//!   back as it went in rather than clamped to a range chosen for one of them.
+//! - **Latency** ([`HistogramOpts::latency`], or any histogram given a
+//!   [`HistogramOpts::range`]): integers in the histogram's [`Resolution`] (1 µs to 60 s in
+//!   microseconds for `latency()`), in HdrHistogram's own layout ([`Layout`]), so
+//!   snapshots convert to the `hdrhistogram` crate and to HdrHistogram V2 blobs. Values
+//!   above the range count at its top and below zero at its bottom, both in
+//!   [`HistogramSnapshot::saturated`].
+//!
+//! Both kinds take every entry point: [`Histogram::observe`] (base units: seconds for
+//! time, as Prometheus requires), [`Histogram::record`] (an integer in the
+//! [`Resolution`], one microsecond by default), [`Histogram::record_ms`] and the batch
+//! forms; the conversion is explicit in the method's name. Counts are atomic and
+//! allocated a page at a time on first use, so any thread records without a lock and a
+//! histogram pays only for the magnitudes it sees. Sum, min and max are kept exactly
+//! beside the counts.
+//!
+//! Values no bucket can hold are handled as prometheus_client handles them: `+Inf`
+//! counts in the top bucket (and so in `+Inf`) and makes the sum infinite, `-Inf` in the
+//! bottom one; both are counted as saturated. NaN has no bucket: it is not counted,
+//! leaves the sum alone and is tallied in [`HistogramSnapshot::rejected`] (prom-client
+//! throws on it; prometheus_client drops its count but poisons the sum for good).
 //!
 //! Prometheus `_bucket` lines: when bucket bounds are given, their counts are
 //! exact (a value equal to a bound counts in it, compared as recorded: the
@@ -32,7 +50,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
-pub use layout::Layout;
+pub use layout::{FloatLayout, Layout};
 pub use snapshot::{Bucket, HistogramSnapshot};
 
 use crate::adder::Adder;
@@ -44,6 +62,7 @@ use crate::series::Series;
 use crate::window::{Rotating, Slot, WindowOpts};
 use buckets::{BucketMap, Corrections};
 use counts::Counts;
+use layout::float_key;
 
 /// What one recorded integer means.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, serde::Serialize)]
@@ -80,8 +99,8 @@ pub const DEFAULT_BUCKETS: [f64; 14] = [
 /// How to build a histogram.
 #[derive(Debug, Clone, PartialEq)]
 pub struct HistogramOpts {
-    lowest: u64,
-    highest: u64,
+    /// The integer range; `None` for an any-magnitude histogram.
+    range: Option<(u64, u64)>,
     significant_figures: u8,
     resolution: Resolution,
     buckets: Option<Vec<f64>>,
@@ -91,8 +110,7 @@ pub struct HistogramOpts {
 impl Default for HistogramOpts {
     fn default() -> Self {
         Self {
-            lowest: 1,
-            highest: 60_000_000,
+            range: None,
             significant_figures: 3,
             resolution: Resolution::Microsecond,
             buckets: None,
@@ -102,16 +120,25 @@ impl Default for HistogramOpts {
 }
 
 impl HistogramOpts {
-    /// 1 µs .. 60 s at 3 significant figures, microsecond resolution, derived default buckets, no window.
+    /// Any magnitude and sign at 3 significant figures; [`Histogram::record`] takes
+    /// microseconds; Prometheus' default buckets (seconds); no window.
     pub fn new() -> Self {
         Self::default()
     }
-    /// Trackable range, in recorded integers.
+    /// A latency histogram: integers from 1 µs to 60 s in microseconds at 3 significant
+    /// figures, in HdrHistogram's layout (V2 blobs, the cheapest [`Histogram::record`]).
+    pub fn latency() -> Self {
+        Self::default().range(1, 60_000_000)
+    }
+    /// Trackable range, in recorded integers: makes this an integer (latency) histogram.
     #[must_use]
     pub fn range(mut self, lowest: u64, highest: u64) -> Self {
-        self.lowest = lowest;
-        self.highest = highest;
+        self.range = Some((lowest, highest));
         self
+    }
+    /// The integer range, or `None` for an any-magnitude histogram.
+    pub fn get_range(&self) -> Option<(u64, u64)> {
+        self.range
     }
     /// Significant decimal figures (0..=5).
     #[must_use]
@@ -144,18 +171,28 @@ impl HistogramOpts {
     }
     /// The window, if any.
     pub fn get_window(&self) -> Option<WindowOpts> {
-        self.window
+        self.window.clone()
     }
 
     /// Checks the options for `metric` and returns the layout and exposition bounds.
-    pub(crate) fn validate(&self, metric: &str) -> Result<(Layout, Vec<f64>, bool)> {
-        let layout = Layout::new(metric, self.lowest, self.highest, self.significant_figures)?;
+    pub(crate) fn validate(&self, metric: &str) -> Result<(Scale, Vec<f64>, bool)> {
+        let scale = match self.range {
+            Some((lowest, highest)) => Scale::Integer(Layout::new(
+                metric,
+                lowest,
+                highest,
+                self.significant_figures,
+            )?),
+            None => Scale::Float(FloatLayout::new(metric, self.significant_figures)?),
+        };
         let Some(given) = &self.buckets else {
-            let bounds = match self.resolution {
-                Resolution::Unit => decades(layout.lowest(), layout.highest()),
+            let bounds = match (self.resolution, scale) {
+                (Resolution::Unit, Scale::Integer(layout)) => {
+                    decades(layout.lowest(), layout.highest())
+                }
                 _ => DEFAULT_BUCKETS.to_vec(),
             };
-            return Ok((layout, bounds, false));
+            return Ok((scale, bounds, false));
         };
         let mut bounds = given.clone();
         if bounds.last() == Some(&f64::INFINITY) {
@@ -175,7 +212,33 @@ impl HistogramOpts {
                 "bucket bounds must increase strictly, but {a} is followed by {b}"
             ));
         }
-        Ok((layout, bounds, true))
+        Ok((scale, bounds, true))
+    }
+}
+
+/// How a histogram lays out its counts: the two kinds of histogram (see the module docs).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Scale {
+    /// Integers in a configured range, in HdrHistogram's layout.
+    Integer(Layout),
+    /// Floats of any magnitude and sign, in base units.
+    Float(FloatLayout),
+}
+
+impl Scale {
+    /// Number of count slots.
+    pub fn counts_len(&self) -> usize {
+        match self {
+            Self::Integer(l) => l.counts_len(),
+            Self::Float(l) => l.counts_len(),
+        }
+    }
+    /// Significant decimal figures kept.
+    pub fn significant_figures(&self) -> u8 {
+        match self {
+            Self::Integer(l) => l.significant_figures(),
+            Self::Float(l) => l.significant_figures(),
+        }
     }
 }
 
@@ -199,7 +262,8 @@ fn decades(lowest: u64, highest: u64) -> Vec<f64> {
     v
 }
 
-/// What one recording adds to the sum, in recorded integers.
+/// What one recording adds to the sum: recorded integers for an integer histogram, base
+/// units for an any-magnitude one.
 #[derive(Clone, Copy)]
 enum Sum {
     /// From an integer recording: exact, and one `fetch_add`.
@@ -208,21 +272,22 @@ enum Sum {
     Float(f64),
 }
 
-/// HDR counts plus exact sum, min and max: the whole of a histogram, or one sub-window of it.
+/// Counts plus exact sum, min and max: the whole of a histogram, or one sub-window of it.
 pub(crate) struct HdrCore {
     counts: Counts,
-    /// Sums in recorded integers (not base units): integer recordings add exactly (to
-    /// 2^64), float recordings keep their fractions.
+    /// Integer recordings add exactly (to 2^64), float recordings keep their fractions.
     integer_sum: Adder<u64>,
     float_sum: Adder<f64>,
+    /// The extremes as keys whose unsigned order is the value order: the recorded integers
+    /// themselves, or [`float_key`]s in an any-magnitude histogram.
     min: AtomicU64,
     max: AtomicU64,
 }
 
 impl HdrCore {
-    fn new(layout: &Layout) -> Self {
+    fn new(scale: &Scale) -> Self {
         Self {
-            counts: Counts::new(layout.counts_len()),
+            counts: Counts::new(scale.counts_len()),
             integer_sum: Adder::new(0),
             float_sum: Adder::new(0.0),
             min: AtomicU64::new(u64::MAX),
@@ -231,10 +296,10 @@ impl HdrCore {
     }
 
     #[inline]
-    fn record(&self, index: usize, value: u64, n: u64, sum: Sum) {
+    fn record(&self, index: usize, key: u64, n: u64, sum: Sum) {
         let stripe = self.add_sum(sum);
         self.counts.add(index, n, stripe);
-        self.widen(value, value);
+        self.widen(key, key);
     }
 
     /// Adds to the sum and returns the count stripe for this thread: the sum goes first,
@@ -248,7 +313,7 @@ impl HdrCore {
         }
     }
 
-    /// Widens the extremes to take in `min..=max`.
+    /// Widens the extremes to take in the keys `min..=max`.
     #[inline]
     fn widen(&self, min: u64, max: u64) {
         // Relaxed: min/max publish nothing else; the load skips the RMW in the common case.
@@ -260,9 +325,10 @@ impl HdrCore {
         }
     }
 
-    /// Takes another histogram's sum and extremes, after its counts were added index by index.
-    fn absorb(&self, native_sum: f64, min: u64, max: u64) {
-        self.float_sum.add(native_sum);
+    /// Takes another histogram's sum and extreme keys, after its counts were added index
+    /// by index.
+    fn absorb(&self, sum: f64, min: u64, max: u64) {
+        self.float_sum.add(sum);
         // Relaxed: as in `record`.
         self.min.fetch_min(min, Ordering::Relaxed);
         self.max.fetch_max(max, Ordering::Relaxed);
@@ -281,12 +347,12 @@ impl Slot for HdrCore {
 }
 
 /// What every series of a histogram family shares: name, layout, bounds and how the bounds
-/// map onto the HDR indexes. Built once per family.
+/// map onto the count indexes. Built once per family.
 #[doc(hidden)]
 #[derive(Debug)]
 pub struct HistogramShape {
     name: Arc<str>,
-    layout: Layout,
+    scale: Scale,
     resolution: Resolution,
     /// Exposition bounds in base units, without `+Inf`.
     bounds: Arc<[f64]>,
@@ -307,15 +373,15 @@ impl HistogramShape {
         opts: &HistogramOpts,
         quantiles: Box<[f64]>,
     ) -> Result<Arc<Self>> {
-        let (layout, bounds, exact) = opts.validate(name)?;
+        let (scale, bounds, exact) = opts.validate(name)?;
         let per = opts.resolution.per_base_unit();
         Ok(Arc::new(Self {
             name: name.into(),
-            exact: exact.then(|| BucketMap::new(&bounds, &layout, per)),
-            layout,
+            exact: exact.then(|| BucketMap::new(&bounds, &scale, per)),
+            scale,
             resolution: opts.resolution,
             bounds: bounds.into(),
-            window: opts.window,
+            window: opts.window.clone(),
             quantiles,
         }))
     }
@@ -326,8 +392,11 @@ impl HistogramShape {
 pub struct HistogramCell {
     shape: Arc<HistogramShape>,
     hdr: HdrCore,
+    /// Values counted at an end of the range because they were outside it.
     saturated: AtomicU64,
-    /// Corrections to the HDR-derived bucket counts; empty unless the buckets are exact.
+    /// NaNs: not counted anywhere else.
+    rejected: AtomicU64,
+    /// Corrections to the derived bucket counts; empty unless the buckets are exact.
     corrections: Corrections,
     /// One exemplar per bucket (+Inf last), allocated on the first exemplar.
     exemplars: LazyBox<Mutex<Vec<Option<Exemplar>>>>,
@@ -336,16 +405,18 @@ pub struct HistogramCell {
 
 impl HistogramCell {
     pub(crate) fn new(shape: &Arc<HistogramShape>) -> Self {
-        let layout = shape.layout;
+        let scale = shape.scale;
         Self {
             shape: Arc::clone(shape),
-            hdr: HdrCore::new(&layout),
+            hdr: HdrCore::new(&scale),
             saturated: AtomicU64::new(0),
+            rejected: AtomicU64::new(0),
             corrections: Corrections::new(shape.exact.as_ref().map_or(0, BucketMap::len)),
             exemplars: LazyBox::new(),
             window: shape
                 .window
-                .map(|w| Box::new(Rotating::new(w, || HdrCore::new(&layout)))),
+                .as_ref()
+                .map(|w| Box::new(Rotating::new(w.clone(), || HdrCore::new(&scale)))),
         }
     }
 
@@ -353,11 +424,13 @@ impl HistogramCell {
         &self.shape
     }
 
-    /// Empties the counts, sums, extremes, exact-bucket corrections, window and exemplars.
+    /// Empties the counts, sums, extremes, tallies, exact-bucket corrections, window and
+    /// exemplars.
     fn reset(&self) {
         self.hdr.clear();
-        // Relaxed: a plain tally, as in `record_n`.
+        // Relaxed: plain tallies, as in `after_count`.
         self.saturated.store(0, Ordering::Relaxed);
+        self.rejected.store(0, Ordering::Relaxed);
         self.corrections.clear();
         if let Some(w) = &self.window {
             w.clear_all();
@@ -368,38 +441,74 @@ impl HistogramCell {
         }
     }
 
-    /// Records `n` occurrences of `value` (recorded integers). `exact_bucket` finds the
-    /// value's exact bucket; it runs only where the HDR index cannot tell (see `buckets`).
+    /// Records `n` occurrences of the integer `value` in an integer histogram.
+    /// `exact_bucket` finds the value's exact bucket; it runs only where the index cannot
+    /// tell (see `buckets`).
     #[inline]
     fn record_n(
         &self,
+        layout: &Layout,
         value: u64,
         n: u64,
         sum: Sum,
         exact_bucket: impl FnOnce(&BucketMap) -> usize,
     ) {
-        let index = self
-            .shape
-            .layout
-            .index_for(value.min(self.shape.layout.highest()));
+        let index = layout.index_for(value.min(layout.highest()));
         self.hdr.record(index, value, n, sum);
         if let Some(w) = &self.window {
             w.current().record(index, value, n, sum);
         }
-        self.after_count(index, value, n, exact_bucket);
+        self.after_count(index, value > layout.highest(), n, exact_bucket);
     }
 
-    /// What a count at `index` (of `value`, `n` times) needs besides the HDR counts: the
-    /// exact-bucket correction and the saturation tally.
+    /// Records `n` occurrences of `x` (base units, not NaN) in an any-magnitude histogram.
+    #[inline]
+    fn record_base(&self, layout: FloatLayout, x: f64, n: u64) {
+        // Adding zero turns -0 into 0, so the extremes never read "-0".
+        let x = x + 0.0;
+        let at = layout.index_for(x);
+        let key = float_key(x);
+        let sum = Sum::Float(if n == 1 { x } else { x * n as f64 });
+        self.hdr.record(at.index, key, n, sum);
+        if let Some(w) = &self.window {
+            w.current().record(at.index, key, n, sum);
+        }
+        self.after_count(at.index, at.saturated, n, |_| self.bucket_of(x));
+    }
+
+    /// Records the integer `value` (in the resolution) `n` times, in either kind.
+    #[inline]
+    fn record_integer(&self, value: u64, n: u64) {
+        match &self.shape.scale {
+            Scale::Integer(layout) => {
+                self.record_n(
+                    layout,
+                    value,
+                    n,
+                    Sum::Integer(value.wrapping_mul(n)),
+                    |map| map.exact_native(value),
+                );
+            }
+            Scale::Float(layout) => {
+                self.record_base(
+                    *layout,
+                    value as f64 / self.shape.resolution.per_base_unit(),
+                    n,
+                );
+            }
+        }
+    }
+
+    /// What a count at `index` (`n` times) needs besides the counts: the exact-bucket
+    /// correction and the saturation tally.
     #[inline]
     fn after_count(
         &self,
         index: usize,
-        value: u64,
+        saturated: bool,
         n: u64,
         exact_bucket: impl FnOnce(&BucketMap) -> usize,
     ) {
-        let saturated = value > self.shape.layout.highest();
         if let Some(map) = &self.shape.exact
             && (saturated || map.is_marked(index))
         {
@@ -412,107 +521,177 @@ impl HistogramCell {
         }
     }
 
+    /// Tallies `n` values that no bucket can hold (NaN).
+    #[cold]
+    fn reject(&self, n: u64) {
+        // Relaxed: a plain tally.
+        self.rejected.fetch_add(n, Ordering::Relaxed);
+    }
+
     /// Records a float given in units where `per_input` recorded integers make one input
     /// unit and `input_per_base` input units one base unit.
     #[inline]
-    fn record_float(&self, x: f64, per_input: f64, input_per_base: f64, unit: &str) -> Result<()> {
-        // Written so that NaN fails too.
-        if !(x >= 0.0 && x.is_finite()) {
-            return Err(self.bad_float(x, unit));
-        }
-        let native = x * per_input;
-        // Rounds half up as `round` does for x >= 0, without its libm call. `as` saturates,
-        // so huge values land on u64::MAX and then saturate the range.
-        let value = (native + 0.5) as u64;
-        self.record_n(value, 1, Sum::Float(native), |_| {
-            self.bucket_of(x / input_per_base)
-        });
-        Ok(())
-    }
-
-    /// Records a run of floats as `record_float` would one by one, but adds the run's sum
-    /// and extremes once: the per-value cost is the HDR count (and window count) alone.
-    /// Values up to the first bad one are recorded; that one is the error.
-    fn record_floats(
-        &self,
-        xs: &[f64],
-        per_input: f64,
-        input_per_base: f64,
-        unit: &str,
-    ) -> Result<()> {
-        let good = xs
-            .iter()
-            .position(|&x| !(x >= 0.0 && x.is_finite()))
-            .unwrap_or(xs.len());
-        let run = &xs[..good];
-        if !run.is_empty() {
-            let sum = Sum::Float(run.iter().map(|&x| x * per_input).sum());
-            self.record_run(run, sum, |&x| {
-                let value = (x * per_input + 0.5) as u64;
-                (value, move |_: &BucketMap| {
+    fn record_float(&self, x: f64, per_input: f64, input_per_base: f64) {
+        match &self.shape.scale {
+            Scale::Integer(layout) => {
+                // NaN is outside the range too.
+                if !(0.0..f64::INFINITY).contains(&x) {
+                    return self.record_unusual(layout, x, per_input, input_per_base);
+                }
+                let native = x * per_input;
+                // Rounds half up as `round` does for x >= 0, without its libm call. `as`
+                // saturates, so huge values land on u64::MAX and then saturate the range.
+                let value = (native + 0.5) as u64;
+                self.record_n(layout, value, 1, Sum::Float(native), |_| {
                     self.bucket_of(x / input_per_base)
-                })
-            });
-        }
-        match xs.get(good) {
-            Some(&x) => Err(self.bad_float(x, unit)),
-            None => Ok(()),
+                });
+            }
+            Scale::Float(layout) => {
+                if x.is_nan() {
+                    return self.reject(1);
+                }
+                self.record_base(*layout, x / input_per_base, 1);
+            }
         }
     }
 
-    /// Records whole numbers as `record_n(v, 1, ..)` would one by one, with one sum and
+    /// An integer histogram's NaN (rejected), infinity or negative value: `+Inf` counts at
+    /// the top of the range, anything below zero at the bottom, both as saturated; the sum
+    /// takes the value as it is.
+    #[cold]
+    fn record_unusual(&self, layout: &Layout, x: f64, per_input: f64, input_per_base: f64) {
+        if x.is_nan() {
+            return self.reject(1);
+        }
+        let value = if x > 0.0 { u64::MAX } else { 0 };
+        let index = layout.index_for(value.min(layout.highest()));
+        let sum = Sum::Float(x * per_input);
+        self.hdr.record(index, value, 1, sum);
+        if let Some(w) = &self.window {
+            w.current().record(index, value, 1, sum);
+        }
+        self.after_count(index, true, 1, |_| self.bucket_of(x / input_per_base));
+    }
+
+    /// Records a run of floats as `record_float` would one by one, but adds each run's sum
+    /// and extremes once: the per-value cost is the count (and window count) alone.
+    fn record_floats(&self, xs: &[f64], per_input: f64, input_per_base: f64) {
+        match &self.shape.scale {
+            Scale::Integer(layout) => {
+                let mut rest = xs;
+                while !rest.is_empty() {
+                    let good = rest
+                        .iter()
+                        .position(|x| !(0.0..f64::INFINITY).contains(x))
+                        .unwrap_or(rest.len());
+                    let run = &rest[..good];
+                    if !run.is_empty() {
+                        let sum = Sum::Float(run.iter().map(|&x| x * per_input).sum());
+                        self.record_run(run, sum, |&x| {
+                            let value = (x * per_input + 0.5) as u64;
+                            let index = layout.index_for(value.min(layout.highest()));
+                            (
+                                index,
+                                value,
+                                value > layout.highest(),
+                                move |_: &BucketMap| self.bucket_of(x / input_per_base),
+                            )
+                        });
+                    }
+                    let Some(&x) = rest.get(good) else { break };
+                    self.record_unusual(layout, x, per_input, input_per_base);
+                    rest = &rest[good + 1..];
+                }
+            }
+            Scale::Float(layout) => {
+                let mut rest = xs;
+                while !rest.is_empty() {
+                    let good = rest.iter().position(|x| x.is_nan()).unwrap_or(rest.len());
+                    let run = &rest[..good];
+                    if !run.is_empty() {
+                        let sum = Sum::Float(run.iter().map(|&x| x / input_per_base).sum());
+                        self.record_run(run, sum, |&x| {
+                            let base = x / input_per_base + 0.0;
+                            let at = layout.index_for(base);
+                            (
+                                at.index,
+                                float_key(base),
+                                at.saturated,
+                                move |_: &BucketMap| self.bucket_of(base),
+                            )
+                        });
+                    }
+                    if good == rest.len() {
+                        break;
+                    }
+                    let nans = rest[good..].iter().take_while(|x| x.is_nan()).count();
+                    self.reject(nans as u64);
+                    rest = &rest[good + nans..];
+                }
+            }
+        }
+    }
+
+    /// Records whole numbers as `record_integer(v, 1)` would one by one, with one sum and
     /// one widening of the extremes for the run.
     fn record_integers(&self, values: &[u64]) {
         if values.is_empty() {
             return;
         }
-        let sum = Sum::Integer(values.iter().fold(0u64, |a, &v| a.wrapping_add(v)));
-        self.record_run(values, sum, |&v| {
-            (v, move |map: &BucketMap| map.exact_native(v))
-        });
+        match &self.shape.scale {
+            Scale::Integer(layout) => {
+                let sum = Sum::Integer(values.iter().fold(0u64, |a, &v| a.wrapping_add(v)));
+                self.record_run(values, sum, |&v| {
+                    let index = layout.index_for(v.min(layout.highest()));
+                    (index, v, v > layout.highest(), move |map: &BucketMap| {
+                        map.exact_native(v)
+                    })
+                });
+            }
+            Scale::Float(layout) => {
+                let per = self.shape.resolution.per_base_unit();
+                let sum = Sum::Float(values.iter().map(|&v| v as f64 / per).sum());
+                self.record_run(values, sum, |&v| {
+                    let base = v as f64 / per;
+                    let at = layout.index_for(base);
+                    (
+                        at.index,
+                        float_key(base),
+                        at.saturated,
+                        move |_: &BucketMap| self.bucket_of(base),
+                    )
+                });
+            }
+        }
     }
 
-    /// The shared part of the run recorders: `each` gives a value's recorded integer and
-    /// how to find its exact bucket.
+    /// The shared part of the run recorders: `each` gives a value's count index, extreme
+    /// key, whether it saturated, and how to find its exact bucket.
     #[inline]
     fn record_run<T, B: FnOnce(&BucketMap) -> usize>(
         &self,
         run: &[T],
         sum: Sum,
-        each: impl Fn(&T) -> (u64, B),
+        each: impl Fn(&T) -> (usize, u64, bool, B),
     ) {
-        let layout = &self.shape.layout;
         let window = self.window.as_ref().map(|w| w.current());
         let stripe = self.hdr.add_sum(sum);
         let window_stripe = window.map(|w| w.add_sum(sum));
         let (mut lo, mut hi) = (u64::MAX, 0);
         for x in run {
-            let (value, exact_bucket) = each(x);
-            lo = lo.min(value);
-            hi = hi.max(value);
-            let index = layout.index_for(value.min(layout.highest()));
+            let (index, key, saturated, exact_bucket) = each(x);
+            lo = lo.min(key);
+            hi = hi.max(key);
             self.hdr.counts.add(index, 1, stripe);
             if let (Some(w), Some(ws)) = (window, window_stripe) {
                 w.counts.add(index, 1, ws);
             }
-            self.after_count(index, value, 1, exact_bucket);
+            self.after_count(index, saturated, 1, exact_bucket);
         }
         self.hdr.widen(lo, hi);
         if let Some(w) = window {
             w.widen(lo, hi);
         }
-    }
-
-    #[cold]
-    fn bad_float(&self, x: f64, unit: &str) -> Error {
-        let rule = if x.is_nan() {
-            format!("cannot record NaN ({unit})")
-        } else if x < 0.0 {
-            format!("cannot record a negative value ({x} {unit}); histograms hold values >= 0")
-        } else {
-            format!("cannot record an infinite value ({unit})")
-        };
-        Error::for_metric(ErrorKind::InvalidValue, &self.shape.name, rule)
     }
 
     /// The bucket (`+Inf` last) that `base`, in base units, falls in.
@@ -539,25 +718,35 @@ impl HistogramCell {
             .exact
             .as_ref()
             .map(|map| (map, self.corrections.load()));
-        // Relaxed: a tally read at scrape time.
-        let saturated = self.saturated.load(Ordering::Relaxed);
-        HistogramSnapshot::from_core(&self.hdr, &self.shape, saturated, exact, exemplars)
+        // Relaxed: tallies read at scrape time.
+        let tallies = (
+            self.saturated.load(Ordering::Relaxed),
+            self.rejected.load(Ordering::Relaxed),
+        );
+        HistogramSnapshot::from_core(&self.hdr, &self.shape, tallies, exact, exemplars)
     }
 
     pub(crate) fn window_snapshot(&self) -> Option<HistogramSnapshot> {
         let w = self.window.as_ref()?;
         let shape = &*self.shape;
-        let mut total =
-            HistogramSnapshot::empty(shape.layout, shape.resolution, Arc::clone(&shape.bounds));
+        let mut total = HistogramSnapshot::empty(shape);
         for slot in w.live() {
-            total.merge_same_layout(&HistogramSnapshot::from_core(slot, shape, 0, None, None));
+            total.merge_same_layout(&HistogramSnapshot::from_core(
+                slot,
+                shape,
+                (0, 0),
+                None,
+                None,
+            ));
         }
         Some(total)
     }
 
     pub(crate) fn count(&self) -> u64 {
-        let mut n = 0;
-        self.hdr.counts.for_each_nonzero(|_, c| n += c);
+        let mut n = 0u64;
+        self.hdr
+            .counts
+            .for_each_nonzero(|_, c| n = n.wrapping_add(c));
         n
     }
 
@@ -569,7 +758,9 @@ impl HistogramCell {
     /// Adds another histogram's counts; see [`Histogram::merge_from`].
     fn merge(&self, other: &HistogramSnapshot) -> Result<()> {
         let shape = &*self.shape;
-        if other.resolution() != shape.resolution {
+        if let (Scale::Integer(_), Scale::Integer(_)) = (shape.scale, other.scale())
+            && other.resolution() != shape.resolution
+        {
             return Err(Error::for_metric(
                 ErrorKind::CorruptBlob,
                 &shape.name,
@@ -580,57 +771,58 @@ impl HistogramCell {
                 ),
             ));
         }
+        // Relaxed: a plain tally.
+        self.rejected.fetch_add(other.rejected(), Ordering::Relaxed);
         if other.count() == 0 {
             return Ok(());
         }
-        let layout = shape.layout;
+        let per = shape.resolution.per_base_unit();
         let same_bounds = other.buckets_exact() && other.bounds().eq(shape.bounds.iter().copied());
         let mut derived = vec![0u64; shape.bounds.len() + 1];
-        let mut above_range = 0;
-        for (value, n) in other.recorded_values() {
-            // Clamped to the other side's exact extremes, each value stays in its HDR
-            // bucket while min and max carry over exactly.
-            let value = value.clamp(other.min(), other.max());
-            if value > layout.highest() {
-                above_range += n;
+        let mut out_of_range = 0u64;
+        other.for_each_point(shape.scale, per, |p| {
+            if p.saturated {
+                out_of_range = out_of_range.wrapping_add(p.n);
             }
-            let index = layout.index_for(value.min(layout.highest()));
-            self.hdr.counts.add(index, n, 0);
+            self.hdr.counts.add(p.index, p.n, 0);
             if let Some(w) = &self.window {
-                w.current().counts.add(index, n, 0);
+                w.current().counts.add(p.index, p.n, 0);
             }
             if let Some(map) = &shape.exact {
                 if same_bounds {
-                    derived[map.derived(index)] += n;
+                    let d = &mut derived[map.derived(p.index)];
+                    *d = d.wrapping_add(p.n);
                 } else {
-                    self.corrections
-                        .shift(map.derived(index), map.exact_native(value), n);
+                    let exact = match shape.scale {
+                        Scale::Integer(_) => map.exact_native(p.native),
+                        Scale::Float(_) => self.bucket_of(p.base),
+                    };
+                    self.corrections.shift(map.derived(p.index), exact, p.n);
                 }
             }
-        }
+        });
         if let (true, Some(map)) = (same_bounds, &shape.exact) {
             // The other side's exact counts are the truth: correct ours by the difference.
             let (mut exact_cumulative, mut derived_cumulative) = (0u64, 0u64);
             let pairs = other.bucket_counts().into_iter().zip(derived);
             for (bound, (e, d)) in pairs.take(map.len()).enumerate() {
-                exact_cumulative += e;
-                derived_cumulative += d;
+                exact_cumulative = exact_cumulative.wrapping_add(e);
+                derived_cumulative = derived_cumulative.wrapping_add(d);
                 let delta = exact_cumulative
                     .wrapping_sub(derived_cumulative)
                     .cast_signed();
                 self.corrections.add(bound, delta);
             }
         }
-        self.hdr
-            .absorb(other.sum_native(), other.min(), other.max());
+        let (sum, min, max) = other.totals_in(shape.scale, per);
+        self.hdr.absorb(sum, min, max);
         if let Some(w) = &self.window {
-            w.current()
-                .absorb(other.sum_native(), other.min(), other.max());
+            w.current().absorb(sum, min, max);
         }
-        // Relaxed: a plain tally. The other side's saturated values sit at its top, which
-        // is above our range too unless ours is wider: count each value once.
+        // Relaxed: a plain tally. The other side's saturated values sit at its ends, which
+        // are outside our range too unless ours is wider: count each value once.
         self.saturated
-            .fetch_add(other.saturated().max(above_range), Ordering::Relaxed);
+            .fetch_add(other.saturated().max(out_of_range), Ordering::Relaxed);
         Ok(())
     }
 }
@@ -671,51 +863,60 @@ impl Histogram {
     /// Records `value`, in the histogram's resolution (microseconds by default).
     #[inline]
     pub fn record(&self, value: u64) {
-        self.cell()
-            .record_n(value, 1, Sum::Integer(value), |map| map.exact_native(value));
+        let cell = self.cell();
+        match &cell.shape.scale {
+            Scale::Integer(layout) => {
+                cell.record_n(layout, value, 1, Sum::Integer(value), |map| {
+                    map.exact_native(value)
+                });
+            }
+            Scale::Float(_) => cell.record_integer(value, 1),
+        }
     }
 
     /// Records `value` `n` times.
     #[inline]
     pub fn record_n(&self, value: u64, n: u64) {
-        self.cell()
-            .record_n(value, n, Sum::Integer(value.wrapping_mul(n)), |map| {
-                map.exact_native(value)
-            });
+        self.cell().record_integer(value, n);
     }
 
     /// Records a value in base units: seconds for time, as Prometheus' `observe`.
+    /// Infinities and values outside an integer histogram's range count at an end of it
+    /// and as saturated; NaN is tallied as rejected (see the module docs).
     ///
     /// # Errors
-    /// [`ErrorKind::InvalidValue`] for NaN, negative or infinite values; nothing is recorded.
+    /// None today: every value is either counted or tallied. The `Result` stays so that a
+    /// rule for bad values can be added without breaking callers.
     #[inline]
     pub fn observe(&self, value: f64) -> Result<()> {
         let cell = self.cell();
         let per = cell.shape.resolution.per_base_unit();
-        cell.record_float(value, per, 1.0, "base units")
+        cell.record_float(value, per, 1.0);
+        Ok(())
     }
 
     /// Records values in base units as [`Self::observe`] would one by one, but with the
-    /// sum and extremes updated once for the batch (what bindings that buffer use).
+    /// sum and extremes updated once per run (what bindings that buffer use).
     ///
     /// # Errors
-    /// [`ErrorKind::InvalidValue`] for the first NaN, negative or infinite value; the values
-    /// before it are recorded, the rest not.
+    /// As [`Self::observe`].
     pub fn observe_batch(&self, values: &[f64]) -> Result<()> {
         let cell = self.cell();
         let per = cell.shape.resolution.per_base_unit();
-        cell.record_floats(values, per, 1.0, "base units")
+        cell.record_floats(values, per, 1.0);
+        Ok(())
     }
 
     /// Records durations in milliseconds as [`Self::record_ms`] would one by one (see
     /// [`Self::observe_batch`]).
     ///
     /// # Errors
-    /// As [`Self::observe_batch`].
+    /// As [`Self::observe`].
     pub fn record_ms_batch(&self, ms: &[f64]) -> Result<()> {
         let cell = self.cell();
         let per = cell.shape.resolution.per_base_unit() / 1e3;
-        cell.record_floats(ms, per, 1e3, "ms")
+        cell.record_floats(ms, per, 1e3);
+        Ok(())
     }
 
     /// Records whole numbers (in the histogram's resolution) as [`Self::record`] would one
@@ -732,7 +933,8 @@ impl Histogram {
     pub fn record_secs(&self, secs: f64) -> Result<()> {
         let cell = self.cell();
         let per = cell.shape.resolution.per_base_unit();
-        cell.record_float(secs, per, 1.0, "s")
+        cell.record_float(secs, per, 1.0);
+        Ok(())
     }
 
     /// Records a duration given in milliseconds, the TypeScript-era unit.
@@ -743,24 +945,30 @@ impl Histogram {
     pub fn record_ms(&self, ms: f64) -> Result<()> {
         let cell = self.cell();
         let per = cell.shape.resolution.per_base_unit() / 1e3;
-        cell.record_float(ms, per, 1e3, "ms")
+        cell.record_float(ms, per, 1e3);
+        Ok(())
     }
 
     /// Records a `Duration`.
     #[inline]
     pub fn record_duration(&self, d: Duration) {
         let cell = self.cell();
-        let native = d.as_nanos() as f64 * (cell.shape.resolution.per_base_unit() / 1e9);
-        cell.record_n((native + 0.5) as u64, 1, Sum::Float(native), |_| {
-            cell.bucket_of(d.as_secs_f64())
-        });
+        match &cell.shape.scale {
+            Scale::Integer(layout) => {
+                let native = d.as_nanos() as f64 * (cell.shape.resolution.per_base_unit() / 1e9);
+                cell.record_n(layout, (native + 0.5) as u64, 1, Sum::Float(native), |_| {
+                    cell.bucket_of(d.as_secs_f64())
+                });
+            }
+            Scale::Float(layout) => cell.record_base(*layout, d.as_secs_f64(), 1),
+        }
     }
 
     /// Records a value in base units and keeps an exemplar on its bucket.
     ///
     /// # Errors
-    /// [`ErrorKind::InvalidValue`] as for [`Self::observe`] (nothing recorded), or
-    /// [`ErrorKind::InvalidExemplar`] (the value is recorded, the exemplar dropped).
+    /// [`ErrorKind::InvalidExemplar`] (the value is recorded, the exemplar dropped), also
+    /// for a NaN value, which has no bucket to keep it on.
     pub fn observe_with_exemplar(
         &self,
         value: f64,
@@ -768,6 +976,13 @@ impl Histogram {
     ) -> Result<()> {
         self.observe(value)?;
         let cell = self.cell();
+        if value.is_nan() {
+            return Err(Error::for_metric(
+                ErrorKind::InvalidExemplar,
+                &cell.shape.name,
+                "an exemplar needs a value with a bucket, not NaN",
+            ));
+        }
         let exemplar = Exemplar::new(&cell.shape.name, exemplar_labels, value)?;
         cell.set_exemplar(cell.bucket_of(value), exemplar);
         Ok(())
@@ -798,7 +1013,8 @@ impl Histogram {
         self.cell().count()
     }
 
-    /// The value at quantile `q` (0..=1), in recorded integers; 0 when empty.
+    /// The value at quantile `q` (0..=1), in recorded integers; 0 when empty (see
+    /// [`HistogramSnapshot::value_at_quantile`]).
     pub fn value_at_quantile(&self, q: f64) -> u64 {
         self.snapshot().value_at_quantile(q)
     }
@@ -808,8 +1024,12 @@ impl Histogram {
     /// side's values are placed by their HDR bucket. Sum, min, max and the saturated count
     /// carry over exactly.
     ///
+    /// Either kind merges into either: counts move index by index between histograms of
+    /// the same layout, and otherwise each count is placed by the value it stands for.
+    ///
     /// # Errors
-    /// [`ErrorKind::CorruptBlob`] if the resolutions differ (the integers would mean different things).
+    /// [`ErrorKind::CorruptBlob`] if both are integer histograms and their resolutions
+    /// differ (the integers would mean different things).
     pub fn merge_from(&self, other: &HistogramSnapshot) -> Result<()> {
         self.cell().merge(other)
     }
@@ -822,6 +1042,11 @@ impl Histogram {
     /// The resolution of recorded integers.
     pub fn resolution(&self) -> Resolution {
         self.cell().shape.resolution
+    }
+
+    /// How the counts are laid out: an integer range, or any magnitude.
+    pub fn scale(&self) -> Scale {
+        self.cell().shape.scale
     }
 
     /// Approximate heap bytes held by this histogram's counts and bounds.
@@ -877,4 +1102,8 @@ impl Drop for Timer {
 }
 
 #[cfg(test)]
+#[allow(
+    clippy::float_cmp,
+    reason = "exact comparisons assert what is kept exactly: extremes, sums of exactly representable values, infinities"
+)]
 mod tests;

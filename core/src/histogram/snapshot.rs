@@ -4,10 +4,11 @@
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
 
-use hdrhistogram::serialization::{Deserializer, Serializer, V2DeflateSerializer, V2Serializer};
+use hdrhistogram::serialization::{Serializer, V2DeflateSerializer, V2Serializer};
 
 use super::buckets::{BoundIndexes, BucketMap, non_cumulative};
-use super::{HdrCore, HistogramShape, Layout, Resolution};
+use super::layout::{float_key, key_float};
+use super::{HdrCore, HistogramShape, Layout, Resolution, Scale};
 use crate::error::{Error, ErrorKind, Result};
 use crate::exemplar::Exemplar;
 
@@ -23,37 +24,79 @@ pub struct Bucket {
     pub exemplar: Option<Exemplar>,
 }
 
-/// A copy of a histogram's state. Its `count` is the sum of its HDR counts,
+/// A copy of a histogram's state. Its `count` is the sum of its counts,
 /// read once, so the two always agree even when taken during recording.
+///
+/// Figures come in three units: *base units* (seconds for time; what `observe` takes),
+/// *recorded integers* (the [`Resolution`]: what `record` takes) and their float form
+/// ("native"). An integer histogram keeps its extremes as recorded integers, an
+/// any-magnitude one as floats in base units; the `*_value` accessors are exact for both.
 #[derive(Debug, Clone, PartialEq)]
 pub struct HistogramSnapshot {
-    layout: Layout,
+    /// The metric's name, for errors (`None` for a decoded blob).
+    name: Option<Arc<str>>,
+    scale: Scale,
     resolution: Resolution,
     /// Non-zero (index, count) pairs in index order.
     counts: Vec<(u32, u64)>,
     count: u64,
-    /// Sum in recorded integers.
+    /// Sum in recorded integers (integer histogram) or base units (any magnitude).
     sum: f64,
+    /// Extremes as keys whose unsigned order is the value order (see `HdrCore`).
     min: u64,
     max: u64,
     saturated: u64,
+    rejected: u64,
     bounds: Arc<[f64]>,
     /// Non-cumulative exact bucket counts (+Inf last), when the histogram keeps them.
     exact: Option<Vec<u64>>,
     exemplars: Option<Vec<Option<Exemplar>>>,
 }
 
+/// One count of a snapshot placed in another histogram's layout.
+pub(super) struct Point {
+    /// Its index in the target layout.
+    pub(super) index: usize,
+    pub(super) n: u64,
+    /// Outside the target's range (counted at an end of it).
+    pub(super) saturated: bool,
+    /// The value it stands for, in base units and as a recorded integer of the target.
+    pub(super) base: f64,
+    pub(super) native: u64,
+}
+
+/// `x` recorded integers as the nearest integer; `as` saturates (negatives to 0).
+fn round_native(x: f64) -> u64 {
+    (x + 0.5) as u64
+}
+
 impl HistogramSnapshot {
-    pub(super) fn empty(layout: Layout, resolution: Resolution, bounds: Arc<[f64]>) -> Self {
+    pub(super) fn empty(shape: &HistogramShape) -> Self {
+        Self::empty_like(
+            Some(Arc::clone(&shape.name)),
+            shape.scale,
+            shape.resolution,
+            Arc::clone(&shape.bounds),
+        )
+    }
+
+    fn empty_like(
+        name: Option<Arc<str>>,
+        scale: Scale,
+        resolution: Resolution,
+        bounds: Arc<[f64]>,
+    ) -> Self {
         Self {
-            layout,
+            name,
+            scale,
             resolution,
             counts: Vec::new(),
             count: 0,
             sum: 0.0,
-            min: 0,
+            min: u64::MAX,
             max: 0,
             saturated: 0,
+            rejected: 0,
             bounds,
             exact: None,
             exemplars: None,
@@ -65,16 +108,15 @@ impl HistogramSnapshot {
     pub(super) fn from_core(
         hdr: &HdrCore,
         shape: &HistogramShape,
-        saturated: u64,
+        (saturated, rejected): (u64, u64),
         exact: Option<(&BucketMap, Vec<i64>)>,
         exemplars: Option<Vec<Option<Exemplar>>>,
     ) -> Self {
-        let layout = shape.layout;
         let mut counts = Vec::new();
         let mut count = 0u64;
         hdr.counts.for_each_nonzero(|i, c| {
             counts.push((i as u32, c));
-            count += c;
+            count = count.wrapping_add(c);
         });
         // Relaxed: see HdrCore::record.
         let (mut min, mut max) = (
@@ -82,17 +124,30 @@ impl HistogramSnapshot {
             hdr.max.load(Ordering::Relaxed),
         );
         if let (Some(&(first, _)), Some(&(last, _))) = (counts.first(), counts.last()) {
-            // A record racing with this read may have counted but not yet moved min/max;
-            // a min above the range is exact (the value saturated), not stale.
-            if min <= layout.highest() || min == u64::MAX {
-                min = min.min(layout.highest_equivalent(layout.value_for(first as usize)));
+            // A record racing with this read may have counted but not yet moved min/max:
+            // bring them to at least the edges of the first and last counted buckets.
+            match shape.scale {
+                Scale::Integer(layout) => {
+                    // A min above the range is exact (the value saturated), not stale.
+                    if min <= layout.highest() || min == u64::MAX {
+                        min = min.min(layout.highest_equivalent(layout.value_for(first as usize)));
+                    }
+                    max = max.max(layout.value_for(last as usize));
+                }
+                Scale::Float(layout) => {
+                    min = min.min(float_key(layout.range_of(first as usize).1));
+                    max = max.max(float_key(layout.range_of(last as usize).0));
+                }
             }
-            max = max.max(layout.value_for(last as usize));
+            // A value counted while its extremes are not yet written can leave min above
+            // max for an instant; never let readers see that.
+            max = max.max(min);
         } else {
-            (min, max) = (0, 0);
+            (min, max) = (u64::MAX, 0);
         }
         Self {
-            layout,
+            name: Some(Arc::clone(&shape.name)),
+            scale: shape.scale,
             resolution: shape.resolution,
             exact: exact.map(|(map, corrections)| {
                 let derived = map.derived_cumulative(&counts);
@@ -108,6 +163,7 @@ impl HistogramSnapshot {
             min,
             max,
             saturated,
+            rejected,
             bounds: Arc::clone(&shape.bounds),
             exemplars,
         }
@@ -115,6 +171,7 @@ impl HistogramSnapshot {
 
     /// Adds `other`'s counts, which must share this layout (window sub-windows do).
     pub(super) fn merge_same_layout(&mut self, other: &Self) {
+        self.rejected = self.rejected.wrapping_add(other.rejected);
         if other.count == 0 {
             return;
         }
@@ -127,7 +184,7 @@ impl HistogramSnapshot {
             match (a.peek(), b.peek()) {
                 (Some(&&(ia, ca)), Some(&&(ib, cb))) => match ia.cmp(&ib) {
                     std::cmp::Ordering::Equal => {
-                        merged.push((ia, ca + cb));
+                        merged.push((ia, ca.wrapping_add(cb)));
                         a.next();
                         b.next();
                     }
@@ -152,64 +209,144 @@ impl HistogramSnapshot {
             }
         }
         self.counts = merged;
-        self.min = if self.count == 0 {
-            other.min
-        } else {
-            self.min.min(other.min)
-        };
+        self.min = self.min.min(other.min);
         self.max = self.max.max(other.max);
         let was_empty = self.count == 0;
-        self.count += other.count;
+        self.count = self.count.wrapping_add(other.count);
         self.sum += other.sum;
-        self.saturated += other.saturated;
+        self.saturated = self.saturated.wrapping_add(other.saturated);
         self.exact = match (self.exact.take(), &other.exact) {
             _ if self.bounds != other.bounds => None,
-            (Some(x), Some(y)) => Some(x.iter().zip(y).map(|(p, q)| p + q).collect()),
+            (Some(x), Some(y)) => Some(x.iter().zip(y).map(|(p, q)| p.wrapping_add(*q)).collect()),
             (None, Some(y)) if was_empty => Some(y.clone()),
             _ => None,
         };
         self.exemplars = None;
     }
 
+    /// Calls `f` with each count placed in `into` (whose integers are `per` to a base
+    /// unit): at the value it stands for, clamped to the exact extremes so that min and
+    /// max stay in their buckets.
+    pub(super) fn for_each_point(&self, into: Scale, per: f64, mut f: impl FnMut(Point)) {
+        let own_per = self.resolution.per_base_unit();
+        for &(i, n) in &self.counts {
+            let i = i as usize;
+            // The value in this snapshot's own terms: an exact integer, or a float.
+            let (own_native, base) = match self.scale {
+                Scale::Integer(layout) => {
+                    let v = layout.value_for(i).max(self.min).min(self.max);
+                    (Some(v), v as f64 / own_per)
+                }
+                Scale::Float(layout) => {
+                    let v = layout
+                        .value_for(i)
+                        .max(self.min_value())
+                        .min(self.max_value());
+                    (None, v)
+                }
+            };
+            let point = match into {
+                Scale::Integer(layout) => {
+                    let native = match (own_native, self.scale) {
+                        (Some(v), _) if per.to_bits() == own_per.to_bits() => v,
+                        _ => round_native(base * per),
+                    };
+                    Point {
+                        index: layout.index_for(native.min(layout.highest())),
+                        n,
+                        saturated: native > layout.highest() || base < 0.0,
+                        base,
+                        native,
+                    }
+                }
+                Scale::Float(layout) => {
+                    let at = layout.index_for(base);
+                    Point {
+                        index: at.index,
+                        n,
+                        saturated: at.saturated,
+                        base,
+                        native: round_native(base * per),
+                    }
+                }
+            };
+            f(point);
+        }
+    }
+
+    /// The sum and extreme keys of this snapshot in the terms of `into` (whose integers
+    /// are `per` to a base unit).
+    pub(super) fn totals_in(&self, into: Scale, per: f64) -> (f64, u64, u64) {
+        if self.count == 0 {
+            return (0.0, u64::MAX, 0);
+        }
+        match (into, self.scale) {
+            (Scale::Integer(_), Scale::Integer(_))
+                if per.to_bits() == self.resolution.per_base_unit().to_bits() =>
+            {
+                (self.sum, self.min, self.max)
+            }
+            (Scale::Integer(_), _) => (
+                self.sum() * per,
+                round_native(self.min_value() * per),
+                round_native(self.max_value() * per),
+            ),
+            (Scale::Float(_), _) => (
+                self.sum(),
+                float_key(self.min_value()),
+                float_key(self.max_value()),
+            ),
+        }
+    }
+
     /// Adds `other` into this snapshot. With the same layout the counts add index by index;
-    /// otherwise `other`'s values are re-bucketed into this layout (as HdrHistogram's `add` does).
+    /// otherwise `other`'s values are re-bucketed into this layout (as HdrHistogram's `add`
+    /// does), either kind into either.
     ///
     /// # Errors
-    /// [`ErrorKind::CorruptBlob`] if the resolutions differ.
+    /// [`ErrorKind::CorruptBlob`] if both are integer histograms and their resolutions
+    /// differ.
     pub fn merge(&mut self, other: &Self) -> Result<()> {
-        if self.resolution != other.resolution {
+        let both_integer = matches!(
+            (self.scale, other.scale),
+            (Scale::Integer(_), Scale::Integer(_))
+        );
+        if both_integer && self.resolution != other.resolution {
             return Err(Error::new(
                 ErrorKind::CorruptBlob,
-                None,
+                self.name.as_deref(),
                 format!(
                     "cannot merge a {:?} histogram into a {:?} one",
                     other.resolution, self.resolution
                 ),
             ));
         }
-        if self.layout == other.layout {
+        if self.scale == other.scale {
             self.merge_same_layout(other);
             return Ok(());
         }
-        let mut moved = Self::empty(self.layout, self.resolution, Arc::clone(&self.bounds));
+        let per = self.resolution.per_base_unit();
         let mut counts = std::collections::BTreeMap::<u32, u64>::new();
-        let mut above_range = 0;
-        for (v, n) in other.recorded_values() {
-            let v = v.clamp(other.min, other.max);
-            if v > self.layout.highest() {
-                above_range += n;
+        let mut out_of_range = 0u64;
+        other.for_each_point(self.scale, per, |p| {
+            if p.saturated {
+                out_of_range = out_of_range.wrapping_add(p.n);
             }
-            *counts
-                .entry(self.layout.index_for(v.min(self.layout.highest())) as u32)
-                .or_default() += n;
-        }
+            let c = counts.entry(p.index as u32).or_default();
+            *c = c.wrapping_add(p.n);
+        });
+        let mut moved = Self::empty_like(
+            self.name.clone(),
+            self.scale,
+            self.resolution,
+            Arc::clone(&self.bounds),
+        );
         moved.counts = counts.into_iter().collect();
         moved.count = other.count;
-        moved.sum = other.sum;
-        moved.min = other.min;
-        moved.max = other.max;
-        // Values saturated there sit at its top, above our range too unless ours is wider.
-        moved.saturated = other.saturated.max(above_range);
+        (moved.sum, moved.min, moved.max) = other.totals_in(self.scale, per);
+        // Values saturated there sit at its ends, outside our range too unless ours is wider.
+        moved.saturated = other.saturated.max(out_of_range);
+        moved.rejected = other.rejected;
         if self.bounds == other.bounds {
             moved.exact.clone_from(&other.exact);
         }
@@ -217,9 +354,20 @@ impl HistogramSnapshot {
         Ok(())
     }
 
-    /// The bucket layout (range and precision).
-    pub fn layout(&self) -> Layout {
-        self.layout
+    /// How the counts are laid out.
+    pub fn scale(&self) -> Scale {
+        self.scale
+    }
+    /// The integer layout (range and precision); `None` for an any-magnitude histogram.
+    pub fn layout(&self) -> Option<Layout> {
+        match self.scale {
+            Scale::Integer(layout) => Some(layout),
+            Scale::Float(_) => None,
+        }
+    }
+    /// Significant decimal figures kept.
+    pub fn significant_figures(&self) -> u8 {
+        self.scale.significant_figures()
     }
     /// What one recorded integer means.
     pub fn resolution(&self) -> Resolution {
@@ -229,89 +377,200 @@ impl HistogramSnapshot {
     pub fn count(&self) -> u64 {
         self.count
     }
-    /// Sum of recorded values in recorded integers (microseconds by default).
+    /// Sum of recorded values in recorded integers (microseconds by default), as a float.
     pub fn sum_native(&self) -> f64 {
-        self.sum
+        match self.scale {
+            Scale::Integer(_) => self.sum,
+            Scale::Float(_) => self.sum * self.resolution.per_base_unit(),
+        }
     }
     /// Sum in base units (seconds for time).
     pub fn sum(&self) -> f64 {
-        self.sum / self.resolution.per_base_unit()
+        match self.scale {
+            Scale::Integer(_) => self.sum / self.resolution.per_base_unit(),
+            Scale::Float(_) => self.sum,
+        }
     }
-    /// Smallest recorded value (0 when empty).
+    /// Smallest recorded value in base units (0 when empty).
+    pub fn min_value(&self) -> f64 {
+        match self.scale {
+            _ if self.count == 0 => 0.0,
+            Scale::Integer(_) => self.min as f64 / self.resolution.per_base_unit(),
+            Scale::Float(_) => key_float(self.min),
+        }
+    }
+    /// Largest recorded value in base units, before saturation (0 when empty).
+    pub fn max_value(&self) -> f64 {
+        match self.scale {
+            _ if self.count == 0 => 0.0,
+            Scale::Integer(_) => self.max as f64 / self.resolution.per_base_unit(),
+            Scale::Float(_) => key_float(self.max),
+        }
+    }
+    /// Smallest recorded value in recorded integers, as a float (0 when empty).
+    pub fn min_native(&self) -> f64 {
+        match self.scale {
+            _ if self.count == 0 => 0.0,
+            Scale::Integer(_) => self.min as f64,
+            Scale::Float(_) => key_float(self.min) * self.resolution.per_base_unit(),
+        }
+    }
+    /// Largest recorded value in recorded integers, as a float (0 when empty).
+    pub fn max_native(&self) -> f64 {
+        match self.scale {
+            _ if self.count == 0 => 0.0,
+            Scale::Integer(_) => self.max as f64,
+            Scale::Float(_) => key_float(self.max) * self.resolution.per_base_unit(),
+        }
+    }
+    /// Smallest recorded value in recorded integers (0 when empty; an any-magnitude
+    /// histogram's rounded to the nearest integer, negatives reading 0: see
+    /// [`Self::min_value`]).
     pub fn min(&self) -> u64 {
-        self.min
+        match self.scale {
+            _ if self.count == 0 => 0,
+            Scale::Integer(_) => self.min,
+            Scale::Float(_) => round_native(self.min_native()),
+        }
     }
-    /// Largest recorded value, before saturation (0 when empty).
+    /// Largest recorded value in recorded integers, before saturation (0 when empty;
+    /// rounded as [`Self::min`]).
     pub fn max(&self) -> u64 {
-        self.max
+        match self.scale {
+            _ if self.count == 0 => 0,
+            Scale::Integer(_) => self.max,
+            Scale::Float(_) => round_native(self.max_native()),
+        }
     }
-    /// Values that were above the highest trackable value and were counted at it.
+    /// Values outside the range kept at full precision, counted at an end of it:
+    /// above an integer histogram's highest trackable value or below zero, beyond about
+    /// 1.8e19 or below 5.4e-20 in magnitude for any magnitude, and infinities.
     pub fn saturated(&self) -> u64 {
         self.saturated
+    }
+    /// NaNs recorded: not counted, not in the sum.
+    pub fn rejected(&self) -> u64 {
+        self.rejected
     }
     /// Exact mean in recorded integers (0 when empty).
     pub fn mean(&self) -> f64 {
         if self.count == 0 {
             0.0
         } else {
-            self.sum / self.count as f64
+            self.sum_native() / self.count as f64
         }
     }
-    /// Population standard deviation in recorded integers, from the HDR counts
-    /// (each value taken at the middle of its bucket, as HdrHistogram does).
+    /// Population standard deviation in recorded integers, from the counts (each value
+    /// taken at the middle of its bucket, as HdrHistogram does).
     pub fn stddev(&self) -> f64 {
         if self.count == 0 {
             return 0.0;
         }
         let mean = self.mean();
+        let per = self.resolution.per_base_unit();
         let total: f64 = self
-            .recorded_values()
-            .map(|(v, n)| {
-                let d = self.layout.median_equivalent(v) as f64 - mean;
+            .counts
+            .iter()
+            .map(|&(i, n)| {
+                let middle = match self.scale {
+                    Scale::Integer(layout) => {
+                        layout.median_equivalent(layout.value_for(i as usize)) as f64
+                    }
+                    Scale::Float(layout) => layout.value_for(i as usize) * per,
+                };
+                let d = middle - mean;
                 d * d * n as f64
             })
             .sum();
         (total / self.count as f64).sqrt()
     }
 
-    /// The value at quantile `q` (0..=1) in recorded integers, exactly as HdrHistogram
-    /// computes it: the highest value equivalent to the `ceil(q * count)`-th smallest value.
-    /// 0 when empty.
-    pub fn value_at_quantile(&self, q: f64) -> u64 {
-        let q = q.clamp(0.0, 1.0);
-        let rank = ((q * self.count as f64).ceil() as u64).max(1);
-        let mut seen = 0;
+    /// The rank (1-based) of the value at quantile `q`, as HdrHistogram computes it.
+    fn rank(&self, q: f64) -> u64 {
+        let q = if q.is_nan() { 0.0 } else { q.clamp(0.0, 1.0) };
+        ((q * self.count as f64).ceil() as u64).max(1)
+    }
+
+    /// The index holding the value of rank `rank`.
+    fn index_at_rank(&self, rank: u64) -> Option<usize> {
+        let mut seen = 0u64;
         for &(i, c) in &self.counts {
-            seen += c;
+            seen = seen.wrapping_add(c);
             if seen >= rank {
-                let v = self.layout.value_for(i as usize);
-                return if q == 0.0 {
-                    v
-                } else {
-                    self.layout.highest_equivalent(v)
-                };
+                return Some(i as usize);
             }
         }
-        0
+        None
+    }
+
+    /// The value at quantile `q` (0..=1) in recorded integers. For an integer histogram
+    /// exactly as HdrHistogram computes it: the highest value equivalent to the
+    /// `ceil(q * count)`-th smallest value (its lowest when `q = 0`). For an
+    /// any-magnitude one, [`Self::quantile`] rounded to an integer (negatives read 0).
+    /// 0 when empty.
+    pub fn value_at_quantile(&self, q: f64) -> u64 {
+        match self.scale {
+            Scale::Integer(layout) => {
+                let Some(i) = self.index_at_rank(self.rank(q)) else {
+                    return 0;
+                };
+                let v = layout.value_for(i);
+                if q > 0.0 {
+                    layout.highest_equivalent(v)
+                } else {
+                    v
+                }
+            }
+            Scale::Float(_) => round_native(self.quantile(q) * self.resolution.per_base_unit()),
+        }
+    }
+
+    /// The value at quantile `q` in recorded integers as a float, clamped to the exact
+    /// extremes (see [`Self::quantile`]).
+    pub fn quantile_native(&self, q: f64) -> f64 {
+        match self.scale {
+            _ if self.count == 0 => 0.0,
+            Scale::Integer(_) => self
+                .value_at_quantile(q)
+                .max(self.min)
+                .min(self.max.max(self.min)) as f64,
+            Scale::Float(_) => self.quantile(q) * self.resolution.per_base_unit(),
+        }
     }
 
     /// The value at quantile `q` in base units (seconds for time), clamped to the exact
     /// `[min, max]` so that, say, p99.9 never reads above the largest value recorded.
+    /// In an any-magnitude histogram the smallest and largest ranks read the exact
+    /// extremes and the others the middle of their bucket, within `10^-figures` of the
+    /// exact answer relative to it.
     pub fn quantile(&self, q: f64) -> f64 {
-        let v = self.value_at_quantile(q);
-        let v = if self.count == 0 {
-            0
-        } else {
-            v.clamp(self.min, self.max.max(self.min))
-        };
-        v as f64 / self.resolution.per_base_unit()
+        match self.scale {
+            _ if self.count == 0 => 0.0,
+            Scale::Integer(_) => self.quantile_native(q) / self.resolution.per_base_unit(),
+            Scale::Float(layout) => {
+                let rank = self.rank(q);
+                let (lo, hi) = (self.min_value(), self.max_value());
+                if rank <= 1 {
+                    return lo;
+                }
+                if rank >= self.count {
+                    return hi;
+                }
+                self.index_at_rank(rank)
+                    .map_or(hi, |i| layout.value_for(i).max(lo).min(hi))
+            }
+        }
     }
 
-    /// `(lowest equivalent value, count)` for every non-zero count, in value order.
+    /// `(lowest equivalent value, count)` for every non-zero count, in value order, in
+    /// recorded integers (an any-magnitude histogram's buckets by their middles, rounded
+    /// to integers, negatives reading 0).
     pub fn recorded_values(&self) -> impl Iterator<Item = (u64, u64)> + '_ {
-        self.counts
-            .iter()
-            .map(|&(i, c)| (self.layout.value_for(i as usize), c))
+        let per = self.resolution.per_base_unit();
+        self.counts.iter().map(move |&(i, c)| match self.scale {
+            Scale::Integer(layout) => (layout.value_for(i as usize), c),
+            Scale::Float(layout) => (round_native(layout.value_for(i as usize) * per), c),
+        })
     }
 
     /// The exposition bounds (base units), without the implied `+Inf`.
@@ -319,7 +578,7 @@ impl HistogramSnapshot {
         self.bounds.iter().copied()
     }
 
-    /// Whether bucket counts are exact (bounds were given) rather than derived from HDR counts.
+    /// Whether bucket counts are exact (bounds were given) rather than derived from the counts.
     pub fn buckets_exact(&self) -> bool {
         self.exact.is_some()
     }
@@ -329,15 +588,14 @@ impl HistogramSnapshot {
         if let Some(e) = &self.exact {
             return e.clone();
         }
-        // A value counts under a bound when the lowest value of its HDR bucket does, i.e.
-        // when its index is at most the index of the bound's integer.
-        let bounds = BoundIndexes::new(&self.bounds, &self.layout, self.resolution.per_base_unit());
+        // A value counts under a bound when its count index is at most the bound's.
+        let bounds = BoundIndexes::new(&self.bounds, &self.scale, self.resolution.per_base_unit());
         non_cumulative(bounds.cumulative(&self.counts), self.count)
     }
 
     /// Cumulative Prometheus buckets, `+Inf` last; the last count is the `_count` to expose.
     pub fn buckets(&self) -> Vec<Bucket> {
-        let mut cumulative = 0;
+        let mut cumulative = 0u64;
         let counts = self.bucket_counts();
         let bounds = self
             .bounds
@@ -348,7 +606,7 @@ impl HistogramSnapshot {
             .zip(counts)
             .enumerate()
             .map(|(i, (le, n))| {
-                cumulative += n;
+                cumulative = cumulative.wrapping_add(n);
                 let exemplar = self
                     .exemplars
                     .as_ref()
@@ -362,22 +620,44 @@ impl HistogramSnapshot {
             .collect()
     }
 
-    /// The counts as an `hdrhistogram::Histogram`.
+    /// The counts as an `hdrhistogram::Histogram`. Values that saturated are counted at
+    /// the top of the range (or the bottom, for those below zero), as they are here.
     ///
-    /// # Panics
-    /// Never: the layout was validated with the same rules `hdrhistogram` applies.
-    pub fn to_hdr(&self) -> hdrhistogram::Histogram<u64> {
+    /// # Errors
+    /// [`ErrorKind::InvalidConfig`] naming the metric for an any-magnitude histogram: an
+    /// HdrHistogram holds integers in a range, and no range holds its values faithfully.
+    pub fn to_hdr(&self) -> Result<hdrhistogram::Histogram<u64>> {
+        let layout = match self.scale {
+            Scale::Integer(layout) => layout,
+            Scale::Float(_) => {
+                return Err(Error::new(
+                    ErrorKind::InvalidConfig,
+                    self.name.as_deref(),
+                    "an any-magnitude histogram has no HdrHistogram V2 form; build it with a \
+                     range (HistogramOpts::latency() or .range(..)) to exchange V2 blobs",
+                ));
+            }
+        };
+        let fail = |e: &dyn std::fmt::Debug| {
+            Error::new(
+                ErrorKind::InvalidConfig,
+                self.name.as_deref(),
+                format!("cannot build an HdrHistogram of this histogram: {e:?}"),
+            )
+        };
         let mut h = hdrhistogram::Histogram::<u64>::new_with_bounds(
-            self.layout.lowest(),
-            self.layout.highest(),
-            self.layout.significant_figures(),
+            layout.lowest(),
+            layout.highest(),
+            layout.significant_figures(),
         )
-        .expect("layout validated by Layout::new with hdrhistogram's rules");
+        .map_err(|e| fail(&e))?;
         for (v, n) in self.recorded_values() {
-            h.record_n(v.clamp(self.min, self.max), n)
-                .expect("value_for stays within the layout");
+            // Clamped to the exact extremes, then to the range (where saturated values
+            // are counted): each value stays in its bucket.
+            let v = v.max(self.min).min(self.max).min(layout.highest());
+            h.record_n(v, n).map_err(|e| fail(&e))?;
         }
-        h
+        Ok(h)
     }
 
     /// A snapshot from an `hdrhistogram::Histogram` whose integers mean `resolution`.
@@ -407,14 +687,16 @@ impl HistogramSnapshot {
             _ => super::DEFAULT_BUCKETS.to_vec().into(),
         };
         Ok(Self {
-            layout,
+            name: None,
+            scale: Scale::Integer(layout),
             resolution,
             counts,
             count,
             sum,
-            min: if count == 0 { 0 } else { h.min() },
+            min: if count == 0 { u64::MAX } else { h.min() },
             max: if count == 0 { 0 } else { h.max() },
             saturated: 0,
+            rejected: 0,
             bounds,
             exact: None,
             exemplars: None,
@@ -423,41 +705,212 @@ impl HistogramSnapshot {
 
     /// Encodes as an HdrHistogram V2 blob (uncompressed), readable by every HdrHistogram.
     ///
-    /// # Panics
-    /// Never: serialising into a `Vec` cannot fail.
-    pub fn encode_v2(&self) -> Vec<u8> {
+    /// # Errors
+    /// As [`Self::to_hdr`]; [`ErrorKind::InvalidValue`] for a count of 2^63 or more.
+    pub fn encode_v2(&self) -> Result<Vec<u8>> {
         let mut out = Vec::new();
         V2Serializer::new()
-            .serialize(&self.to_hdr(), &mut out)
-            .expect("writing to a Vec cannot fail");
-        out
+            .serialize(&self.to_hdr()?, &mut out)
+            .map_err(|e| self.encode_failed(&e))?;
+        Ok(out)
     }
 
     /// Encodes as an HdrHistogram V2 deflate-compressed blob (what `hdrh` and
     /// `hdr-histogram-js` `encode()` produce before base64).
     ///
-    /// # Panics
-    /// Never: serialising and compressing into a `Vec` cannot fail.
-    pub fn encode_v2_deflate(&self) -> Vec<u8> {
+    /// # Errors
+    /// As [`Self::encode_v2`].
+    pub fn encode_v2_deflate(&self) -> Result<Vec<u8>> {
         let mut out = Vec::new();
         V2DeflateSerializer::new()
-            .serialize(&self.to_hdr(), &mut out)
-            .expect("writing to a Vec cannot fail");
-        out
+            .serialize(&self.to_hdr()?, &mut out)
+            .map_err(|e| self.encode_failed(&e))?;
+        Ok(out)
+    }
+
+    /// A count V2 cannot hold (it keeps counts below 2^63).
+    #[cold]
+    fn encode_failed(&self, e: &dyn std::fmt::Debug) -> Error {
+        Error::new(
+            ErrorKind::InvalidValue,
+            self.name.as_deref(),
+            format!("cannot encode this histogram as HdrHistogram V2: {e:?}"),
+        )
     }
 
     /// Decodes a V2 blob, plain or deflate-compressed.
+    ///
+    /// Safe on untrusted bytes, at a cost bounded by the blob's own size, whatever range and
+    /// precision its header declares: one pass over the payload, and memory of the plain
+    /// blob plus one 16-byte `(index, count)` pair per non-zero count, each of which takes at
+    /// least one byte of the payload (so at most 17 bytes per byte of the plain blob, and at
+    /// most one pair per count slot of the declared layout). Nothing is allocated for the
+    /// declared range itself. A compressed blob is first inflated, to at most 64 MiB
+    /// (zlib expands at most about 1032 times, so `n` compressed bytes inflate to at most
+    /// `min(1032 n, 64 MiB)` bytes).
     ///
     /// # Errors
     /// [`ErrorKind::CorruptBlob`] naming what is wrong with the bytes.
     pub fn decode_v2(bytes: &[u8], resolution: Resolution) -> Result<Self> {
         let plain = plain_v2(bytes)?;
-        let mut reader = plain.as_slice();
-        let h: hdrhistogram::Histogram<u64> = Deserializer::new()
-            .deserialize(&mut reader)
-            .map_err(|e| corrupt(&format!("{e:?}")))?;
-        Self::from_hdr(&h, resolution)
+        let header = V2Header::read(&plain)?;
+        let payload = &plain[V2_HEADER_LEN..V2_HEADER_LEN + header.payload_len];
+        let decoded = decode_counts(&header.layout, payload)?;
+        let bounds: Arc<[f64]> = match resolution {
+            Resolution::Unit => {
+                super::decades(header.layout.lowest(), header.layout.highest()).into()
+            }
+            _ => super::DEFAULT_BUCKETS.to_vec().into(),
+        };
+        Ok(Self {
+            name: None,
+            scale: Scale::Integer(header.layout),
+            resolution,
+            counts: decoded.counts,
+            count: decoded.count,
+            sum: decoded.sum,
+            min: decoded.min,
+            max: decoded.max,
+            saturated: 0,
+            rejected: 0,
+            bounds,
+            exact: None,
+            exemplars: None,
+        })
     }
+}
+
+/// The fields of a plain V2 header that matter once `plain_v2` has normalised it.
+struct V2Header {
+    payload_len: usize,
+    layout: Layout,
+}
+
+impl V2Header {
+    /// Reads and checks the header of a blob `plain_v2` returned (so at least
+    /// [`V2_HEADER_LEN`] bytes, with a payload length that fits).
+    fn read(plain: &[u8]) -> Result<Self> {
+        let u64_at = |at: usize| {
+            let mut b = [0u8; 8];
+            b.copy_from_slice(&plain[at..at + 8]);
+            u64::from_be_bytes(b)
+        };
+        // Every encoder writes the cookie with the 8-byte word size (0x10), as decoders expect.
+        let cookie = be_u32(plain, 0);
+        if cookie != V2_COOKIE | 0x10 {
+            return Err(corrupt(&format!(
+                "unknown V2 cookie {cookie:#010x} (a word size other than 8 bytes)"
+            )));
+        }
+        if be_u32(plain, 8) != 0 {
+            return Err(corrupt(
+                "a normalizing offset other than 0 is not supported",
+            ));
+        }
+        let digits = be_u32(plain, 12);
+        let ratio = f64::from_bits(u64_at(32));
+        #[expect(
+            clippy::float_cmp,
+            reason = "the ratio must be exactly 1.0, as written"
+        )]
+        if ratio != 1.0 {
+            return Err(corrupt(&format!(
+                "an integer-to-double conversion ratio other than 1 is not supported, not {ratio}"
+            )));
+        }
+        let (lowest, highest) = (u64_at(16), u64_at(24));
+        let layout = u8::try_from(digits)
+            .map_err(|_| corrupt(&format!("{digits} significant figures")))
+            .and_then(|digits| {
+                Layout::new("hdr", lowest, highest, digits)
+                    .map_err(|e| corrupt(&format!("an unusable layout: {}", e.rule())))
+            })?;
+        Ok(Self {
+            payload_len: be_u32(plain, 4) as usize,
+            layout,
+        })
+    }
+}
+
+/// What a V2 payload holds, as a snapshot keeps it.
+struct DecodedCounts {
+    /// Non-zero `(index, count)` pairs in index order, indices within the layout's range.
+    counts: Vec<(u32, u64)>,
+    count: u64,
+    sum: f64,
+    min: u64,
+    max: u64,
+}
+
+/// Decodes the run-length, zig-zag LEB128 counts of a V2 payload in one pass: a positive
+/// number is the count at the next index, a negative one `-n` skips `n` empty indices.
+///
+/// A count at an index the layout has no slot for is an error; a count in a slot above the
+/// highest trackable value (HdrHistogram rounds its last bucket up) lands at the highest
+/// value's index, as recording such a value would.
+fn decode_counts(layout: &Layout, mut payload: &[u8]) -> Result<DecodedCounts> {
+    let top = layout.index_for(layout.highest());
+    let mut counts: Vec<(u32, u64)> = Vec::new();
+    let (mut index, mut count, mut sum) = (0usize, 0u64, 0.0f64);
+    while !payload.is_empty() {
+        let (raw, used) = read_varint(payload)?;
+        payload = &payload[used..];
+        // Zig-zag: an odd number `2k - 1` is `-k`, a run of k empty slots; an even `2n` is `n`.
+        if raw & 1 == 1 {
+            let zeros = (raw >> 1) + 1;
+            index = index.saturating_add(usize::try_from(zeros).unwrap_or(usize::MAX));
+            continue;
+        }
+        let n = raw >> 1;
+        if n > 0 {
+            if index >= layout.counts_len() {
+                return Err(corrupt(&format!(
+                    "a count at index {index}, past the {} slots its header's range has",
+                    layout.counts_len()
+                )));
+            }
+            let slot = index.min(top);
+            count = count.saturating_add(n);
+            sum += layout.median_equivalent(layout.value_for(slot)) as f64 * n as f64;
+            let slot = slot as u32;
+            match counts.last_mut() {
+                Some((last, c)) if *last == slot => *c = c.saturating_add(n),
+                _ => counts.push((slot, n)),
+            }
+        }
+        index = index.saturating_add(1);
+    }
+    let (min, max) = match (counts.first(), counts.last()) {
+        // Index 0's lowest value is 0, as HdrHistogram's min is when it holds a count.
+        (Some(&(first, _)), Some(&(last, _))) => (
+            layout.value_for(first as usize),
+            layout.highest_equivalent(layout.value_for(last as usize)),
+        ),
+        _ => (0, 0),
+    };
+    Ok(DecodedCounts {
+        counts,
+        count,
+        sum,
+        min,
+        max,
+    })
+}
+
+/// One LEB128 number as HdrHistogram writes it: 7 bits per byte, low bits first, at most 9
+/// bytes, the ninth contributing all 8 of its bits. Returns the number and the bytes read.
+fn read_varint(bytes: &[u8]) -> Result<(u64, usize)> {
+    let mut value = 0u64;
+    for (i, &b) in bytes.iter().enumerate().take(9) {
+        if i == 8 {
+            return Ok((value | u64::from(b) << 56, 9));
+        }
+        value |= u64::from(b & 0x7f) << (7 * i);
+        if b & 0x80 == 0 {
+            return Ok((value, i + 1));
+        }
+    }
+    Err(corrupt("the payload ends inside a number"))
 }
 
 /// The V2 cookies (HdrHistogram's `V2EncodingCookieBase` and its compressed form), compared
@@ -562,11 +1015,11 @@ impl serde::Serialize for HistogramSnapshot {
     fn serialize<S: serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
         use serde::ser::SerializeMap;
         let per = self.resolution.per_base_unit();
-        let mut m = s.serialize_map(Some(14))?;
+        let mut m = s.serialize_map(Some(15))?;
         m.serialize_entry("count", &self.count)?;
         m.serialize_entry("sum", &self.sum())?;
-        m.serialize_entry("min", &(self.min as f64 / per))?;
-        m.serialize_entry("max", &(self.max as f64 / per))?;
+        m.serialize_entry("min", &self.min_value())?;
+        m.serialize_entry("max", &self.max_value())?;
         m.serialize_entry("mean", &(self.mean() / per))?;
         m.serialize_entry("stddev", &(self.stddev() / per))?;
         for (k, q) in [
@@ -579,6 +1032,7 @@ impl serde::Serialize for HistogramSnapshot {
             m.serialize_entry(k, &self.quantile(q))?;
         }
         m.serialize_entry("saturated", &self.saturated)?;
+        m.serialize_entry("rejected", &self.rejected)?;
         m.serialize_entry("resolution", &self.resolution)?;
         let buckets: Vec<(String, u64)> = self
             .buckets()

@@ -1,4 +1,7 @@
+use std::time::Duration;
+
 use super::*;
+use crate::clock;
 
 #[test]
 fn lookups_return_the_same_series() {
@@ -48,7 +51,7 @@ fn idle_series_are_evicted_after_ttl() {
         )
         .unwrap();
     let busy = f.with_label_values(&["busy"]).unwrap();
-    let _idle = f.with_label_values(&["idle"]).unwrap();
+    drop(f.with_label_values(&["idle"]).unwrap());
     let t0 = clock::coarse_monotonic_ms();
     assert_eq!(r.evict_idle_at(t0), 0);
     busy.set(1.0);

@@ -5,8 +5,8 @@
 use std::collections::BTreeMap;
 
 use super::sample::{DiskSample, FilesystemSample, InterfaceSample, Sample, SystemSample};
+use crate::collect::{FamilySnapshot, MetricKind, SeriesSnapshot, SeriesValue};
 use crate::labels::LabelValues;
-use crate::registry::{FamilySnapshot, MetricKind, SeriesSnapshot, SeriesValue};
 
 /// Every family name a sample can produce, reserved in the registry that owns the sampler.
 pub(crate) const FAMILY_NAMES: &[(&str, MetricKind)] = &[

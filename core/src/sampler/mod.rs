@@ -1,7 +1,7 @@
 //! Resource sampling: CPU, memory, disk, network, threads and file descriptors,
 //! of this process and of the machine.
 //!
-//! A [`Collector`] takes one [`Sample`] at a time and turns the kernel's
+//! A [`Probe`] takes one [`Sample`] at a time and turns the kernel's
 //! running totals into rates and percentages over the interval since its
 //! previous sample. On Linux it reads `/proc` directly (a full sample costs
 //! well under a millisecond of CPU); elsewhere it goes through `sysinfo`, and
@@ -9,12 +9,21 @@
 //! cannot be read (a missing or unreadable file) is absent from that sample
 //! and counted in `metricore_sampler_errors_total{source}`.
 //!
-//! A [`Sampler`] belongs to a [`Registry`](crate::Registry)
-//! ([`Registry::sampler`](crate::Registry::sampler)): a background thread that
-//! samples at an interval (default 10 s, the TypeScript era's collection
-//! interval) and publishes the latest sample with the registry's other
-//! families, under the Prometheus client libraries' `process_*` names and
-//! `node_exporter`'s `node_*` names.
+//! A [`Sampler`] is a background thread that samples at an interval (default
+//! 10 s, the TypeScript era's collection interval) and a [`Collector`] of the
+//! latest sample, under the Prometheus client libraries' `process_*` names and
+//! `node_exporter`'s `node_*` names. [`Registry::sampler`] registers one with a
+//! registry (one per registry), as any collector registers: the registry knows
+//! nothing of samplers.
+//!
+//! ## Across `fork()`
+//!
+//! A forked child has only the thread that called `fork()`, so a sampler started in the
+//! parent does not run in the child: [`Sampler::is_running`] says `false` there (it compares
+//! the pid that started the thread with the current one), [`Sampler::stop`] does nothing but
+//! forget the parent's thread, and [`Sampler::start`] starts the child's own. The child keeps
+//! the parent's latest sample until then, and its scrapes publish it. The sampler's locks are
+//! only taken inside fork sections (see the registry's docs), so none is held in the child.
 
 mod families;
 #[cfg(target_os = "linux")]
@@ -30,18 +39,24 @@ mod tests;
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::atomic::{AtomicU32, Ordering};
-use std::sync::{Arc, Condvar, Mutex, PoisonError};
+use std::sync::mpsc::{self, RecvTimeoutError};
+use std::sync::{Arc, Mutex, PoisonError};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
-pub(crate) use families::FAMILY_NAMES;
+use families::FAMILY_NAMES;
 pub use sample::{
     CpuPercent, CpuSeconds, DiskRates, DiskSample, FilesystemSample, InterfaceRates,
     InterfaceSample, MemorySample, PressureSample, ProcessSample, Sample, SystemSample,
 };
 
+use crate::collect::{CollectResult, Collector, FamilySnapshot};
 use crate::error::{Error, ErrorKind, Result};
-use crate::registry::FamilySnapshot;
+use crate::fork;
+use crate::registry::Registry;
+
+/// The name a registry's sampler is registered under as a collector.
+pub const COLLECTOR_NAME: &str = "resource_sampler";
 
 /// The sampler's default interval, the TypeScript era's collection interval.
 pub const DEFAULT_INTERVAL: Duration = Duration::from_secs(10);
@@ -50,7 +65,7 @@ pub const MIN_INTERVAL: Duration = Duration::from_millis(100);
 /// The longest interval a sampler accepts.
 pub const MAX_INTERVAL: Duration = Duration::from_secs(86_400);
 
-/// Failed reads by source, since the collector was made.
+/// Failed reads by source, since the probe was made.
 #[derive(Debug, Default)]
 pub(crate) struct Errors(BTreeMap<&'static str, u64>);
 
@@ -67,19 +82,19 @@ enum Source {
 }
 
 /// Takes samples and keeps what the next one needs to compute rates.
-pub struct Collector {
+pub struct Probe {
     source: Source,
     previous: Option<(Instant, Sample)>,
     errors: Errors,
 }
 
-impl Default for Collector {
+impl Default for Probe {
     fn default() -> Self {
         Self::new()
     }
 }
 
-impl Collector {
+impl Probe {
     /// The best source for this platform: `/proc` on Linux, `sysinfo` elsewhere.
     pub fn new() -> Self {
         #[cfg(target_os = "linux")]
@@ -90,7 +105,7 @@ impl Collector {
     }
 
     /// The portable `sysinfo` source, on any platform (on Linux it gives fewer figures than
-    /// [`Collector::new`]; it is there to check one against the other).
+    /// [`Probe::new`]; it is there to check one against the other).
     pub fn portable() -> Self {
         Self::with_source(Source::Portable(Box::new(portable::Portable::new())))
     }
@@ -129,7 +144,7 @@ impl Collector {
         sample
     }
 
-    /// Failed reads by source since the collector was made.
+    /// Failed reads by source since the probe was made.
     pub fn errors(&self) -> &BTreeMap<&'static str, u64> {
         &self.errors.0
     }
@@ -234,9 +249,10 @@ fn cpu_percent(now: &[CpuSeconds], before: &[CpuSeconds]) -> Option<CpuPercent> 
 /// [`MAX_INTERVAL`].
 pub fn interval_from_secs(secs: f64) -> Result<Duration> {
     if !(secs.is_finite() && secs > 0.0) {
-        return Err(bad_interval(&format!("{secs} s")));
+        return Err(bad_interval(&format!("{secs:?} s")));
     }
-    let d = Duration::from_secs_f64(secs);
+    let d = crate::clock::duration_from_secs("resource sampler", "interval", secs)
+        .map_err(|_| bad_interval(&format!("{secs:?} s")))?;
     check_interval(d)?;
     Ok(d)
 }
@@ -264,16 +280,16 @@ struct Published {
 
 /// State shared between a [`Sampler`] handle and its thread.
 struct Shared {
-    collector: Mutex<Collector>,
-    /// The latest sample with the collector's error counts as of that sample, so that a
+    probe: Mutex<Probe>,
+    /// The latest sample with the probe's error counts as of that sample, so that a
     /// scrape never waits for a sample in progress.
     latest: Mutex<Option<Arc<Published>>>,
     /// The pid of the process whose thread samples; 0 when stopped. A forked child sees
     /// another pid, so its sampler never looks alive without a thread.
     running_pid: AtomicU32,
-    stop: Mutex<bool>,
-    wake: Condvar,
-    thread: Mutex<Option<JoinHandle<()>>>,
+    /// The sampling thread and the sender whose drop stops it; each run has its own channel,
+    /// so nothing a forked child inherits from its parent's run is ever waited on.
+    thread: Mutex<Option<Running>>,
     created: f64,
 }
 
@@ -302,20 +318,18 @@ impl Default for Sampler {
 }
 
 impl Sampler {
-    /// A stopped sampler with the platform's best [`Collector`].
+    /// A stopped sampler with the platform's best [`Probe`].
     pub fn new() -> Self {
-        Self::with_collector(Collector::new())
+        Self::with_probe(Probe::new())
     }
 
-    /// A stopped sampler around `collector`.
-    pub fn with_collector(collector: Collector) -> Self {
+    /// A stopped sampler around `probe`.
+    pub fn with_probe(probe: Probe) -> Self {
         Self {
             shared: Arc::new(Shared {
-                collector: Mutex::new(collector),
+                probe: Mutex::new(probe),
                 latest: Mutex::new(None),
                 running_pid: AtomicU32::new(0),
-                stop: Mutex::new(false),
-                wake: Condvar::new(),
                 thread: Mutex::new(None),
                 created: crate::clock::unix_seconds(),
             }),
@@ -331,14 +345,14 @@ impl Sampler {
     pub fn start(&self, interval: Duration) -> Result<()> {
         check_interval(interval)?;
         self.stop();
-        *lock(&self.shared.stop) = false;
+        let (stop, stopped) = mpsc::channel();
         let shared = Arc::clone(&self.shared);
         let handle = std::thread::Builder::new()
             .name("metricore-sampler".into())
             // Parsing /proc needs little stack; the default 2 MiB would be mostly untouched
             // virtual memory, but a small one keeps the resident cost obvious.
             .stack_size(256 * 1024)
-            .spawn(move || run(&shared, interval))
+            .spawn(move || run(&shared, interval, &stopped))
             .map_err(|e| {
                 Error::for_metric(
                     ErrorKind::InvalidConfig,
@@ -346,7 +360,8 @@ impl Sampler {
                     format!("cannot start the sampler thread: {e}"),
                 )
             })?;
-        *lock(&self.shared.thread) = Some(handle);
+        let _fork = fork::section();
+        *lock(&self.shared.thread) = Some(Running { handle, stop });
         // Relaxed: the pid is a flag for `is_running`; the thread's state is behind mutexes.
         self.shared
             .running_pid
@@ -359,20 +374,23 @@ impl Sampler {
     pub fn stop(&self) {
         // Relaxed: see `start`.
         let pid = self.shared.running_pid.swap(0, Ordering::Relaxed);
-        let handle = lock(&self.shared.thread).take();
+        let running = {
+            let _fork = fork::section();
+            lock(&self.shared.thread).take()
+        };
+        let Some(running) = running else {
+            return;
+        };
         if pid != std::process::id() {
-            // Never started, already stopped, or started by our parent before a fork: in a
-            // child the handle names a thread that does not exist here, so it is dropped
-            // (detached) rather than joined.
+            // Started by our parent before a fork: the thread does not exist here, and its
+            // channel may be mid-use by it. Touching neither is the only safe thing to do.
+            std::mem::forget(running);
             return;
         }
-        *lock(&self.shared.stop) = true;
-        self.shared.wake.notify_all();
-        if let Some(h) = handle {
-            // A panic in the sampler thread has already been reported by the panic hook;
-            // stopping must not propagate it.
-            let _ = h.join();
-        }
+        drop(running.stop);
+        // A panic in the sampler thread has already been reported by the panic hook;
+        // stopping must not propagate it.
+        let _ = running.handle.join();
     }
 
     /// Whether a sampling thread runs in this process.
@@ -388,11 +406,13 @@ impl Sampler {
 
     /// The latest sample, if one was taken.
     pub fn latest(&self) -> Option<Sample> {
+        let _fork = fork::section();
         lock(&self.shared.latest).as_ref().map(|p| p.sample.clone())
     }
 
     /// Failed reads by source, as of the latest sample.
     pub fn errors(&self) -> BTreeMap<&'static str, u64> {
+        let _fork = fork::section();
         lock(&self.shared.latest)
             .as_ref()
             .map(|p| p.errors.clone())
@@ -400,22 +420,61 @@ impl Sampler {
     }
 
     /// The latest sample as metric families (none before the first sample).
-    pub(crate) fn families(&self) -> Vec<FamilySnapshot> {
-        let Some(p) = lock(&self.shared.latest).clone() else {
+    fn families(&self) -> Vec<FamilySnapshot> {
+        let latest = {
+            let _fork = fork::section();
+            lock(&self.shared.latest).clone()
+        };
+        let Some(p) = latest else {
             return Vec::new();
         };
         families::families(&p.sample, &p.errors, self.shared.created)
     }
 }
 
+/// The latest sample's families; describing gives every family a sample can have, so that a
+/// registry reserves their names whichever figures this platform gives.
+impl Collector for Sampler {
+    fn collect(&self) -> CollectResult {
+        Ok(self.families())
+    }
+
+    fn describe(&self) -> CollectResult {
+        Ok(FAMILY_NAMES
+            .iter()
+            .map(|&(name, kind)| FamilySnapshot {
+                name: name.to_owned(),
+                help: String::new(),
+                unit: None,
+                kind,
+                label_names: Vec::new(),
+                series: Vec::new(),
+            })
+            .collect())
+    }
+}
+
+impl Registry {
+    /// This registry's resource sampler, made (stopped) and registered as the collector
+    /// [`COLLECTOR_NAME`] on the first call; its latest sample is gathered with the registry's
+    /// families under the `process_*` and `node_*` names, which it reserves.
+    ///
+    /// # Errors
+    /// [`ErrorKind::Conflict`] if a family already uses one of those names.
+    pub fn sampler(&self) -> Result<Sampler> {
+        self.collector_or_register(COLLECTOR_NAME, Sampler::new)
+    }
+}
+
 impl Shared {
     fn sample_and_publish(&self) -> Arc<Published> {
+        let _fork = fork::section();
         let published = {
-            let mut collector = lock(&self.collector);
-            let sample = collector.sample();
+            let mut probe = lock(&self.probe);
+            let sample = probe.sample();
             Arc::new(Published {
                 sample,
-                errors: collector.errors().clone(),
+                errors: probe.errors().clone(),
             })
         };
         *lock(&self.latest) = Some(Arc::clone(&published));
@@ -423,16 +482,19 @@ impl Shared {
     }
 }
 
-fn run(shared: &Shared, interval: Duration) {
+/// A running sampler thread.
+struct Running {
+    handle: JoinHandle<()>,
+    /// Dropping it ends the thread's wait at once.
+    stop: mpsc::Sender<()>,
+}
+
+fn run(shared: &Shared, interval: Duration, stopped: &mpsc::Receiver<()>) {
     loop {
         shared.sample_and_publish();
-        let stop = lock(&shared.stop);
-        let (stop, _) = shared
-            .wake
-            .wait_timeout_while(stop, interval, |stop| !*stop)
-            .unwrap_or_else(PoisonError::into_inner);
-        if *stop {
-            return;
+        match stopped.recv_timeout(interval) {
+            Err(RecvTimeoutError::Timeout) => {}
+            Ok(()) | Err(RecvTimeoutError::Disconnected) => return,
         }
     }
 }
@@ -485,162 +547,6 @@ impl From<&Sample> for ResourceMetrics {
             thread_count: s.process.threads,
             fd_count: s.process.open_fds,
             timestamp: s.timestamp,
-        }
-    }
-}
-
-/// The TypeScript-era TypeScript-era `ResourceMetrics` shape (camelCase in JSON): machine CPU,
-/// memory, disk and network, rates per second over the last interval.
-#[derive(Debug, Clone, Default, PartialEq, serde::Serialize)]
-pub struct ResourceShapes {
-    /// CPU.
-    pub cpu: Option<CpuShape>,
-    /// Memory.
-    pub memory: Option<MemoryShape>,
-    /// All whole disks together (`None` before the second sample).
-    pub disk: Option<DiskShape>,
-    /// All interfaces together (`None` before the second sample).
-    pub network: Option<NetworkShape>,
-}
-
-/// The TypeScript-era `cpu`.
-#[derive(Debug, Clone, Default, PartialEq, serde::Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct CpuShape {
-    /// Busy percent.
-    pub usage: f64,
-    /// User percent.
-    pub user: f64,
-    /// System percent.
-    pub system: f64,
-    /// Idle percent.
-    pub idle: f64,
-    /// I/O wait percent.
-    pub iowait: f64,
-    /// Steal percent.
-    pub steal: f64,
-    /// Load averages over 1, 5 and 15 minutes.
-    pub load_avg: Option<[f64; 3]>,
-}
-
-/// The TypeScript-era `memory`, in bytes.
-#[derive(Debug, Clone, Default, PartialEq, serde::Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct MemoryShape {
-    /// Used.
-    pub used: u64,
-    /// Free.
-    pub free: u64,
-    /// Page cache.
-    pub cached: Option<u64>,
-    /// Buffers.
-    pub buffers: Option<u64>,
-    /// Swap used.
-    pub swap_used: Option<u64>,
-    /// Swap free.
-    pub swap_free: Option<u64>,
-    /// Memory pressure: percent of the last 10 s some task stalled on memory (PSI).
-    pub pressure: Option<f64>,
-}
-
-/// The TypeScript-era `disk`, per second (the legacy `utilizaton` spelled right).
-#[derive(Debug, Clone, Default, PartialEq, serde::Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct DiskShape {
-    /// Reads per second.
-    pub read_ops: f64,
-    /// Writes per second.
-    pub write_ops: f64,
-    /// Bytes read per second.
-    pub read_bytes: f64,
-    /// Bytes written per second.
-    pub write_bytes: f64,
-    /// Busiest disk's utilisation percent.
-    pub utilization: f64,
-    /// Summed average queue length.
-    pub queue_length: f64,
-}
-
-/// The TypeScript-era `network`.
-#[derive(Debug, Clone, Default, PartialEq, serde::Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct NetworkShape {
-    /// Established TCP connections.
-    pub connections: Option<u64>,
-    /// Bytes per second, in and out.
-    pub bandwidth: f64,
-    /// Packets per second.
-    pub packets: PacketsShape,
-}
-
-/// The TypeScript-era `network.packets`, per second.
-#[derive(Debug, Clone, Default, PartialEq, serde::Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct PacketsShape {
-    /// Received.
-    pub r#in: f64,
-    /// Sent.
-    pub out: f64,
-    /// Dropped.
-    pub dropped: f64,
-    /// Errors.
-    pub errors: f64,
-}
-
-impl From<&Sample> for ResourceShapes {
-    fn from(s: &Sample) -> Self {
-        let sys = &s.system;
-        let disk_rates: Vec<DiskRates> = sys.disks.iter().filter_map(|d| d.rates).collect();
-        let net_rates: Vec<InterfaceRates> = sys.network.iter().filter_map(|n| n.rates).collect();
-        Self {
-            cpu: sys.cpu_percent.map(|c| CpuShape {
-                usage: c.total,
-                user: c.user,
-                system: c.system,
-                idle: c.idle,
-                iowait: c.iowait,
-                steal: c.steal,
-                load_avg: sys.load_average,
-            }),
-            memory: sys.memory.as_ref().map(|m| MemoryShape {
-                used: m.used_bytes,
-                free: m.free_bytes,
-                cached: m.cached_bytes,
-                buffers: m.buffers_bytes,
-                swap_used: m.swap_used_bytes,
-                swap_free: m.swap_free_bytes,
-                pressure: sys.memory_pressure.as_ref().map(|p| p.some_avg10),
-            }),
-            disk: (!disk_rates.is_empty()).then(|| DiskShape {
-                read_ops: disk_rates.iter().map(|r| r.read_ops_per_second).sum(),
-                write_ops: disk_rates.iter().map(|r| r.write_ops_per_second).sum(),
-                read_bytes: disk_rates.iter().map(|r| r.read_bytes_per_second).sum(),
-                write_bytes: disk_rates.iter().map(|r| r.write_bytes_per_second).sum(),
-                utilization: disk_rates
-                    .iter()
-                    .map(|r| r.utilisation_percent)
-                    .fold(0.0, f64::max),
-                queue_length: disk_rates.iter().map(|r| r.queue_length).sum(),
-            }),
-            network: (!net_rates.is_empty()).then(|| NetworkShape {
-                connections: sys
-                    .tcp_connections
-                    .as_ref()
-                    .map(|t| t.get("established").copied().unwrap_or(0)),
-                bandwidth: net_rates
-                    .iter()
-                    .map(|r| r.receive_bytes_per_second + r.transmit_bytes_per_second)
-                    .sum(),
-                packets: PacketsShape {
-                    r#in: net_rates.iter().map(|r| r.receive_packets_per_second).sum(),
-                    out: net_rates
-                        .iter()
-                        .map(|r| r.transmit_packets_per_second)
-                        .sum(),
-                    dropped: net_rates.iter().map(|r| r.drops_per_second).sum(),
-                    errors: net_rates.iter().map(|r| r.errors_per_second).sum(),
-                },
-            }),
         }
     }
 }

@@ -8,7 +8,7 @@ use std::collections::BTreeMap;
 pub struct Sample {
     /// When it was taken, in Unix seconds.
     pub timestamp: f64,
-    /// Seconds since the previous sample of the same collector (`None` for the first),
+    /// Seconds since the previous sample of the same probe (`None` for the first),
     /// the interval every rate and percentage below covers.
     pub interval_seconds: Option<f64>,
     /// This process.
@@ -239,4 +239,49 @@ pub struct SystemSample {
     /// Linux counted at most every 10 s (the kernel walks its whole connection table
     /// for them) and repeated by samples in between.
     pub tcp_connections: Option<BTreeMap<String, u64>>,
+}
+
+impl SystemSample {
+    /// All whole disks together over the last interval: operations and bytes summed, the
+    /// busiest disk's utilisation, queue lengths summed. `None` until a second sample gives
+    /// rates, or when there are no disks.
+    pub fn all_disks(&self) -> Option<DiskRates> {
+        let mut rates = self.disks.iter().filter_map(|d| d.rates).peekable();
+        rates.peek()?;
+        Some(rates.fold(DiskRates::default(), |t, r| DiskRates {
+            read_ops_per_second: t.read_ops_per_second + r.read_ops_per_second,
+            write_ops_per_second: t.write_ops_per_second + r.write_ops_per_second,
+            read_bytes_per_second: t.read_bytes_per_second + r.read_bytes_per_second,
+            write_bytes_per_second: t.write_bytes_per_second + r.write_bytes_per_second,
+            utilisation_percent: t.utilisation_percent.max(r.utilisation_percent),
+            queue_length: t.queue_length + r.queue_length,
+        }))
+    }
+
+    /// All network interfaces together over the last interval, every rate summed. `None`
+    /// until a second sample gives rates, or when there are no interfaces.
+    pub fn all_interfaces(&self) -> Option<InterfaceRates> {
+        let mut rates = self.network.iter().filter_map(|n| n.rates).peekable();
+        rates.peek()?;
+        Some(
+            rates.fold(InterfaceRates::default(), |t, r| InterfaceRates {
+                receive_bytes_per_second: t.receive_bytes_per_second + r.receive_bytes_per_second,
+                transmit_bytes_per_second: t.transmit_bytes_per_second
+                    + r.transmit_bytes_per_second,
+                receive_packets_per_second: t.receive_packets_per_second
+                    + r.receive_packets_per_second,
+                transmit_packets_per_second: t.transmit_packets_per_second
+                    + r.transmit_packets_per_second,
+                drops_per_second: t.drops_per_second + r.drops_per_second,
+                errors_per_second: t.errors_per_second + r.errors_per_second,
+            }),
+        )
+    }
+
+    /// Established TCP connections (IPv4 and IPv6), when connections are counted here.
+    pub fn tcp_established(&self) -> Option<u64> {
+        self.tcp_connections
+            .as_ref()
+            .map(|t| t.get("established").copied().unwrap_or(0))
+    }
 }

@@ -2,7 +2,7 @@
 
 use std::path::Path;
 
-use super::Collector;
+use super::Probe;
 
 /// A fake `/proc` holding `files` (path, text), and an empty `/sys`.
 fn fake_root(files: &[(&str, &str)]) -> tempdir::Dir {
@@ -46,14 +46,14 @@ mod tempdir {
     }
 }
 
-fn collector(root: &Path) -> Collector {
-    Collector::procfs_at(&root.join("proc"), &root.join("sys"))
+fn probe(root: &Path) -> Probe {
+    Probe::procfs_at(&root.join("proc"), &root.join("sys"))
 }
 
 #[test]
 fn missing_files_make_figures_absent_and_count_errors() {
     let root = fake_root(&[("loadavg", "0.5 0.25 0.125 1/80 99\n")]);
-    let mut c = collector(root.path());
+    let mut c = probe(root.path());
     let s = c.sample();
     assert_eq!(s.system.load_average, Some([0.5, 0.25, 0.125]));
     assert_eq!(s.process.resident_memory_bytes, None);
@@ -85,7 +85,7 @@ fn garbled_files_are_absent_not_zero() {
         ("stat", "cpu 1 2 3\n"),
         ("pressure/memory", "nonsense\n"),
     ]);
-    let mut c = collector(root.path());
+    let mut c = probe(root.path());
     let s = c.sample();
     assert_eq!(s.process.cpu_seconds, None);
     assert_eq!(s.system.memory, None, "MemTotal missing: no memory figures");
@@ -112,7 +112,7 @@ fn rates_come_from_two_samples_of_fake_counters() {
             "h\nh\n  eth0: 1000 10 0 0 0 0 0 0 2000 20 0 0 0 0 0 0\n",
         ),
     ]);
-    let mut c = collector(root.path());
+    let mut c = probe(root.path());
     let first = c.sample();
     assert!(
         first.system.cpu_percent.is_none(),
