@@ -52,8 +52,8 @@ export declare class Registry {
   /** Switch metrics() between Prometheus text and OpenMetrics text. */
   setContentType(type: string): void
   /**
-   * Whose spelling metrics() writes: prom-client's (the default, byte for byte what
-   * prom-client writes), metricore's own, or Python prometheus_client's.
+   * Whose spelling metrics() writes: metricore's own (the default), prom-client's (byte for
+   * byte what prom-client writes) or Python prometheus_client's.
    */
   readonly dialect: 'prom-client' | 'canonical' | 'prometheus_client'
   /** Switch metrics() to another exposition dialect. */

@@ -181,7 +181,7 @@ test('bad input: TypeError/RangeError with a code and the metric name; what was 
   assert.deepEqual([s.count, s.saturated, s.rejected, s.sum], [3, 2, 1, Infinity])
   const text = reg.metricsSync()
   assert.match(text, /^h_seconds_bucket\{le="0.5"\} 2$/m)
-  assert.match(text, /^h_seconds_bucket\{le="1"\} 2$/m) // prom-client spells bounds as JavaScript numbers
+  assert.match(text, /^h_seconds_bucket\{le="1.0"\} 2$/m)
   assert.match(text, /^h_seconds_bucket\{le="\+Inf"\} 3$/m)
   assert.match(text, /^metricore_saturated_values_total\{metric="h_seconds"\} 2$/m)
   assert.match(text, /^metricore_rejected_values_total\{metric="h_seconds"\} 1$/m)

@@ -1,5 +1,5 @@
 'use strict'
-// The skin's metrics() speaks prom-client's dialect: the same calls on prom-client and on
+// The skin's metrics() in prom-client's dialect (setDialect('prom-client')): the same calls on prom-client and on
 // metricore give the same bytes, in both formats. The core's shared workload
 // (tests/fixtures/dialects) covers more values; this checks the skin's defaults end to end.
 const test = require('node:test')
@@ -25,6 +25,7 @@ for (const openMetrics of [false, true]) {
   test(`metrics() is byte for byte prom-client's (${openMetrics ? 'OpenMetrics' : '0.0.4'})`, async () => {
     const peer = new prom.Registry()
     const ours = new m.Registry()
+    ours.setDialect('prom-client')
     if (openMetrics) {
       peer.setContentType(prom.Registry.OPENMETRICS_CONTENT_TYPE)
       ours.setContentType(m.Registry.OPENMETRICS_CONTENT_TYPE)

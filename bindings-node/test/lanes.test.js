@@ -27,7 +27,7 @@ test('what children write is in every read: get, render, gather, snapshot', asyn
   assert.match(text, /^lane_c_total\{k="a"\} 1005$/m)
   assert.match(text, /^lane_g 11.5$/m)
   assert.match(text, /^lane_h_seconds_bucket\{le="0.1"\} 1000$/m)
-  assert.match(text, /^lane_h_seconds_bucket\{le="1"\} 3001$/m) // prom-client spells bounds as JavaScript numbers
+  assert.match(text, /^lane_h_seconds_bucket\{le="1.0"\} 3001$/m)
   assert.match(text, /^lane_h_seconds_count 3002$/m)
   // A set after adds wins; adds after a set add to it.
   g.inc(100)
