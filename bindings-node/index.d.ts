@@ -414,10 +414,13 @@ export declare class Registry {
   unregister(name: string): boolean
   /** The registered family names, in registration order. */
   familyNames(): Array<string>
-  /** Prometheus text format 0.0.4, rendered on the calling thread. */
-  renderText(): string
-  /** OpenMetrics 1.0.0 text, rendered on the calling thread. */
-  renderOpenMetrics(): string
+  /**
+   * Prometheus text format 0.0.4, rendered on the calling thread, in `dialect`'s spelling
+   * (`"prom-client"` by default, `"canonical"` or `"prometheus_client"`).
+   */
+  renderText(dialect?: string | undefined | null): string
+  /** OpenMetrics 1.0.0 text, rendered on the calling thread; `dialect` as for `renderText`. */
+  renderOpenMetrics(dialect?: string | undefined | null): string
   /** Every family as JSON, rendered on the calling thread. */
   toJson(): string
   /**
@@ -425,10 +428,16 @@ export declare class Registry {
    * when set, `kind`, `label_names`, `series`), gathered on the calling thread.
    */
   families(): Array<Record<string, unknown>>
-  /** Prometheus text, gathered and encoded on metricore's worker thread. */
-  renderTextAsync(): Promise<string>
-  /** OpenMetrics text, gathered and encoded on metricore's worker thread. */
-  renderOpenMetricsAsync(): Promise<string>
+  /**
+   * Prometheus text, gathered and encoded on metricore's worker thread; `dialect` as for
+   * `renderText`.
+   */
+  renderTextAsync(dialect?: string | undefined | null): Promise<string>
+  /**
+   * OpenMetrics text, gathered and encoded on metricore's worker thread; `dialect` as for
+   * `renderText`.
+   */
+  renderOpenMetricsAsync(dialect?: string | undefined | null): Promise<string>
   /** JSON, gathered and encoded on metricore's worker thread. */
   toJsonAsync(): Promise<string>
   /** Every family, collected now (registration order, then metricore's self-metrics). */

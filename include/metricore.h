@@ -217,7 +217,9 @@ typedef uint32_t metricore_collected_kind;
 typedef struct metricore_collector_sink metricore_collector_sink;
 
 /**
- * One counter series: an unsigned 64-bit total that only goes up.
+ * One counter series: a total that only goes up, by whole increments
+ * (`metricore_counter_inc`, `metricore_counter_add`) or any finite non-negative amount
+ * (`metricore_counter_add_f64`).
  *
  * Under the hood an `Arc<Counter>`. Each pointer the library returns owns one reference:
  * `metricore_counter_clone` adds one, `metricore_counter_free` drops one. The series stays
@@ -520,10 +522,27 @@ void metricore_counter_inc(const struct metricore_counter *counter);
 void metricore_counter_add(const struct metricore_counter *counter, uint64_t n);
 
 /**
- * The current total (0 for NULL). Thread-safe: a sum over the counter's cells, exact once
- * concurrent increments have returned.
+ * Adds `v`, which may have a fraction (seconds, bytes, a cost): any finite value from 0 up.
+ *
+ * Errors: `NULL_PARAMETER`; `INVALID_VALUE` for a negative value (a counter only goes up),
+ * NaN or an infinity, with nothing added. Thread-safe and lock-free; never allocates unless
+ * it fails.
+ */
+metricore_status metricore_counter_add_f64(const struct metricore_counter *counter, double v);
+
+/**
+ * The whole part of the total, saturating at `UINT64_MAX` (0 for NULL): exact for any
+ * number of whole increments, fractions added with `metricore_counter_add_f64` rounded
+ * down. Thread-safe: a sum over the counter's cells, exact once concurrent increments
+ * have returned.
  */
 uint64_t metricore_counter_get(const struct metricore_counter *counter);
+
+/**
+ * The total, whole and fractional increments together, as a scrape exposes it (0 for
+ * NULL): exact up to 2^53. Thread-safe, as `metricore_counter_get`.
+ */
+double metricore_counter_value(const struct metricore_counter *counter);
 
 /**
  * Adds a reference to a counter handle and returns it (NULL for NULL); free each with
@@ -1203,12 +1222,13 @@ metricore_status metricore_gathered_family_name(const struct metricore_gathered 
                                                 struct metricore_str *name_out);
 
 /**
- * Reads the value of an integer counter series in a collection: family `name`
+ * Reads the whole part of a counter series' total in a collection (saturating at
+ * `UINT64_MAX`; `metricore_gathered_counter_total` gives fractions too): family `name`
  * (`name_len` bytes; counters without `_total`), label values `label_values`
  * (`label_values_len` of them, in label-name order; NULL with 0 for none).
  *
  * Errors: `NULL_PARAMETER`, `INVALID_UTF8`, `NOT_FOUND` (no such family or series),
- * `WRONG_KIND` (not an integer counter).
+ * `WRONG_KIND` (not a counter of the registry's own).
  */
 metricore_status metricore_gathered_counter_value(const struct metricore_gathered *gathered,
                                                   const char *name,
@@ -1216,6 +1236,21 @@ metricore_status metricore_gathered_counter_value(const struct metricore_gathere
                                                   const struct metricore_str *label_values,
                                                   size_t label_values_len,
                                                   uint64_t *value_out);
+
+/**
+ * Reads a counter series' total in a collection, fractions included, as a scrape exposes
+ * it: the registry's counters and those read from the system (such as
+ * `process_cpu_seconds` of the resource sampler). Arguments as
+ * `metricore_gathered_counter_value`.
+ *
+ * Errors: `NULL_PARAMETER`, `INVALID_UTF8`, `NOT_FOUND`, `WRONG_KIND`.
+ */
+metricore_status metricore_gathered_counter_total(const struct metricore_gathered *gathered,
+                                                  const char *name,
+                                                  size_t name_len,
+                                                  const struct metricore_str *label_values,
+                                                  size_t label_values_len,
+                                                  double *value_out);
 
 /**
  * Reads a gauge series (or a fractional counter read from the system, such as

@@ -9,7 +9,7 @@
 #   expo          exposition sample openmetrics
 #   python        py-build py-test py-stubtest py-bench (the `metricore` Python package)
 #   c             c-header c-test c-install c-bench (the C ABI: libmetricore, include/metricore.h)
-#   node          node-build node-typings node-types node-lint node-test node-pack node-bench (the `metricore` npm package)
+#   node          node-build dialect-goldens node-typings node-types node-lint node-test node-pack node-bench (the `metricore` npm package)
 #   STEP          any single step name below, e.g. `scripts/test.sh clippy loom`
 #
 # Self-sufficient on a fresh Debian 12 machine: installs promtool and the Python
@@ -23,12 +23,12 @@ cd "$(dirname "$0")/.." || exit 2
 # shellcheck source=scripts/lib.sh
 . scripts/lib.sh
 
-ALL_STEPS=(setup fmt clippy doc test loom soak bench exposition sample openmetrics py-build py-test py-stubtest py-bench c-header c-test c-install c-bench node-build node-typings node-types node-lint node-test node-pack node-bench)
+ALL_STEPS=(setup fmt clippy doc test loom soak bench exposition sample openmetrics py-build py-test py-stubtest py-bench c-header c-test c-install c-bench node-build dialect-goldens node-typings node-types node-lint node-test node-pack node-bench)
 RUST_STEPS=(fmt clippy doc test loom soak bench)
 EXPO_STEPS=(exposition sample openmetrics)
 PY_STEPS=(py-build py-test py-stubtest py-bench)
 C_STEPS=(c-header c-test c-install c-bench)
-NODE_STEPS=(node-build node-typings node-types node-lint node-test node-pack node-bench)
+NODE_STEPS=(node-build dialect-goldens node-typings node-types node-lint node-test node-pack node-bench)
 
 # ---------------------------------------------------------------- selection
 declare -A WANT=()
@@ -302,6 +302,26 @@ node_pack() {
     return "${rc}"
 }
 
+# The committed dialect goldens (tests/fixtures/dialects) are what prometheus_client and
+# prom-client write for the workload beside them today: regenerate them into a temporary
+# directory from the installed clients and fail, showing the difference, if any changed.
+dialect_goldens() {
+    local tmp rc=0 f
+    tmp="$(mktemp -d)"
+    scripts/gen-dialect-goldens.sh "${tmp}" || rc=1
+    if [ "${rc}" -eq 0 ]; then
+        for f in "${tmp}"/*.txt; do
+            if ! diff -u "tests/fixtures/dialects/$(basename "${f}")" "${f}"; then
+                echo "tests/fixtures/dialects/$(basename "${f}") differs from what the client writes now (- committed, + client): rerun scripts/gen-dialect-goldens.sh and check core/tests/dialects.rs" >&2
+                rc=1
+            fi
+        done
+    fi
+    rm -rf "${tmp}"
+    [ "${rc}" -eq 0 ] && echo "dialect goldens match prometheus_client and prom-client"
+    return "${rc}"
+}
+
 # ---------------------------------------------------------------- steps, in order
 step setup setup_tools
 step fmt cargo fmt --all --check
@@ -324,6 +344,7 @@ step c-test tests/c/run.sh test
 step c-install c_install
 step c-bench tests/c/run.sh bench --quick
 step node-build node_build
+step dialect-goldens dialect_goldens
 step node-typings node_typings
 step node-types node_types
 step node-lint env -C bindings-node npm run --silent lint

@@ -320,12 +320,13 @@ fn wrong_kind(name: &str, want: &str, got: &SeriesValue) -> metricore_status {
     )
 }
 
-/// Reads the value of an integer counter series in a collection: family `name`
+/// Reads the whole part of a counter series' total in a collection (saturating at
+/// `UINT64_MAX`; `metricore_gathered_counter_total` gives fractions too): family `name`
 /// (`name_len` bytes; counters without `_total`), label values `label_values`
 /// (`label_values_len` of them, in label-name order; NULL with 0 for none).
 ///
 /// Errors: `NULL_PARAMETER`, `INVALID_UTF8`, `NOT_FOUND` (no such family or series),
-/// `WRONG_KIND` (not an integer counter).
+/// `WRONG_KIND` (not a counter of the registry's own).
 #[unsafe(no_mangle)]
 pub extern "C" fn metricore_gathered_counter_value(
     gathered: *const metricore_gathered,
@@ -342,6 +343,38 @@ pub extern "C" fn metricore_gathered_counter_value(
         let labels = try_strs!(label_values, label_values_len);
         match find_series(gathered, name, &labels) {
             Ok(SeriesValue::Counter { value, .. }) => {
+                // `as` truncates toward zero and saturates; a counter total is never negative.
+                value_out.write(*value as u64);
+                metricore_status::Ok
+            }
+            Ok(other) => wrong_kind(name, "counter", other),
+            Err(status) => status,
+        }
+    }
+}
+
+/// Reads a counter series' total in a collection, fractions included, as a scrape exposes
+/// it: the registry's counters and those read from the system (such as
+/// `process_cpu_seconds` of the resource sampler). Arguments as
+/// `metricore_gathered_counter_value`.
+///
+/// Errors: `NULL_PARAMETER`, `INVALID_UTF8`, `NOT_FOUND`, `WRONG_KIND`.
+#[unsafe(no_mangle)]
+pub extern "C" fn metricore_gathered_counter_total(
+    gathered: *const metricore_gathered,
+    name: *const c_char,
+    name_len: usize,
+    label_values: *const metricore_str,
+    label_values_len: usize,
+    value_out: *mut f64,
+) -> metricore_status {
+    boundary! {
+        let gathered = try_ref!(gathered);
+        let value_out = try_out!(value_out);
+        let name = try_str!(name, name_len);
+        let labels = try_strs!(label_values, label_values_len);
+        match find_series(gathered, name, &labels) {
+            Ok(SeriesValue::Counter { value, .. } | SeriesValue::SampledCounter { value }) => {
                 value_out.write(*value);
                 metricore_status::Ok
             }

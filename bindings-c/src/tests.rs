@@ -189,6 +189,94 @@ fn counter_round_trip_and_exposition() {
 }
 
 #[test]
+#[allow(clippy::float_cmp)] // 0.5 + 2 is exact in binary
+fn fractional_counter_increments_and_their_errors() {
+    let registry = metricore_registry_new();
+    let mut family = ptr::null();
+    assert_eq!(
+        metricore_family_builder_build_counter(
+            builder("rust_side_cost", &[]),
+            registry,
+            &raw mut family
+        ),
+        metricore_status::Ok
+    );
+    let mut counter = ptr::null();
+    assert_eq!(
+        metricore_counter_family_with_labels(family, ptr::null(), 0, &raw mut counter),
+        metricore_status::Ok
+    );
+    assert_eq!(
+        metricore_counter_add_f64(counter, 0.5),
+        metricore_status::Ok
+    );
+    metricore_counter_add(counter, 2);
+    assert_eq!(metricore_counter_value(counter), 2.5);
+    assert_eq!(metricore_counter_get(counter), 2, "the whole part");
+    for bad in [-1.0, f64::NAN, f64::INFINITY] {
+        assert_eq!(
+            metricore_counter_add_f64(counter, bad),
+            metricore_status::InvalidValue
+        );
+        let msg = last_error();
+        assert!(msg.contains("rust_side_cost"), "{msg}");
+    }
+    assert_eq!(metricore_counter_value(counter), 2.5, "nothing added");
+    assert_eq!(
+        metricore_counter_add_f64(ptr::null(), 1.0),
+        metricore_status::NullParameter
+    );
+    assert_eq!(metricore_counter_value(ptr::null()), 0.0);
+
+    let mut gathered = ptr::null_mut();
+    assert_eq!(
+        metricore_registry_gather(registry, &raw mut gathered),
+        metricore_status::Ok
+    );
+    let name = "rust_side_cost";
+    let mut total = 0.0;
+    assert_eq!(
+        metricore_gathered_counter_total(
+            gathered,
+            name.as_ptr().cast(),
+            name.len(),
+            ptr::null(),
+            0,
+            &raw mut total
+        ),
+        metricore_status::Ok
+    );
+    assert_eq!(total, 2.5);
+    let mut whole = 0;
+    assert_eq!(
+        metricore_gathered_counter_value(
+            gathered,
+            name.as_ptr().cast(),
+            name.len(),
+            ptr::null(),
+            0,
+            &raw mut whole
+        ),
+        metricore_status::Ok
+    );
+    assert_eq!(whole, 2);
+    metricore_gathered_free(gathered);
+
+    let mut n = 0;
+    let mut buf = vec![0u8; 4096];
+    assert_eq!(
+        metricore_registry_render(registry, 0, buf.as_mut_ptr(), buf.len(), &raw mut n),
+        metricore_status::Ok
+    );
+    let text = String::from_utf8(buf[..n].to_vec()).unwrap();
+    assert!(text.contains("rust_side_cost_total 2.5\n"), "{text}");
+
+    metricore_counter_free(counter);
+    metricore_counter_family_free(family);
+    metricore_registry_free(registry);
+}
+
+#[test]
 fn errors_name_the_metric_and_the_rule() {
     let registry = metricore_registry_new();
     let mut family = ptr::null();

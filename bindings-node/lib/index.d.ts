@@ -51,6 +51,13 @@ export declare class Registry {
   readonly contentType: string
   /** Switch metrics() between Prometheus text and OpenMetrics text. */
   setContentType(type: string): void
+  /**
+   * Whose spelling metrics() writes: metricore's own (the default), prom-client's (byte for
+   * byte what prom-client writes) or Python prometheus_client's.
+   */
+  readonly dialect: 'prom-client' | 'canonical' | 'prometheus_client'
+  /** Switch metrics() to another exposition dialect. */
+  setDialect(dialect: 'prom-client' | 'canonical' | 'prometheus_client'): void
   /** The exposition, gathered and encoded off the event loop. */
   metrics(): Promise<string>
   /** The exposition, rendered on the calling thread. */

@@ -2,7 +2,7 @@
 
 use metricore::expose::Format;
 use metricore::registry::{FamilySnapshot, SeriesValue};
-use metricore::{HistogramOpts, Registry, SummaryOpts, default_registry};
+use metricore::{Dialect, HistogramOpts, Registry, SummaryOpts, default_registry};
 use napi::bindgen_prelude::{Object, ToNapiValue, TypeName, ValueType};
 use napi::{Env, Status, sys};
 use napi_derive::napi;
@@ -112,18 +112,39 @@ unsafe extern "C" fn free_text(
 /// What a render task produces.
 #[derive(Clone, Copy)]
 enum Output {
-    Text,
-    OpenMetrics,
+    Text(Dialect),
+    OpenMetrics(Dialect),
     Json,
 }
 
 fn render(registry: &Registry, output: Output) -> Text {
     match output {
-        Output::Text => registry.render_text(),
-        Output::OpenMetrics => registry.render_openmetrics(),
+        Output::Text(d) => text(registry.render_with(Format::Text, d)),
+        Output::OpenMetrics(d) => text(registry.render_with(Format::OpenMetrics, d)),
         Output::Json => registry.to_json(),
     }
     .into()
+}
+
+/// The encoders write UTF-8 (they copy `str` pieces and ASCII).
+fn text(bytes: Vec<u8>) -> String {
+    String::from_utf8(bytes).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned())
+}
+
+/// The exposition dialect a render names: `"prom-client"` (the default: prom-client's
+/// spelling), `"canonical"` (metricore's own) or `"prometheus_client"` (Python's).
+fn parse_dialect(name: Option<String>) -> napi::Result<Dialect> {
+    match name.as_deref() {
+        None | Some("prom-client") => Ok(Dialect::PromClient),
+        Some("canonical") => Ok(Dialect::Canonical),
+        Some("prometheus_client") => Ok(Dialect::prometheus_client_from_env()),
+        Some(other) => Err(napi::Error::new(
+            napi::Status::InvalidArg,
+            format!(
+                "unknown exposition dialect '{other}' (dialects: 'prom-client', 'canonical', 'prometheus_client')"
+            ),
+        )),
+    }
 }
 
 /// A set of metric families, collected and rendered together.
@@ -236,16 +257,20 @@ impl JsRegistry {
         self.inner.family_names()
     }
 
-    /// Prometheus text format 0.0.4, rendered on the calling thread.
+    /// Prometheus text format 0.0.4, rendered on the calling thread, in `dialect`'s spelling
+    /// (`"prom-client"` by default, `"canonical"` or `"prometheus_client"`).
     #[napi(catch_unwind, ts_return_type = "string")]
-    pub fn render_text(&self) -> Text {
-        render(&self.inner, Output::Text)
+    pub fn render_text(&self, dialect: Option<String>) -> napi::Result<Text> {
+        Ok(render(&self.inner, Output::Text(parse_dialect(dialect)?)))
     }
 
-    /// OpenMetrics 1.0.0 text, rendered on the calling thread.
+    /// OpenMetrics 1.0.0 text, rendered on the calling thread; `dialect` as for `renderText`.
     #[napi(catch_unwind, ts_return_type = "string")]
-    pub fn render_open_metrics(&self) -> Text {
-        render(&self.inner, Output::OpenMetrics)
+    pub fn render_open_metrics(&self, dialect: Option<String>) -> napi::Result<Text> {
+        Ok(render(
+            &self.inner,
+            Output::OpenMetrics(parse_dialect(dialect)?),
+        ))
     }
 
     /// Every family as JSON, rendered on the calling thread.
@@ -261,16 +286,26 @@ impl JsRegistry {
         Record::of(&self.inner.gather())
     }
 
-    /// Prometheus text, gathered and encoded on metricore's worker thread.
+    /// Prometheus text, gathered and encoded on metricore's worker thread; `dialect` as for
+    /// `renderText`.
     #[napi(catch_unwind, ts_return_type = "Promise<string>")]
-    pub fn render_text_async<'env>(&self, env: &'env Env) -> napi::Result<Object<'env>> {
-        self.task(env, Output::Text)
+    pub fn render_text_async<'env>(
+        &self,
+        env: &'env Env,
+        dialect: Option<String>,
+    ) -> napi::Result<Object<'env>> {
+        self.task(env, Output::Text(parse_dialect(dialect)?))
     }
 
-    /// OpenMetrics text, gathered and encoded on metricore's worker thread.
+    /// OpenMetrics text, gathered and encoded on metricore's worker thread; `dialect` as for
+    /// `renderText`.
     #[napi(catch_unwind, ts_return_type = "Promise<string>")]
-    pub fn render_open_metrics_async<'env>(&self, env: &'env Env) -> napi::Result<Object<'env>> {
-        self.task(env, Output::OpenMetrics)
+    pub fn render_open_metrics_async<'env>(
+        &self,
+        env: &'env Env,
+        dialect: Option<String>,
+    ) -> napi::Result<Object<'env>> {
+        self.task(env, Output::OpenMetrics(parse_dialect(dialect)?))
     }
 
     /// JSON, gathered and encoded on metricore's worker thread.
@@ -353,8 +388,9 @@ impl CollectedFamily {
     #[napi(catch_unwind)]
     pub fn value(&self, index: u32) -> Option<f64> {
         match &self.inner.series.get(index as usize)?.value {
-            SeriesValue::Counter { value, .. } => Some(*value as f64),
-            SeriesValue::SampledCounter { value } | SeriesValue::Gauge { value } => Some(*value),
+            SeriesValue::Counter { value, .. }
+            | SeriesValue::SampledCounter { value }
+            | SeriesValue::Gauge { value } => Some(*value),
             _ => None,
         }
     }

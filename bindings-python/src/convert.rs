@@ -120,41 +120,40 @@ pub fn type_name(v: &Bound<'_, PyAny>) -> String {
         .map_or_else(|_| "?".to_owned(), |n| n.to_string())
 }
 
-/// A counter increment: a non-negative whole number (an `int`, or a `float` without a fraction).
+/// A counter increment as the core takes it.
+pub enum CounterAmount {
+    /// An `int` that fits in 64 bits: the integer path, exact.
+    Whole(u64),
+    /// A `float`, or an `int` past 64 bits (`2**70`); the core checks it is finite and not
+    /// negative.
+    Float(f64),
+}
+
+/// A counter increment: an `int` or a `float` (prometheus_client takes any number from 0 up).
+/// A negative `int` is refused here; every float is checked by the core.
 #[inline]
-pub fn counter_amount(metric: &str, amount: &Bound<'_, PyAny>) -> PyResult<u64> {
+pub fn counter_amount(metric: &str, amount: &Bound<'_, PyAny>) -> PyResult<CounterAmount> {
     let py = amount.py();
     if let Ok(i) = amount.cast::<PyInt>() {
         if let Ok(n) = i.extract::<u64>() {
-            return Ok(n);
+            return Ok(CounterAmount::Whole(n));
         }
-        let rule = if i.lt(0)? {
-            format!("counters only go up; cannot add {i}")
-        } else {
-            format!("the increment {i} does not fit in 64 bits")
-        };
-        return Err(binding_error(py, ErrorKind::InvalidValue, metric, &rule));
+        if i.lt(0)? {
+            let rule = format!("counters only go up: increments must be 0 or more, got {i}");
+            return Err(binding_error(py, ErrorKind::InvalidValue, metric, &rule));
+        }
+        // Past 64 bits: Python's int-to-float conversion rounds to nearest (OverflowError
+        // past f64's range, as prometheus_client's float() raises).
+        return Ok(CounterAmount::Float(i.extract::<f64>()?));
     }
     if let Ok(f) = amount.cast::<PyFloat>() {
-        let x = f.value();
-        // 2^64 as f64: every smaller whole float converts exactly.
-        if x >= 0.0 && x.fract() == 0.0 && x < 18_446_744_073_709_551_616.0 {
-            return Ok(x as u64);
-        }
-        let rule = if x.is_nan() {
-            "cannot add NaN to a counter".to_owned()
-        } else if x < 0.0 {
-            format!("counters only go up; cannot add {x}")
-        } else {
-            format!("counters hold whole numbers; cannot add {x}")
-        };
-        return Err(binding_error(py, ErrorKind::InvalidValue, metric, &rule));
+        return Ok(CounterAmount::Float(f.value()));
     }
     Err(type_error(
         py,
         metric,
         &format!(
-            "a counter increment must be an int, not {}",
+            "a counter increment must be an int or a float, not {}",
             type_name(amount)
         ),
     ))

@@ -170,6 +170,11 @@ pub fn type_error(py: Python<'_>, metric: &str, rule: &str) -> PyErr {
 }
 
 /// An error of `kind` made by the binding (not the core), naming `metric`.
+/// An error about no metric in particular (a render option), of the class for `kind`.
+pub fn unnamed_error(py: Python<'_>, kind: ErrorKind, rule: &str) -> PyErr {
+    raise(py, class_index(kind), None, rule)
+}
+
 pub fn binding_error(py: Python<'_>, kind: ErrorKind, metric: &str, rule: &str) -> PyErr {
     raise(py, class_index(kind), Some(metric), rule)
 }

@@ -19,8 +19,8 @@ use pyo3::types::{PyDict, PyString, PyTuple};
 use pyo3::{PyClass, PyClassInitializer};
 
 use crate::convert::{
-    Arg, counter_amount, exemplar_pairs, float_value, label_names, label_pairs, label_values,
-    type_name, whole_u64,
+    Arg, CounterAmount, counter_amount, exemplar_pairs, float_value, label_names, label_pairs,
+    label_values, type_name, whole_u64,
 };
 use crate::errors::{IntoPyResult, binding_error, type_error};
 use crate::registry::{PyRegistry, resolve_registry};
@@ -346,11 +346,11 @@ impl PyCounter {
         })
     }
 
-    /// Adds `amount` (a non-negative whole number, 1 by default); `exemplar` is a dict of
-    /// OpenMetrics exemplar labels such as `{"trace_id": "abc"}`.
+    /// Adds `amount` (any finite number from 0 up, fractions included; 1 by default);
+    /// `exemplar` is a dict of OpenMetrics exemplar labels such as `{"trace_id": "abc"}`.
     ///
     /// Raises:
-    ///     `InvalidValueError`: negative or fractional amount (nothing is added).
+    ///     `InvalidValueError`: negative, NaN or infinite amount (nothing is added).
     ///     `MetricTypeError`: amount is not a number.
     #[pyo3(signature = (amount = None, exemplar = None))]
     #[inline]
@@ -361,19 +361,24 @@ impl PyCounter {
         exemplar: Option<&Bound<'_, PyDict>>,
     ) -> PyResult<()> {
         let c = self.handle(py)?;
-        let n = match amount {
-            None => 1,
+        let amount = match amount {
+            None => CounterAmount::Whole(1),
             Some(a) => counter_amount(self.family.name(), a)?,
         };
-        match exemplar {
-            None => c.inc_by(n),
-            Some(e) => {
+        // The core names the metric "counter" in exemplar errors (it does not know the
+        // family's name there); name the family instead.
+        let named = |e: metricore::Error| binding_error(py, e.kind(), self.family.name(), e.rule());
+        match (amount, exemplar) {
+            (CounterAmount::Whole(n), None) => c.inc_by(n),
+            (CounterAmount::Float(v), None) => c.add(v).map_err(named)?,
+            (amount, Some(e)) => {
                 let pairs = exemplar_pairs(self.family.name(), e)?;
                 let refs: Vec<(&str, &str)> = pairs.iter().map(|(k, v)| (&**k, &**v)).collect();
-                // The core names the metric "counter" in exemplar errors (it does not know the
-                // family's name there); name the family instead.
-                c.inc_by_with_exemplar(n, &refs)
-                    .map_err(|e| binding_error(py, e.kind(), self.family.name(), e.rule()))?;
+                match amount {
+                    CounterAmount::Whole(n) => c.inc_by_with_exemplar(n, &refs),
+                    CounterAmount::Float(v) => c.add_with_exemplar(v, &refs),
+                }
+                .map_err(named)?;
             }
         }
         Ok(())
@@ -424,9 +429,9 @@ impl PyCounter {
         }
     }
 
-    /// The current total.
-    fn get(&self, py: Python<'_>) -> PyResult<u64> {
-        Ok(self.handle(py)?.get())
+    /// The current total, fractions included.
+    fn get(&self, py: Python<'_>) -> PyResult<f64> {
+        Ok(self.handle(py)?.value())
     }
 
     /// Sets the total back to zero and restarts its `_created` time.

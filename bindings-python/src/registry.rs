@@ -3,14 +3,14 @@
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, PoisonError};
 
-use metricore::Registry;
 use metricore::registry::{FamilySnapshot, SeriesValue};
+use metricore::{Dialect, ErrorKind, Format, Registry};
 use pyo3::prelude::*;
 use pyo3::sync::PyOnceLock;
 use pyo3::types::{PyBytes, PyDict, PyList, PyString, PyTuple};
 
 use crate::convert::{Arg, type_name};
-use crate::errors::{IntoPyResult, type_error};
+use crate::errors::{IntoPyResult, type_error, unnamed_error};
 use crate::metrics::ChildCache;
 use crate::record::to_python;
 use crate::sampler::PySampler;
@@ -84,6 +84,14 @@ pub fn resolve_registry<'py>(
 
 fn series_value(py: Python<'_>, v: SeriesValue) -> PyResult<Py<PyAny>> {
     Ok(match v {
+        // An `int` while the total is whole (counted events), a `float` once it has a fraction
+        // or passes 2^64, as the core's JSON writes it.
+        #[allow(clippy::float_cmp, clippy::cast_precision_loss)]
+        SeriesValue::Counter { value, .. }
+            if (0.0..u64::MAX as f64).contains(&value) && (value as u64) as f64 == value =>
+        {
+            (value as u64).into_pyobject(py)?.into_any().unbind()
+        }
         SeriesValue::Counter { value, .. } => value.into_pyobject(py)?.into_any().unbind(),
         SeriesValue::SampledCounter { value } | SeriesValue::Gauge { value } => {
             value.into_pyobject(py)?.into_any().unbind()
@@ -115,6 +123,27 @@ fn family_dict(py: Python<'_>, f: FamilySnapshot) -> PyResult<Bound<'_, PyDict>>
     Ok(d)
 }
 
+/// The dialect a render names; prometheus_client's reads its environment.
+fn parse_dialect(py: Python<'_>, name: &str) -> PyResult<Dialect> {
+    match name {
+        "prometheus_client" => Ok(Dialect::prometheus_client_from_env()),
+        "canonical" => Ok(Dialect::Canonical),
+        "prom-client" => Ok(Dialect::PromClient),
+        other => Err(unnamed_error(
+            py,
+            ErrorKind::InvalidConfig,
+            &format!(
+                "unknown exposition dialect {other:?} (dialects: \"prometheus_client\", \"canonical\", \"prom-client\")"
+            ),
+        )),
+    }
+}
+
+/// The encoders write UTF-8 (they copy `str` pieces and ASCII).
+fn into_text(bytes: Vec<u8>) -> String {
+    String::from_utf8(bytes).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned())
+}
+
 #[pymethods]
 impl PyRegistry {
     /// An empty registry. `auto_describe` is accepted for prometheus_client compatibility and
@@ -126,26 +155,45 @@ impl PyRegistry {
         Self::wrap(Registry::new())
     }
 
-    /// Every family in the Prometheus text format 0.0.4.
-    fn render_text(&self, py: Python<'_>) -> String {
-        py.detach(|| self.inner.render_text())
+    /// Every family in the Prometheus text format 0.0.4, spelled as `dialect` spells it:
+    /// `"prometheus_client"` (the default: byte for byte what prometheus_client writes,
+    /// `_created` samples included unless `PROMETHEUS_DISABLE_CREATED_SERIES` is true),
+    /// `"canonical"` (metricore's own) or `"prom-client"`.
+    ///
+    /// Raises:
+    ///     `InvalidConfigError`: an unknown dialect.
+    #[pyo3(signature = (dialect = "prometheus_client"))]
+    fn render_text(&self, py: Python<'_>, dialect: &str) -> PyResult<String> {
+        let dialect = parse_dialect(py, dialect)?;
+        Ok(py.detach(|| into_text(self.inner.render_with(Format::Text, dialect))))
     }
 
-    /// Every family in the OpenMetrics 1.0.0 text format, ending with `# EOF`.
-    fn render_openmetrics(&self, py: Python<'_>) -> String {
-        py.detach(|| self.inner.render_openmetrics())
+    /// Every family in the OpenMetrics 1.0.0 text format, ending with `# EOF`; `dialect` as
+    /// for `render_text`.
+    ///
+    /// Raises:
+    ///     `InvalidConfigError`: an unknown dialect.
+    #[pyo3(signature = (dialect = "prometheus_client"))]
+    fn render_openmetrics(&self, py: Python<'_>, dialect: &str) -> PyResult<String> {
+        let dialect = parse_dialect(py, dialect)?;
+        Ok(py.detach(|| into_text(self.inner.render_with(Format::OpenMetrics, dialect))))
     }
 
     /// Serves a scrape: the body in the format an HTTP `Accept` header asks for, and its
-    /// `Content-Type`.
-    #[pyo3(signature = (accept = None))]
+    /// `Content-Type`; `dialect` as for `render_text`.
+    ///
+    /// Raises:
+    ///     `InvalidConfigError`: an unknown dialect.
+    #[pyo3(signature = (accept = None, dialect = "prometheus_client"))]
     fn render_for_accept<'py>(
         &self,
         py: Python<'py>,
         accept: Option<&str>,
-    ) -> (Bound<'py, PyBytes>, &'static str) {
-        let (body, content_type) = py.detach(|| self.inner.render_for_accept(accept));
-        (PyBytes::new(py, &body), content_type)
+        dialect: &str,
+    ) -> PyResult<(Bound<'py, PyBytes>, &'static str)> {
+        let dialect = parse_dialect(py, dialect)?;
+        let (body, content_type) = py.detach(|| self.inner.render_for_accept_with(accept, dialect));
+        Ok((PyBytes::new(py, &body), content_type))
     }
 
     /// Every family as a JSON array (see `gather()` for the shape).

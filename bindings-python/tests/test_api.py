@@ -27,6 +27,21 @@ def test_counter_counts_and_total_suffix(registry: CollectorRegistry) -> None:
     assert c.get() == 45
 
 
+def test_counter_takes_any_non_negative_number_as_prometheus_client_does(
+    registry: CollectorRegistry,
+) -> None:
+    prometheus_client = pytest.importorskip("prometheus_client")
+    peer_registry = prometheus_client.CollectorRegistry()
+    peer = prometheus_client.Counter("cost", "C.", registry=peer_registry)
+    ours = Counter("cost", "C.", registry=registry)
+    for amount in (0.5, 0, 1e300, 2**70, 0.25, 3):
+        peer.inc(amount)
+        ours.inc(amount)
+        want = peer_registry.get_sample_value("cost_total")
+        assert ours.get() == want, amount
+        assert registry.get_sample_value("cost_total") == want, amount
+
+
 def test_namespace_subsystem_unit(registry: CollectorRegistry) -> None:
     h = Histogram("latency", "L.", namespace="app", subsystem="http", unit="seconds", registry=registry)
     assert h.name == "app_http_latency_seconds"

@@ -54,7 +54,7 @@ def test_wrong_types_are_type_errors_naming_the_metric(registry: CollectorRegist
     assert c.get() == 2 and g.get() == 1.5 and h.snapshot().count == 1
 
 
-@pytest.mark.parametrize("amount", [-1, -0.5, 0.5, math.nan, math.inf, 2**64])
+@pytest.mark.parametrize("amount", [-1, -0.5, -(2**70), math.nan, math.inf, -math.inf])
 def test_bad_counter_increments_change_nothing(registry: CollectorRegistry, amount: float) -> None:
     c = Counter("events", "E.", registry=registry)
     c.inc(5)
@@ -62,6 +62,26 @@ def test_bad_counter_increments_change_nothing(registry: CollectorRegistry, amou
         c.inc(amount)
     assert isinstance(info.value, ValueError)
     assert c.get() == 5
+
+
+@pytest.mark.parametrize("amount", [-1, -0.5, math.nan, math.inf, -math.inf])
+def test_bad_counter_increments_raise_where_prometheus_client_raises(
+    registry: CollectorRegistry, amount: float
+) -> None:
+    prometheus_client = pytest.importorskip("prometheus_client")
+    peer = prometheus_client.Counter("events", "E.", registry=prometheus_client.CollectorRegistry())
+    try:
+        peer.inc(amount)
+        peer_raised = None
+    except ValueError as e:
+        peer_raised = e
+    ours = Counter("events", "E.", registry=registry)
+    with pytest.raises(ValueError) as info:
+        ours.inc(amount)
+    # prometheus_client refuses negatives; it lets NaN and infinities through, which
+    # metricore refuses (a total that is NaN or infinite never recovers).
+    assert (peer_raised is not None) == (amount < 0), (amount, peer_raised)
+    assert "events" in str(info.value)
 
 
 def test_unusual_observations_are_counted_as_prometheus_client_counts_them(

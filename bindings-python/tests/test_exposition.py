@@ -198,3 +198,42 @@ def test_write_to_textfile(registry: metricore.CollectorRegistry, tmp_path) -> N
     path = tmp_path / "metrics.prom"
     metricore.write_to_textfile(str(path), registry)
     assert "written_total 1" in path.read_text()
+
+
+def exact_workload(lib: Any, registry: Any) -> None:
+    """Calls whose results both libraries hold exactly (sums of binary fractions)."""
+    c = lib.Counter("http_requests_total", "Requests \\ served\n\"now\".", ["method", "code"], registry=registry)
+    c.labels("GET", "200").inc()
+    c.labels("GET", "200").inc(0.5)
+    c.labels(method="POST", code="500").inc(3)
+    lib.Counter("jobs", "Jobs done.", registry=registry).inc(1234567)
+    g = lib.Gauge("queue_depth", "Queue depth.", ["queue"], registry=registry)
+    g.labels("a").set(12.5)
+    g.labels("b").set(float("nan"))
+    g.labels("c").set(-1e21)
+    h = lib.Histogram("payload_bytes", "Sizes.", ["route"], buckets=[1, 2.5, 10], registry=registry)
+    for v in (0.5, 1, 2.5, 20):
+        h.labels("/a").observe(v)
+
+
+@pytest.mark.parametrize("openmetrics", [False, True])
+def test_renders_byte_for_byte_as_prometheus_client(
+    openmetrics: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Creation times differ between the two processes' clocks: compare without them.
+    from prometheus_client import metrics as peer_metrics
+    from prometheus_client.openmetrics.exposition import generate_latest as peer_openmetrics
+
+    monkeypatch.setattr(peer_metrics, "_use_created", False)
+    monkeypatch.setenv("PROMETHEUS_DISABLE_CREATED_SERIES", "true")
+    peer_registry = prometheus_client.CollectorRegistry()
+    exact_workload(prometheus_client, peer_registry)
+    ours_registry = metricore.CollectorRegistry()
+    exact_workload(metricore, ours_registry)
+    if openmetrics:
+        want = peer_openmetrics(peer_registry)
+        got = metricore.generate_latest_openmetrics(ours_registry)
+    else:
+        want = prometheus_client.generate_latest(peer_registry)
+        got = metricore.generate_latest(ours_registry)
+    assert got.decode() == want.decode()

@@ -29,7 +29,7 @@ use std::thread;
 use std::time::{Duration, Instant};
 
 use criterion::Criterion;
-use metricore::{Counter, Gauge, Histogram, HistogramOpts, MetricOpts, Registry};
+use metricore::{Counter, Dialect, Format, Gauge, Histogram, HistogramOpts, MetricOpts, Registry};
 use prometheus::Encoder as _;
 
 // ---------------------------------------------------------------- counting allocator
@@ -778,6 +778,7 @@ fn prom_text(registry: &prometheus::Registry) -> Vec<u8> {
     buf
 }
 
+#[allow(clippy::too_many_lines)] // one workload: both peers' registries, filled alike, and every contestant
 fn render() -> Workload {
     const METHODS: [&str; 4] = ["GET", "POST", "PUT", "DELETE"];
     // 10k counter series: one family, two labels.
@@ -850,6 +851,7 @@ fn render() -> Workload {
             prom_text(&prom_h).len(),
         ),
     ];
+    let dialects = dialect_contestants(&ours_c);
     Workload {
         group: "7_render_text",
         title: "render text",
@@ -874,10 +876,42 @@ fn render() -> Workload {
                 "prometheus 100 histograms",
                 single(move |_| drop(black_box(prom_text(&prom_h)))),
             ),
+        ]
+        .into_iter()
+        .chain(dialects)
+        .collect(),
+        rows: vec![
+            (0, 1, Some(Bar::Ratio(0.2))),
+            (2, 3, None),
+            (4, 1, Some(Bar::Ratio(0.2))),
+            (5, 1, Some(Bar::Ratio(0.2))),
         ],
-        rows: vec![(0, 1, Some(Bar::Ns(4e6))), (2, 3, None)],
         notes,
     }
+}
+
+/// Renders of `ours` in the peers' dialects (contestants 4 and 5 of the render workload).
+fn dialect_contestants(ours: &Registry) -> Vec<Contestant> {
+    let (ours_py, ours_js) = (ours.clone(), ours.clone());
+    vec![
+        c(
+            "metricore_10k_counters_prometheus_client",
+            "metricore 10k counters, prometheus_client dialect (_created included)",
+            single(move |_| {
+                let dialect = Dialect::PrometheusClient { created: true };
+                drop(black_box(ours_py.render_with(Format::Text, dialect)));
+            }),
+        ),
+        c(
+            "metricore_10k_counters_prom_client",
+            "metricore 10k counters, prom-client dialect",
+            single(move |_| {
+                drop(black_box(
+                    ours_js.render_with(Format::Text, Dialect::PromClient),
+                ));
+            }),
+        ),
+    ]
 }
 
 // ---------------------------------------------------------------- memory

@@ -14,6 +14,17 @@
 //!
 //! The table never grows or moves once installed, so no memory reclamation
 //! scheme is needed: slots and cells live until the adder is dropped.
+//!
+//! An integer total is never allowed to wrap at 2^64, which a scraper would
+//! read as a reset. Each part (the base or a cell) is retired when an add takes
+//! it to 2^63 or past: the base by installing the table, after which no add
+//! targets it; a cell by putting a fresh one in its slot and moving the old one
+//! onto the table's retired list, which reads still add up. A part keeps its
+//! value when retired, so nothing is moved between parts and no read can catch
+//! a total in transit; the adds that still land on a retired part (threads that
+//! loaded it just before) have 2^63 of headroom, as long as each is small: the
+//! callers keep integer deltas below [`MAX_INTEGER_DELTA`]. Totals above 2^64
+//! are read with [`Adder::sum_wide`].
 
 use crossbeam_utils::CachePadded;
 use std::cell::Cell as StdCell;
@@ -69,9 +80,26 @@ impl Summand for f64 {
 
 type Cell = CachePadded<AtomicU64>;
 
+/// The bound on deltas an integer adder takes (above every whole number a double holds
+/// exactly, so JavaScript's and most of Python's increments stay exact): a part past 2^63
+/// then needs 2^9 such adds, each from a thread that loaded it before its retirement and
+/// raced to it at that instant, to wrap.
+pub(crate) const MAX_INTEGER_DELTA: u64 = 1 << 54;
+
+/// Where an integer part is retired (see the module docs).
+const RETIRE_AT: u64 = 1 << 63;
+
 /// The slots; `slots.len()` is a power of two.
 struct Table {
     slots: Box<[AtomicPtr<Cell>]>,
+    /// Cells taken out of their slot at [`RETIRE_AT`], newest first.
+    retired: AtomicPtr<Retired>,
+}
+
+/// One retired cell on a table's list.
+struct Retired {
+    cell: *mut Cell,
+    next: *mut Retired,
 }
 
 /// A striped, contention-adaptive running sum of `T` (`u64` or `f64`).
@@ -127,8 +155,17 @@ enum Outcome {
     Added,
     /// Added, but a probe saw another thread racing on the part.
     AddedContended,
+    /// Added, and took the integer part to [`RETIRE_AT`] or past: retire it.
+    AddedPastRetirement,
     /// Not added: a compare-and-swap lost to another thread.
     Lost,
+}
+
+/// Whether an integer add took a part from below [`RETIRE_AT`] to it or past. Exactly
+/// one add per part does, so exactly one thread retires it.
+#[inline]
+fn reaches_retirement(prev: u64, delta_bits: u64) -> bool {
+    prev < RETIRE_AT && prev.wrapping_add(delta_bits) >= RETIRE_AT
 }
 
 #[inline]
@@ -159,6 +196,9 @@ fn rehash(mut p: u32) -> u32 {
     p
 }
 
+/// The most cell slots a table has.
+const MAX_SLOTS: usize = 64;
+
 pub(crate) fn slot_count() -> usize {
     #[cfg(loom)]
     {
@@ -169,7 +209,7 @@ pub(crate) fn slot_count() -> usize {
         static SLOTS: std::sync::OnceLock<usize> = std::sync::OnceLock::new();
         *SLOTS.get_or_init(|| {
             let cpus = std::thread::available_parallelism().map_or(4, std::num::NonZero::get);
-            cpus.next_power_of_two().clamp(2, 64)
+            cpus.next_power_of_two().clamp(2, MAX_SLOTS)
         })
     }
 }
@@ -192,7 +232,8 @@ impl<T: Summand> Adder<T> {
         if table.is_null() {
             return match Self::try_add(&self.base, delta) {
                 Outcome::Added => 0,
-                Outcome::AddedContended => {
+                // A base past retirement stops taking adds once the table exists.
+                Outcome::AddedContended | Outcome::AddedPastRetirement => {
                     self.install_table();
                     0
                 }
@@ -211,17 +252,14 @@ impl<T: Summand> Adder<T> {
     /// the model explores the races) take a compare-and-swap, whose loss is the signal.
     #[inline]
     fn try_add(part: &AtomicU64, delta: T) -> Outcome {
+        let delta_bits = T::add_to(0, delta);
         if T::INTEGER && !cfg!(loom) {
             // Relaxed: the sum publishes no other memory; only atomicity matters.
-            let prev = part.fetch_add(T::add_to(0, delta), Ordering::Relaxed);
-            if !probe_due(prev) {
+            let prev = part.fetch_add(delta_bits, Ordering::Relaxed);
+            if !probe_due(prev) && !reaches_retirement(prev, delta_bits) {
                 return Outcome::Added;
             }
-            let cur = part.load(Ordering::Relaxed);
-            return match part.compare_exchange(cur, cur, Ordering::Relaxed, Ordering::Relaxed) {
-                Ok(_) => Outcome::Added,
-                Err(_) => Outcome::AddedContended,
-            };
+            return Self::after_rare_add(part, prev, delta_bits);
         }
         // Relaxed: as above.
         let cur = part.load(Ordering::Relaxed);
@@ -231,8 +269,25 @@ impl<T: Summand> Adder<T> {
             Ordering::Relaxed,
             Ordering::Relaxed,
         ) {
+            Ok(_) if T::INTEGER && reaches_retirement(cur, delta_bits) => {
+                Outcome::AddedPastRetirement
+            }
             Ok(_) => Outcome::Added,
             Err(_) => Outcome::Lost,
+        }
+    }
+
+    /// The rest of an integer add that reached retirement or is due a contention probe.
+    #[cold]
+    fn after_rare_add(part: &AtomicU64, prev: u64, delta_bits: u64) -> Outcome {
+        if reaches_retirement(prev, delta_bits) {
+            return Outcome::AddedPastRetirement;
+        }
+        // Relaxed: as in `try_add`.
+        let cur = part.load(Ordering::Relaxed);
+        match part.compare_exchange(cur, cur, Ordering::Relaxed, Ordering::Relaxed) {
+            Ok(_) => Outcome::Added,
+            Err(_) => Outcome::AddedContended,
         }
     }
 
@@ -243,10 +298,15 @@ impl<T: Summand> Adder<T> {
         let mut p = probe();
         loop {
             let slot = p as usize & mask;
-            match Self::try_add(Self::cell(table, slot), delta) {
+            let cell = Self::cell(table, slot);
+            match Self::try_add(cell, delta) {
                 Outcome::Added => return slot,
                 Outcome::AddedContended => {
                     rehash(p);
+                    return slot;
+                }
+                Outcome::AddedPastRetirement => {
+                    Self::retire(table, slot, cell);
                     return slot;
                 }
                 Outcome::Lost => p = rehash(p),
@@ -280,13 +340,48 @@ impl<T: Summand> Adder<T> {
         unsafe { &*cell }
     }
 
+    /// Replaces `old`, the cell in `slot`, with a fresh one, keeping `old` on the retired
+    /// list so reads still count it. Only the one add that took `old` to retirement calls
+    /// this, so `old` is still in the slot.
+    #[cold]
+    fn retire(table: &Table, slot: usize, old: &Cell) {
+        let old = ptr::from_ref(old).cast_mut();
+        let node = Box::into_raw(Box::new(Retired {
+            cell: old,
+            next: ptr::null_mut(),
+        }));
+        // Relaxed: the head is only published by the compare-and-swap below.
+        let mut head = table.retired.load(Ordering::Relaxed);
+        loop {
+            // SAFETY: `node` came from Box::into_raw above and is not yet shared.
+            unsafe { (*node).next = head };
+            // Release: publishes the node (and what it points to) to `for_each_part`'s Acquire.
+            match table
+                .retired
+                .compare_exchange(head, node, Ordering::Release, Ordering::Relaxed)
+            {
+                Ok(_) => break,
+                Err(now) => head = now,
+            }
+        }
+        let fresh = Box::into_raw(Box::new(CachePadded::new(AtomicU64::new(0))));
+        // Release: a read that sees `fresh` in the slot also sees `old` on the retired list
+        // (it was pushed before), so `old` is never missed; one that still sees `old` in the
+        // slot skips it on the list.
+        let replaced = table.slots[slot].swap(fresh, Ordering::Release);
+        debug_assert_eq!(replaced, old, "only the retiring add replaces a cell");
+    }
+
     /// Installs the cell table if no other thread has, and returns the one in place.
     #[cold]
     fn install_table(&self) -> &Table {
         let slots = (0..slot_count())
             .map(|_| AtomicPtr::new(ptr::null_mut()))
             .collect();
-        let fresh = Box::into_raw(Box::new(Table { slots }));
+        let fresh = Box::into_raw(Box::new(Table {
+            slots,
+            retired: AtomicPtr::new(ptr::null_mut()),
+        }));
         // AcqRel: publish our table (Release) or see the winner's (Acquire).
         let table = match self.table.compare_exchange(
             ptr::null_mut(),
@@ -305,7 +400,7 @@ impl<T: Summand> Adder<T> {
         unsafe { &*table }
     }
 
-    /// Visits the base and every allocated cell.
+    /// Visits the base, every allocated cell and every retired cell, each once.
     fn for_each_part(&self, mut f: impl FnMut(&AtomicU64)) {
         f(&self.base);
         // Acquire: as in `add`.
@@ -315,13 +410,28 @@ impl<T: Summand> Adder<T> {
         }
         // SAFETY: see `add`.
         let table = unsafe { &*table };
-        for slot in &*table.slots {
-            // Acquire: as in `cell`.
+        // The cells seen in slots, so a cell retired during this read is not counted twice.
+        let mut seen = [ptr::null_mut::<Cell>(); MAX_SLOTS];
+        for (slot, seen) in table.slots.iter().zip(&mut seen) {
+            // Acquire: as in `cell`, and pairs with `retire`'s Release.
             let cell = slot.load(Ordering::Acquire);
             if !cell.is_null() {
+                *seen = cell;
                 // SAFETY: see `cell`.
                 f(unsafe { &*cell });
             }
+        }
+        // Acquire: pairs with `retire`'s Release, so a node's fields are visible. Loaded
+        // after the slots: a retirement whose fresh cell was seen above is on the list.
+        let mut node = table.retired.load(Ordering::Acquire);
+        while !node.is_null() {
+            // SAFETY: retired nodes come from Box::into_raw and live until `drop`.
+            let Retired { cell, next } = unsafe { &*node };
+            if !seen.contains(cell) {
+                // SAFETY: a retired cell lives until `drop`, like every cell.
+                f(unsafe { &**cell });
+            }
+            node = *next;
         }
     }
 
@@ -352,6 +462,25 @@ impl<T: Summand> Adder<T> {
     }
 }
 
+impl Adder<u64> {
+    /// The current total without wrapping at 2^64 (see the module docs; otherwise as
+    /// [`Adder::sum`]).
+    pub(crate) fn sum_wide(&self) -> u128 {
+        let mut total = 0u128;
+        // Relaxed: as in `sum`.
+        self.for_each_part(|part| total += u128::from(part.load(Ordering::Relaxed)));
+        total
+    }
+
+    /// As [`Adder::take`], without wrapping at 2^64.
+    pub(crate) fn take_wide(&self) -> u128 {
+        let mut total = 0u128;
+        // Relaxed: as in `take`.
+        self.for_each_part(|part| total += u128::from(part.swap(0, Ordering::Relaxed)));
+        total
+    }
+}
+
 /// The additive identity. Both encodings of zero (0u64, +0.0f64) are the
 /// all-zero bit pattern, which is also what a fresh part holds.
 #[inline]
@@ -368,6 +497,15 @@ impl<T: Summand> Drop for Adder<T> {
         }
         // SAFETY: the table came from Box::into_raw in `install_table` and we hold the only access.
         let table = unsafe { Box::from_raw(table) };
+        let mut node = table.retired.load(Ordering::Relaxed);
+        while !node.is_null() {
+            // SAFETY: each node came from Box::into_raw in `retire` and is on the list once;
+            // its cell left its slot then, so it is freed here and nowhere else.
+            let Retired { cell, next } = *unsafe { Box::from_raw(node) };
+            // SAFETY: as above.
+            drop(unsafe { Box::from_raw(cell) });
+            node = next;
+        }
         for slot in &*table.slots {
             let cell = slot.load(Ordering::Relaxed);
             if !cell.is_null() {
@@ -459,6 +597,43 @@ mod tests {
             t.join().unwrap();
         }
         assert_eq!(a.sum(), 800_000);
+    }
+
+    #[test]
+    fn a_base_reaching_2_63_hands_over_to_cells() {
+        let a = Adder::<u64>::new(RETIRE_AT - 1);
+        a.add(1);
+        assert!(a.is_striped(), "the base retires at 2^63");
+        for _ in 0..3 {
+            a.add(MAX_INTEGER_DELTA);
+        }
+        assert_eq!(
+            a.sum_wide(),
+            u128::from(RETIRE_AT) + 3 * u128::from(MAX_INTEGER_DELTA)
+        );
+    }
+
+    #[test]
+    fn integer_totals_pass_2_64_without_wrapping() {
+        let a = Adder::<u64>::new(0);
+        let t = a.install_table();
+        let quarter = 1u64 << 62;
+        // One thread, so one slot: its cell retires at 2^63 and a fresh one takes over.
+        for _ in 0..9 {
+            Adder::<u64>::add_slow(quarter, t);
+        }
+        Adder::<u64>::add_slow(7, t);
+        let want = 9 * u128::from(quarter) + 7;
+        assert!(want > u128::from(u64::MAX));
+        assert_eq!(a.sum_wide(), want);
+        assert!(
+            !t.retired.load(Ordering::Relaxed).is_null(),
+            "a cell was retired"
+        );
+        assert_eq!(a.take_wide(), want);
+        assert_eq!(a.sum_wide(), 0);
+        a.add(2);
+        assert_eq!(a.sum_wide(), 2, "retired cells stay zero after a take");
     }
 
     #[test]

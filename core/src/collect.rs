@@ -75,8 +75,13 @@ impl MetricKind {
 pub enum SeriesValue {
     /// A counter's total and latest exemplar.
     Counter {
-        /// The total.
-        value: u64,
+        /// The total, whole and fractional increments together.
+        #[serde(serialize_with = "crate::counter::serialize_total")]
+        value: f64,
+        /// The total as an exact integer, while only whole increments were made and it is
+        /// below 2^64 (`value` rounds past 2^53); metricore's own exposition writes this.
+        #[serde(skip)]
+        whole: Option<u64>,
         /// The latest exemplar, if any.
         #[serde(skip_serializing_if = "Option::is_none")]
         exemplar: Option<Exemplar>,

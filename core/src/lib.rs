@@ -85,7 +85,7 @@ pub use collect::{CollectResult, Collector, Gathered};
 pub use counter::Counter;
 pub use error::{Error, ErrorKind, Result};
 pub use exemplar::Exemplar;
-pub use expose::{Format, encode, encode_json, negotiate};
+pub use expose::{Dialect, Format, encode, encode_json, encode_with, negotiate};
 pub use gauge::Gauge;
 pub use histogram::{
     Bucket, Histogram, HistogramOpts, HistogramSnapshot, Layout, Resolution, Timer,

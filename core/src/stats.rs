@@ -218,8 +218,9 @@ impl From<&HistogramSnapshot> for HistogramSummary {
 /// they are non-zero, as they do in [`Registry::gather`].
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct RegistrySummary {
-    /// Counter totals by series id.
-    pub counters: BTreeMap<String, u64>,
+    /// Counter totals by series id (whole totals serialize as integers).
+    #[serde(serialize_with = "crate::counter::serialize_totals")]
+    pub counters: BTreeMap<String, f64>,
     /// Gauge values by series id.
     pub gauges: BTreeMap<String, f64>,
     /// Totals of counters read from outside the registry (the resource sampler's) by series id.
@@ -496,8 +497,8 @@ mod tests {
         assert_eq!(
             counters,
             [
-                (r#"http_requests{method="GET"}"#, 5),
-                (r#"http_requests{method="POST"}"#, 2)
+                (r#"http_requests{method="GET"}"#, 5.0),
+                (r#"http_requests{method="POST"}"#, 2.0)
             ]
         );
         assert_eq!(summary.gauges.get("queue_depth"), Some(&3.5));

@@ -238,7 +238,7 @@ fn family_lookup_and_inc(threads: usize) {
     let family = registry
         .counter_family(MetricOpts::new("requests", "Requests.").labels(["method"]))
         .unwrap();
-    let mut last = [0u64; LABELS.len()];
+    let mut last = [0.0f64; LABELS.len()];
     hammer(
         "family",
         threads,

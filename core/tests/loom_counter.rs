@@ -154,3 +154,33 @@ fn reset_racing_increments_loses_nothing() {
         );
     });
 }
+
+/// Two threads carry the integer sum past 2^63, where its base is retired and
+/// the cells take over, while the model's own thread reads: every read holds
+/// whole increments only and nothing wraps or is lost.
+#[test]
+fn passing_2_63_retires_the_base_and_loses_nothing() {
+    model("retire", None, || {
+        let start = (1u64 << 63) - 2;
+        let counter = Counter::starting_at(start);
+        let handles: Vec<_> = [1u64, 4]
+            .into_iter()
+            .map(|n| {
+                let c = counter.clone();
+                thread::spawn(move || {
+                    c.inc_by(n);
+                    c.inc_by(n);
+                })
+            })
+            .collect();
+        let mid = counter.get() - start;
+        assert!(
+            [0, 1, 2, 4, 5, 6, 8, 9, 10].contains(&mid),
+            "whole increments only: {mid}"
+        );
+        for h in handles {
+            h.join().unwrap();
+        }
+        assert_eq!(counter.get() - start, 10);
+    });
+}

@@ -41,7 +41,12 @@ fn counter_values(registry: &Registry, name: &str) -> Vec<(Vec<String>, u64)> {
     fam.series
         .iter()
         .map(|s| match &s.value {
-            SeriesValue::Counter { value, .. } => (s.labels.to_vec(), *value),
+            SeriesValue::Counter { value, .. } => {
+                // These tests count whole events only.
+                let whole = *value as u64;
+                assert!(whole as f64 - *value == 0.0, "{name}: a whole total");
+                (s.labels.to_vec(), whole)
+            }
             other => panic!("{name} is not a counter: {other:?}"),
         })
         .collect()

@@ -91,11 +91,12 @@ class CollectorRegistry:
 
     def __new__(cls, auto_describe: bool = False) -> Self:
         """An empty registry (``auto_describe`` is accepted and has no effect)."""
-    def render_text(self) -> str:
-        """Every family in the Prometheus text format 0.0.4."""
-    def render_openmetrics(self) -> str:
+    def render_text(self, dialect: str = "prometheus_client") -> str:
+        """Every family in the Prometheus text format 0.0.4, spelled as ``dialect`` spells it
+        (``"prometheus_client"``, ``"canonical"`` or ``"prom-client"``)."""
+    def render_openmetrics(self, dialect: str = "prometheus_client") -> str:
         """Every family in the OpenMetrics 1.0.0 text format, ending with ``# EOF``."""
-    def render_for_accept(self, accept: Optional[str] = None) -> Tuple[bytes, str]:
+    def render_for_accept(self, accept: Optional[str] = None, dialect: str = "prometheus_client") -> Tuple[bytes, str]:
         """The body in the format an HTTP ``Accept`` header asks for, and its Content-Type."""
     def to_json(self) -> str:
         """Every family as a JSON array."""
@@ -136,15 +137,15 @@ class Counter:
     ) -> Self:
         """Registers (or finds the identical) counter family."""
     def inc(self, amount: Optional[Union[int, float]] = None, exemplar: Optional[Mapping[str, str]] = None) -> None:
-        """Adds ``amount`` (a non-negative whole number, 1 by default)."""
+        """Adds ``amount`` (any finite number from 0 up, 1 by default)."""
     def labels(self, *labelvalues: Any, **labelkwargs: Any) -> Self:
         """The child for these label values, by position or by name."""
     def remove(self, *labelvalues: Any) -> None:
         """Removes the child with these label values."""
     def clear(self) -> None:
         """Removes every child."""
-    def get(self) -> int:
-        """The current total."""
+    def get(self) -> float:
+        """The current total, fractions included."""
     def reset(self) -> None:
         """Sets the total back to zero."""
     def count_exceptions(self, exception: Any = None) -> _Decorator:

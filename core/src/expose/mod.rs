@@ -41,8 +41,35 @@
 //!
 //! The encoders write into one pre-sized `Vec<u8>`, with hand-rolled integer
 //! and timestamp formatting and no allocation per series.
+//!
+//! # Dialects
+//!
+//! The rules above are metricore's own, [`Dialect::Canonical`]. The clients
+//! users switch from spell the same metrics differently, and a [`Dialect`]
+//! reproduces one of them byte for byte (the tests compare against the
+//! clients themselves), so a service keeps its exposition when it switches:
+//!
+//! | | canonical | `prometheus_client` | prom-client |
+//! |---|---|---|---|
+//! | counter total, count | `17` | `17.0` | `17` |
+//! | gauge 0.0.4 / OpenMetrics | `3` / `3.0` | `3.0` | `3` |
+//! | large, small | `1e+06`, `1e-05` | `1e+06`, `1e-05` (`1234567.0` below 0) | `1000000`, `0.00001`, `1e+21`, `1e-7` |
+//! | NaN | `NaN` | `NaN` | `Nan` |
+//! | `le`, `quantile` | `1.0` | `1.0` | `1` |
+//! | label order | label names', `le` last | sorted by name, `le` among them | `le` first, then label names' |
+//! | 0.0.4 `_created` | none | a `…_created` gauge family after each family | none |
+//! | OpenMetrics `_created`, UNIT | yes | yes (HELP before TYPE) | no |
+//! | empty HELP | left out | `# HELP name ` | `# HELP name ` |
+//! | histogram | `_sum`, `_count` (OpenMetrics: `_count`, `_sum`) | `_count`, `_sum` | `_sum`, `_count`; families apart by an empty line in 0.0.4 |
+//!
+//! `prometheus_client` writes floats with `floatToGoString` (Python's `repr`,
+//! with Go's exponent form for positive values from 10^6 to below 10^16);
+//! prom-client with JavaScript's `String(number)`. Both are produced from the
+//! same shortest round-trip digits as the canonical form, laid out differently.
 
 mod openmetrics;
+mod prom_client;
+mod prometheus_client;
 mod text;
 mod write;
 
@@ -64,6 +91,39 @@ impl Format {
             Self::Text => "text/plain; version=0.0.4; charset=utf-8",
             Self::OpenMetrics => "application/openmetrics-text; version=1.0.0; charset=utf-8",
         }
+    }
+}
+
+/// Whose spelling an encoder writes (see the [module documentation](self#dialects)).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub enum Dialect {
+    /// metricore's own: integer counts, Go's float forms, nothing renamed.
+    #[default]
+    Canonical,
+    /// Python's `prometheus_client` (0.26).
+    PrometheusClient {
+        /// Whether to write `_created` samples: `prometheus_client` does unless the
+        /// environment variable `PROMETHEUS_DISABLE_CREATED_SERIES` is `true`, `1` or `t`
+        /// (read when it is imported) or `disable_created_metrics()` was called.
+        created: bool,
+    },
+    /// Node's prom-client (15).
+    PromClient,
+}
+
+impl Dialect {
+    /// `prometheus_client`'s dialect with `_created` samples as its environment asks:
+    /// left out when `PROMETHEUS_DISABLE_CREATED_SERIES` is `true`, `1` or `t` (any case).
+    pub fn prometheus_client_from_env() -> Self {
+        let disabled = std::env::var("PROMETHEUS_DISABLE_CREATED_SERIES")
+            .is_ok_and(|v| matches!(v.to_ascii_lowercase().as_str(), "true" | "1" | "t"));
+        Self::PrometheusClient { created: !disabled }
+    }
+
+    /// The HTTP `Content-Type` this dialect's client sends for `format` (all three send
+    /// [`Format::content_type`]).
+    pub fn content_type(self, format: Format) -> &'static str {
+        format.content_type()
     }
 }
 
@@ -200,8 +260,10 @@ fn parse_weight(text: &str) -> Option<f32> {
 
 /// A guess at the encoded size, on the generous side, so the output is
 /// allocated once: each series' lines sized from the family's first series.
-fn size_hint(families: &[FamilySnapshot], format: Format) -> usize {
-    let om = format == Format::OpenMetrics;
+fn size_hint(families: &[FamilySnapshot], format: Format, dialect: Dialect) -> usize {
+    // prometheus_client's `_created` samples are a line per series in either format.
+    let om = format == Format::OpenMetrics
+        || matches!(dialect, Dialect::PrometheusClient { created: true });
     let per_family = |f: &FamilySnapshot| {
         let label_names: usize = f.label_names.iter().map(|n| n.len() + 4).sum();
         let label_values: usize = f
@@ -233,10 +295,24 @@ fn size_hint(families: &[FamilySnapshot], format: Format) -> usize {
 /// output ends with `# EOF`. See the [module documentation](self) for how
 /// numbers are written.
 pub fn encode(families: &[FamilySnapshot], format: Format) -> Vec<u8> {
-    let mut out = Vec::with_capacity(size_hint(families, format));
-    match format {
-        Format::Text => text::encode_into(&mut out, families),
-        Format::OpenMetrics => openmetrics::encode_into(&mut out, families),
+    encode_with(families, format, Dialect::Canonical)
+}
+
+/// Encodes `families` in `format`, spelled as `dialect` spells it. Families and series
+/// come out in the order given; see the [module documentation](self#dialects).
+///
+/// To pin `_created` times (for a comparison with another client's output), set the
+/// snapshots' [`created`](crate::registry::SeriesSnapshot::created) fields before encoding.
+pub fn encode_with(families: &[FamilySnapshot], format: Format, dialect: Dialect) -> Vec<u8> {
+    let om = format == Format::OpenMetrics;
+    let mut out = Vec::with_capacity(size_hint(families, format, dialect));
+    match (dialect, format) {
+        (Dialect::Canonical, Format::Text) => text::encode_into(&mut out, families),
+        (Dialect::Canonical, Format::OpenMetrics) => openmetrics::encode_into(&mut out, families),
+        (Dialect::PrometheusClient { created }, _) => {
+            prometheus_client::encode_into(&mut out, families, om, created);
+        }
+        (Dialect::PromClient, _) => prom_client::encode_into(&mut out, families, om),
     }
     out
 }
@@ -261,6 +337,24 @@ impl Registry {
     /// Collects every family and encodes it in `format`.
     pub fn render(&self, format: Format) -> Vec<u8> {
         encode(&self.gather(), format)
+    }
+
+    /// Collects every family and encodes it in `format`, spelled as `dialect` spells it.
+    pub fn render_with(&self, format: Format, dialect: Dialect) -> Vec<u8> {
+        encode_with(&self.gather(), format, dialect)
+    }
+
+    /// As [`Registry::render_for_accept`], spelled as `dialect` spells it.
+    pub fn render_for_accept_with(
+        &self,
+        accept: Option<&str>,
+        dialect: Dialect,
+    ) -> (Vec<u8>, &'static str) {
+        let format = negotiate(accept);
+        (
+            self.render_with(format, dialect),
+            dialect.content_type(format),
+        )
     }
 
     /// Collects every family as Prometheus text 0.0.4.

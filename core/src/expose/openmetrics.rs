@@ -26,7 +26,7 @@
 
 use super::write::{
     LeCache, write_escaped, write_f64, write_label_pairs, write_sample_start, write_series_start,
-    write_timestamp, write_u64,
+    write_timestamp, write_total, write_u64,
 };
 use crate::exemplar::Exemplar;
 use crate::registry::{FamilySnapshot, SeriesValue};
@@ -76,12 +76,19 @@ fn encode_family(
                 out.push(b'\n');
                 continue; // gauges have no `_created`
             }
-            SeriesValue::Counter { value, exemplar } => {
+            SeriesValue::Counter {
+                value,
+                whole,
+                exemplar,
+            } => {
                 // Two lines share the labels: render them once.
                 pairs.clear();
                 write_label_pairs(pairs, &family.label_names, &series.labels);
                 write_sample_start(out, name, "_total", pairs, None);
-                write_u64(out, *value);
+                match whole {
+                    Some(n) => write_u64(out, *n),
+                    None => write_total(out, *value, true),
+                }
                 if let Some(e) = exemplar {
                     write_exemplar(out, e);
                 }

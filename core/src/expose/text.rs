@@ -20,7 +20,7 @@
 
 use super::write::{
     LeCache, write_escaped, write_f64, write_label_pairs, write_sample_start, write_series_start,
-    write_u64,
+    write_total, write_u64,
 };
 use crate::registry::{FamilySnapshot, MetricKind, SeriesValue};
 
@@ -62,9 +62,12 @@ fn encode_family(
 
     for series in &family.series {
         match &series.value {
-            SeriesValue::Counter { value, .. } => {
+            SeriesValue::Counter { value, whole, .. } => {
                 write_series_start(out, name, "_total", &family.label_names, &series.labels);
-                write_u64(out, *value);
+                match whole {
+                    Some(n) => write_u64(out, *n),
+                    None => write_total(out, *value, false),
+                }
                 out.push(b'\n');
             }
             SeriesValue::SampledCounter { value } => {

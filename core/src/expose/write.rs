@@ -44,6 +44,19 @@ pub(super) fn write_u64(out: &mut Vec<u8>, mut n: u64) {
     out.extend_from_slice(&buf[i..]);
 }
 
+/// Appends a counter total: as an integer while it is whole (`1027`, also
+/// past 10^6), otherwise as [`write_f64`] writes it (`0.5`, `1e+300`).
+#[inline]
+pub(super) fn write_total(out: &mut Vec<u8>, total: f64, openmetrics: bool) {
+    // Whole and below 2^64 (NaN fails the comparison): the round trip is exact.
+    #[allow(clippy::float_cmp, clippy::cast_precision_loss)]
+    if (0.0..u64::MAX as f64).contains(&total) && (total as u64) as f64 == total {
+        write_u64(out, total as u64);
+    } else {
+        write_f64(out, total, openmetrics);
+    }
+}
+
 /// A fixed buffer that `core::fmt` can write into without allocating.
 struct StackBuf {
     buf: [u8; 40],
@@ -165,6 +178,222 @@ pub(super) fn write_f64(out: &mut Vec<u8>, f: f64, openmetrics: bool) {
                 out.extend_from_slice(b".0");
             }
         }
+    }
+}
+
+/// The shortest round-trip decimal digits of a finite, non-zero `f`: `digits` (no
+/// point, no trailing zeros) times 10^(`exp` - `digits.len()` + 1).
+struct Shortest {
+    negative: bool,
+    buf: [u8; 20],
+    len: usize,
+    exp: i32,
+}
+
+impl Shortest {
+    fn of(f: f64) -> Self {
+        // `{:e}` gives the shortest digits that round-trip: "-1.2345e-5", "5e-3", "1e6".
+        let mut sci = StackBuf {
+            buf: [0; 40],
+            len: 0,
+        };
+        // The longest f64 in `{:e}` form has 24 bytes: this cannot fail.
+        let _ = write!(sci, "{f:e}");
+        let sci = &sci.buf[..sci.len];
+        let (negative, sci) = match sci.split_first() {
+            Some((b'-', rest)) => (true, rest),
+            _ => (false, sci),
+        };
+        let e_at = sci.iter().position(|&b| b == b'e').unwrap_or(sci.len());
+        let (mantissa, exp_text) = sci.split_at(e_at);
+        let mut out = Self {
+            negative,
+            buf: [0; 20],
+            len: 0,
+            exp: parse_exponent(exp_text.get(1..).unwrap_or_default()),
+        };
+        for &b in mantissa.iter().filter(|b| b.is_ascii_digit()) {
+            out.buf[out.len] = b;
+            out.len += 1;
+        }
+        out
+    }
+
+    /// From a positive value's plain decimal with its shortest digits (`1700000000.25`,
+    /// `0.00001`), as [`write_timestamp`] writes it.
+    fn from_plain(text: &[u8]) -> Self {
+        let mut out = Self {
+            negative: false,
+            buf: [0; 20],
+            len: 0,
+            exp: 0,
+        };
+        let point = text.iter().position(|&b| b == b'.').unwrap_or(text.len());
+        #[allow(clippy::cast_possible_wrap)] // at most 17 digits before the point
+        let mut exp = point as i32 - 1;
+        for &b in text.iter().filter(|&&b| b != b'.') {
+            if out.len == 0 && b == b'0' {
+                exp -= 1; // a leading zero: the first significant digit comes later
+                continue;
+            }
+            out.buf[out.len] = b;
+            out.len += 1;
+        }
+        while out.len > 1 && out.buf[out.len - 1] == b'0' {
+            out.len -= 1;
+        }
+        out.exp = exp;
+        out
+    }
+
+    fn digits(&self) -> &[u8] {
+        &self.buf[..self.len]
+    }
+
+    /// Appends the digits in fixed notation (`0.00123`, `12.5`, `1200`), no sign.
+    fn write_fixed(&self, out: &mut Vec<u8>) {
+        let digits = self.digits();
+        if self.exp < 0 {
+            out.extend_from_slice(b"0.");
+            for _ in 0..(-self.exp - 1) {
+                out.push(b'0');
+            }
+            out.extend_from_slice(digits);
+            return;
+        }
+        let int_len = self.exp as usize + 1;
+        if digits.len() > int_len {
+            out.extend_from_slice(&digits[..int_len]);
+            out.push(b'.');
+            out.extend_from_slice(&digits[int_len..]);
+        } else {
+            out.extend_from_slice(digits);
+            for _ in digits.len()..int_len {
+                out.push(b'0');
+            }
+        }
+    }
+
+    /// Appends `d[.ddd]e±X`, the exponent with at least `min_exp_digits` digits, no sign.
+    fn write_exponential(&self, out: &mut Vec<u8>, min_exp_digits: usize) {
+        let digits = self.digits();
+        out.push(digits[0]);
+        if digits.len() > 1 {
+            out.push(b'.');
+            out.extend_from_slice(&digits[1..]);
+        }
+        out.push(b'e');
+        out.push(if self.exp < 0 { b'-' } else { b'+' });
+        let e = u64::from(self.exp.unsigned_abs());
+        if min_exp_digits == 2 && e < 10 {
+            out.push(b'0');
+        }
+        write_u64(out, e);
+    }
+
+    fn is_integral(&self) -> bool {
+        self.exp >= 0 && self.len <= self.exp as usize + 1
+    }
+}
+
+/// Appends `f` as prometheus_client's `floatToGoString` writes it: Python's `repr`
+/// (shortest round-trip digits; fixed notation with at least one decimal, `17.0`,
+/// for decimal exponents -4..=15, else `1e-05`, `1e+16`), except that a positive
+/// value with exponent 6..=15 takes Go's form, `1.5e+06`; `+Inf`, `-Inf`, `NaN`.
+pub(super) fn write_f64_python(out: &mut Vec<u8>, f: f64) {
+    write_python(out, f, true);
+}
+
+/// Appends `f` as Python's `repr` writes it (see [`write_f64_python`], without Go's
+/// exponent form): `1700000000.25`, `17.0`, `1e-05`, `1e+16`.
+pub(super) fn write_repr_python(out: &mut Vec<u8>, f: f64) {
+    write_python(out, f, false);
+}
+
+fn write_python(out: &mut Vec<u8>, f: f64, go_exponent: bool) {
+    if f.is_nan() {
+        out.extend_from_slice(b"NaN");
+        return;
+    }
+    if f.is_infinite() {
+        out.extend_from_slice(if f > 0.0 { b"+Inf" } else { b"-Inf" });
+        return;
+    }
+    if f == 0.0 {
+        out.extend_from_slice(if f.is_sign_negative() {
+            b"-0.0"
+        } else {
+            b"0.0"
+        });
+        return;
+    }
+    // Integral test by round trip, not `fract()`: that is a libm call on baseline x86-64.
+    #[allow(clippy::float_cmp)]
+    if f.abs() < GO_EXPONENT_FROM && (f as i64) as f64 == f {
+        if f < 0.0 {
+            out.push(b'-');
+        }
+        write_u64(out, f.abs() as u64); // integral and below 10^6: exact
+        out.extend_from_slice(b".0");
+        return;
+    }
+    // Positive values below 2^53 (creation times above all) get their digits from the
+    // timestamp writer, several times faster than `core::fmt`'s.
+    let start = out.len();
+    let d = if f > 0.0 && write_timestamp_fast(out, f) {
+        let d = Shortest::from_plain(&out[start..]);
+        out.truncate(start);
+        d
+    } else {
+        Shortest::of(f)
+    };
+    if d.negative {
+        out.push(b'-');
+    }
+    if go_exponent && !d.negative && (6..=15).contains(&d.exp) || !(-4..16).contains(&d.exp) {
+        d.write_exponential(out, 2);
+    } else {
+        d.write_fixed(out);
+        if d.is_integral() {
+            out.extend_from_slice(b".0");
+        }
+    }
+}
+
+/// Appends `f` as JavaScript's `String(number)` writes it, which is what prom-client
+/// prints: shortest round-trip digits, fixed notation for decimal exponents -6..=20
+/// (`17`, `0.000001`, `123456789`), else `1e+21`, `1.5e-7`; `+Inf`, `-Inf`, and
+/// prom-client's spelling of NaN, `Nan`.
+pub(super) fn write_f64_js(out: &mut Vec<u8>, f: f64) {
+    if f.is_nan() {
+        out.extend_from_slice(b"Nan");
+        return;
+    }
+    if f.is_infinite() {
+        out.extend_from_slice(if f > 0.0 { b"+Inf" } else { b"-Inf" });
+        return;
+    }
+    if f == 0.0 {
+        out.push(b'0'); // JavaScript prints -0 as 0
+        return;
+    }
+    // Below 2^53 an integral value's shortest digits are the integer's own.
+    #[allow(clippy::float_cmp)]
+    if f.abs() < 9_007_199_254_740_992.0 && (f as i64) as f64 == f {
+        if f < 0.0 {
+            out.push(b'-');
+        }
+        write_u64(out, f.abs() as u64);
+        return;
+    }
+    let d = Shortest::of(f);
+    if d.negative {
+        out.push(b'-');
+    }
+    if (-6..21).contains(&d.exp) {
+        d.write_fixed(out);
+    } else {
+        d.write_exponential(out, 1);
     }
 }
 
@@ -503,6 +732,93 @@ mod tests {
         }
     }
 
+    fn py(f: f64) -> String {
+        let mut v = Vec::new();
+        write_f64_python(&mut v, f);
+        String::from_utf8(v).unwrap()
+    }
+
+    fn js(f: f64) -> String {
+        let mut v = Vec::new();
+        write_f64_js(&mut v, f);
+        String::from_utf8(v).unwrap()
+    }
+
+    #[test]
+    fn floats_like_prometheus_client() {
+        // Expected strings are what prometheus_client 0.26's floatToGoString returns.
+        let cases = [
+            (0.0, "0.0"),
+            (-0.0, "-0.0"),
+            (17.0, "17.0"),
+            (-3.0, "-3.0"),
+            (0.5, "0.5"),
+            (0.0001, "0.0001"),
+            (1e-5, "1e-05"),
+            (123_456.0, "123456.0"),
+            (1e6, "1e+06"),
+            (1_234_567.0, "1.234567e+06"),
+            (1_500_000.5, "1.5000005e+06"),
+            (-1_234_567.0, "-1234567.0"),
+            (1e15, "1e+15"),
+            (1e16, "1e+16"),
+            (1e21, "1e+21"),
+            (1.796_465_364_604_778e9, "1.796465364604778e+09"),
+            (-1.5e-7, "-1.5e-07"),
+            (1e300, "1e+300"),
+            (f64::INFINITY, "+Inf"),
+            (f64::NEG_INFINITY, "-Inf"),
+            (f64::NAN, "NaN"),
+        ];
+        for (f, want) in cases {
+            assert_eq!(py(f), want, "{f:e}");
+        }
+    }
+
+    #[test]
+    fn plain_decimals_give_the_shortest_digits() {
+        let mut x = 0x9e37_79b9_7f4a_7c15_u64;
+        for _ in 0..100_000 {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            let unit = (x >> 11) as f64 / (1u64 << 53) as f64;
+            for f in [1.6e9 + unit * 4e8, unit * 1e-3, unit * 1e15, 0.5 + unit] {
+                let mut plain = Vec::new();
+                if f > 0.0 && write_timestamp_fast(&mut plain, f) {
+                    let (a, b) = (Shortest::from_plain(&plain), Shortest::of(f));
+                    assert_eq!((a.digits(), a.exp), (b.digits(), b.exp), "{f:e}");
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn floats_like_javascript() {
+        // Expected strings are what Node prints for `${x}` (and prom-client for NaN).
+        let cases = [
+            (0.0, "0"),
+            (-0.0, "0"),
+            (17.0, "17"),
+            (-3.0, "-3"),
+            (0.5, "0.5"),
+            (0.000_001, "0.000001"),
+            (1.5e-7, "1.5e-7"),
+            (123_456_789.0, "123456789"),
+            (1e20, "100000000000000000000"),
+            (1.234_567_890_123_456_8e20, "123456789012345680000"),
+            (1e21, "1e+21"),
+            (-1e300, "-1e+300"),
+            (9_007_199_254_740_993.0, "9007199254740992"),
+            (f64::INFINITY, "+Inf"),
+            (f64::NEG_INFINITY, "-Inf"),
+            (f64::NAN, "Nan"),
+        ];
+        for (f, want) in cases {
+            assert_eq!(js(f), want, "{f:e}");
+        }
+    }
+
     #[test]
     fn floats_round_trip() {
         let mut x = 0x2545_f491_4f6c_dd1d_u64;
@@ -519,6 +835,8 @@ mod tests {
                     go(f)
                 );
                 assert_eq!(om(f).parse::<f64>().unwrap().to_bits(), f.to_bits());
+                assert_eq!(py(f).parse::<f64>().unwrap().to_bits(), f.to_bits());
+                assert_eq!(js(f).parse::<f64>().unwrap().to_bits(), f.to_bits());
             }
         }
     }

@@ -55,25 +55,27 @@ pub trait Metric: sealed::Sealed + Clone + Send + Sync + 'static {
 impl Metric for Counter {
     type Cell = CounterCell;
     type Config = ();
-    type Shared = ();
+    /// The family's name, for the cells' errors.
+    type Shared = Arc<str>;
     const KIND: MetricKind = MetricKind::Counter;
-    fn prepare(_: &str, (): &()) -> Result<()> {
-        Ok(())
+    fn prepare(name: &str, (): &()) -> Result<Arc<str>> {
+        Ok(name.into())
     }
-    fn new_cell((): &()) -> CounterCell {
-        CounterCell::new()
+    fn new_cell(name: &Arc<str>) -> CounterCell {
+        CounterCell::new(Arc::clone(name))
     }
     fn from_series(series: Arc<Series<CounterCell>>) -> Self {
         Self { series }
     }
     fn value(cell: &CounterCell) -> SeriesValue {
         SeriesValue::Counter {
-            value: cell.total.sum(),
+            value: cell.value(),
+            whole: cell.exact_whole(),
             exemplar: cell.exemplar.get(),
         }
     }
     fn fingerprint(cell: &CounterCell) -> u64 {
-        cell.total.sum()
+        cell.value().to_bits()
     }
 }
 

@@ -206,7 +206,9 @@ fn self_family_labelled(
                 labels: LabelValues::new(&[metric]),
                 created,
                 value: SeriesValue::Counter {
-                    value: n,
+                    #[allow(clippy::cast_precision_loss)] // exact below 2^53 events
+                    value: n as f64,
+                    whole: Some(n),
                     exemplar: None,
                 },
             })
