@@ -96,12 +96,15 @@ export declare class CounterSeries {
   /** This series' label values, in label-name order. */
   get labelValues(): Array<string>
   /**
-   * Adds `value` (default 1): a whole number >= 0, at most 2^53.
-   * Anything else is a `RangeError` `ERR_METRICORE_INVALID_VALUE`, and nothing is added.
+   * Adds `value` (default 1): any finite number >= 0, fractions and values past 2^53
+   * included, as prom-client takes. Anything else is a `RangeError`
+   * `ERR_METRICORE_INVALID_VALUE`, and nothing is added.
    */
   inc(value?: number | undefined | null): void
-  /** The current total. */
+  /** The current total, whole and fractional increments together. */
   get(): number
+  /** The family's name (for messages). */
+  get name(): string
   /** Sets the total back to 0. */
   reset(): void
 }

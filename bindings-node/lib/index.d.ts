@@ -122,14 +122,15 @@ declare class Metric<Child> {
 }
 
 export interface CounterChild {
-  /** Adds a whole number >= 0 (default 1). */
+  /** Adds a finite number >= 0 (default 1), fractions included. */
   inc(value?: number): void
+  /** The total, whole and fractional increments together. */
   get(): number
 }
 
 export declare class Counter extends Metric<CounterChild> {
   constructor(config: MetricConfiguration)
-  /** Adds a whole number >= 0 (default 1); fractions are a RangeError ERR_METRICORE_INVALID_VALUE. */
+  /** Adds a finite number >= 0 (default 1), fractions included; negative, NaN or infinite is a RangeError ERR_METRICORE_INVALID_VALUE. */
   inc(value?: number): void
   inc(labels: LabelValues, value?: number): void
   get(labels?: LabelValues): number

@@ -415,7 +415,8 @@ class Metric {
 
 /**
  * The most a counter lane holds: past 2^53 a double no longer counts by ones, so an
- * increment that would take a lane there flushes it first.
+ * increment that would take a lane there flushes it first, and a larger one goes to the
+ * core directly.
  */
 const MAX_PENDING = Number.MAX_SAFE_INTEGER
 
@@ -430,7 +431,7 @@ class CounterChild {
     this._page = lane.pageNo
   }
 
-  /** Adds a whole number >= 0 (default 1). */
+  /** Adds a finite number >= 0 (default 1), as prom-client takes: fractions too. */
   inc(value) {
     const c = this._cells
     const i = this._index
@@ -441,7 +442,7 @@ class CounterChild {
         c[COUNTER_DIRTY_AT] = 1
         return
       }
-    } else if (typeof value === 'number' && value >= 0 && value <= MAX_PENDING && Number.isInteger(value)) {
+    } else if (typeof value === 'number' && value >= 0 && value <= MAX_PENDING) {
       const sum = c[i] + value
       if (sum <= MAX_PENDING) {
         c[i] = sum
@@ -449,7 +450,7 @@ class CounterChild {
         return
       }
     } else {
-      badIncrement(this._name, this._series, value)
+      incOutsideLane(this._name, this._series, value)
       return
     }
     this._incPastLane(value === undefined ? 1 : value)
@@ -474,9 +475,10 @@ class CounterChild {
   }
 }
 
-function badIncrement(name, series, value) {
+/** An increment the lane does not take: past MAX_PENDING it goes to the core directly; anything else is refused there. */
+function incOutsideLane(name, series, value) {
   checkNumber(name, value, 'the increment')
-  series.inc(value) // throws the core's RangeError naming the metric
+  series.inc(value) // adds a large finite value, or throws the core's RangeError naming the metric
 }
 
 class Counter extends Metric {
@@ -488,7 +490,7 @@ class Counter extends Metric {
     return new CounterChild(series, this.name)
   }
 
-  /** inc(), inc(value), inc(labels), inc(labels, value). Whole numbers >= 0 only. */
+  /** inc(), inc(value), inc(labels), inc(labels, value): finite numbers >= 0. */
   inc(labels, value) {
     const one = this._one
     if (one !== null && typeof labels !== 'object') {

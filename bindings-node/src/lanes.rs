@@ -364,8 +364,8 @@ macro_rules! lane_set_methods {
     };
 }
 
-/// A counter lane holds the increments made since the last flush: whole numbers, which the
-/// skin keeps at most 2^53 so that their sum is exact.
+/// A counter lane holds the sum of the increments made since the last flush, which the
+/// skin keeps at most 2^53, so that a sum of whole increments is exact.
 struct CounterLane;
 
 impl Lane for CounterLane {
@@ -374,10 +374,16 @@ impl Lane for CounterLane {
 
     fn apply(counter: &Counter, cells: &[Cell<f64>]) {
         let pending = cells[0].replace(0.0);
-        if pending != 0.0
-            && let Some(n) = whole(pending)
-        {
-            counter.inc_by(n);
+        if pending == 0.0 {
+            return;
+        }
+        match whole(pending) {
+            Some(n) => counter.inc_by(n),
+            // A sum with a fraction: the core's float part. The skin only ever adds finite
+            // values >= 0, which the core accepts.
+            None => {
+                let _ = counter.add(pending);
+            }
         }
     }
 }

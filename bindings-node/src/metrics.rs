@@ -198,33 +198,30 @@ series_methods!(CounterSeries, Counter);
 
 #[napi]
 impl CounterSeries {
-    /// Adds `value` (default 1): a whole number >= 0, at most 2^53.
-    /// Anything else is a `RangeError` `ERR_METRICORE_INVALID_VALUE`, and nothing is added.
+    /// Adds `value` (default 1): any finite number >= 0, fractions and values past 2^53
+    /// included, as prom-client takes. Anything else is a `RangeError`
+    /// `ERR_METRICORE_INVALID_VALUE`, and nothing is added.
     #[napi(catch_unwind)]
     pub fn inc(&self, env: Env, value: Option<f64>) -> napi::Result<()> {
         match value {
-            None => self.handle.inc(),
-            Some(v) => match whole(v) {
-                Some(n) => self.handle.inc_by(n),
-                None => {
-                    return Err(throw(
-                        env,
-                        ErrorKind::InvalidValue,
-                        Some(&self.name),
-                        &format!(
-                            "a counter increment must be a whole number >= 0 (at most 2^53), not {v}"
-                        ),
-                    ));
-                }
-            },
+            None => {
+                self.handle.inc();
+                Ok(())
+            }
+            Some(v) => self.handle.add(v).or_throw(env),
         }
-        Ok(())
     }
 
-    /// The current total.
+    /// The current total, whole and fractional increments together.
     #[napi(catch_unwind)]
     pub fn get(&self) -> f64 {
-        self.handle.get() as f64
+        self.handle.value()
+    }
+
+    /// The family's name (for messages).
+    #[napi(getter, catch_unwind)]
+    pub fn name(&self) -> String {
+        self.name.clone()
     }
 
     /// Sets the total back to 0.

@@ -158,7 +158,8 @@ test('bad input: TypeError/RangeError with a code and the metric name; what was 
   const cases = [
     [() => c.inc({ queue: 'a' }, -1), 'RangeError', 'ERR_METRICORE_INVALID_VALUE'],
     [() => c.inc({ queue: 'a' }, NaN), 'RangeError', 'ERR_METRICORE_INVALID_VALUE'],
-    [() => c.inc({ queue: 'a' }, 0.5), 'RangeError', 'ERR_METRICORE_INVALID_VALUE'],
+    [() => c.inc({ queue: 'a' }, Infinity), 'RangeError', 'ERR_METRICORE_INVALID_VALUE'],
+    [() => c.inc({ queue: 'a' }, -0.5), 'RangeError', 'ERR_METRICORE_INVALID_VALUE'],
     [() => c.inc({ queue: 'a' }, '1'), 'TypeError', 'ERR_METRICORE_INVALID_TYPE'],
     [() => c.inc({ nope: 'a' }), 'TypeError', 'ERR_METRICORE_INVALID_LABELS'],
     [() => c.inc({ queue: 'a', extra: 'b' }), 'TypeError', 'ERR_METRICORE_INVALID_LABELS'],
