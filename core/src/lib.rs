@@ -79,6 +79,7 @@ pub mod series;
 pub mod stats;
 pub mod summary;
 mod sync;
+mod thread_slot;
 pub mod window;
 
 pub use collect::{CollectResult, Collector, Gathered};

@@ -295,3 +295,119 @@ fn family_2_threads() {
 fn family_8_threads() {
     family_lookup_and_inc(8);
 }
+
+/// The value written by writer `t` in the phase `phase` of `reset_from_another_thread`:
+/// below 2048, so each has a bucket of its own and sums are exact.
+fn phase_value(phase: u64, t: usize) -> u64 {
+    100 * phase + t as u64 + 1
+}
+
+/// A reset from another thread while writers record: nothing recorded before the reset is
+/// seen after it, nothing recorded after it is lost, and each record racing with it lands
+/// whole on one side (its count, sum and extremes together).
+#[test]
+#[allow(
+    clippy::float_cmp,
+    reason = "sums of whole numbers below 2^53 are exact in f64"
+)]
+fn reset_from_another_thread() {
+    const WRITERS: usize = 3;
+    const AFTER: u64 = 20_000;
+    let h = Histogram::new("reset_race", &HistogramOpts::latency()).unwrap();
+    // 0: before the reset, 1: racing with it, 2: after it returned.
+    let phase = std::sync::atomic::AtomicU64::new(0);
+    let ready = std::sync::Barrier::new(WRITERS + 1);
+    thread::scope(|s| {
+        for t in 0..WRITERS {
+            let (h, phase, ready) = (&h, &phase, &ready);
+            s.spawn(move || {
+                for _ in 0..1000 {
+                    h.record(phase_value(0, t));
+                }
+                ready.wait();
+                // Acquire: pairs with the Release stores below, so a record in phase 2
+                // starts after the reset returned.
+                while phase.load(Ordering::Acquire) < 2 {
+                    h.record(phase_value(1, t));
+                }
+                for _ in 0..AFTER {
+                    h.record(phase_value(2, t));
+                }
+            });
+        }
+        ready.wait();
+        phase.store(1, Ordering::Release);
+        thread::sleep(std::time::Duration::from_millis(5));
+        h.reset();
+        phase.store(2, Ordering::Release);
+    });
+    let s = h.snapshot();
+    check_consistent(&s);
+    let mut expected_sum = 0;
+    for (value, n) in s.recorded_values() {
+        assert!(
+            value >= 100,
+            "{n} values of {value}, recorded before the reset, seen after it"
+        );
+        expected_sum += value * n;
+    }
+    for t in 0..WRITERS {
+        let n = s
+            .recorded_values()
+            .find(|&(v, _)| v == phase_value(2, t))
+            .map_or(0, |(_, n)| n);
+        assert_eq!(n, AFTER, "writer {t}'s records after the reset");
+    }
+    assert_eq!(
+        s.sum_native(),
+        expected_sum as f64,
+        "sum of what is counted"
+    );
+    assert_eq!(s.min(), s.recorded_values().next().unwrap().0);
+}
+
+/// Threads that record and end keep their counts, more threads than there are shard slots
+/// alive at once record through the shared part, and neither loses anything.
+#[test]
+#[allow(
+    clippy::float_cmp,
+    reason = "sums of whole numbers below 2^53 are exact in f64"
+)]
+fn thread_exit_and_more_threads_than_shards() {
+    const THREADS: usize = 160;
+    const EACH: u64 = 500;
+    let h = Histogram::new("many_threads", &HistogramOpts::latency()).unwrap();
+    // Wave 1: threads that all live at once (past the 128 slots).
+    let all_alive = std::sync::Barrier::new(THREADS);
+    thread::scope(|s| {
+        for t in 0..THREADS {
+            let (h, all_alive) = (&h, &all_alive);
+            s.spawn(move || {
+                all_alive.wait();
+                for i in 0..EACH {
+                    h.record(sample(t, i));
+                }
+                all_alive.wait();
+            });
+        }
+    });
+    // Wave 2: threads that end one after another, each taking a slot an ended one gave back.
+    for t in 0..THREADS {
+        let h = h.clone();
+        thread::spawn(move || {
+            for i in 0..EACH {
+                h.record(sample(t, i));
+            }
+        })
+        .join()
+        .unwrap();
+    }
+    let s = h.snapshot();
+    check_consistent(&s);
+    let expected: u64 = (0..THREADS)
+        .flat_map(|t| (0..EACH).map(move |i| sample(t, i)))
+        .sum();
+    assert_eq!(s.count(), 2 * THREADS as u64 * EACH);
+    assert_eq!(s.sum_native(), 2.0 * expected as f64);
+    assert_eq!(s.min(), 1);
+}

@@ -556,3 +556,69 @@ proptest! {
         prop_assert_eq!(s.buckets().last().map(|b| b.cumulative_count), Some(s.count()));
     }
 }
+
+/// Records `values` split over `threads` threads (each thread its own shard, plus batches
+/// and merges beside single records) and on one thread, and compares what a reader sees.
+#[allow(
+    clippy::float_cmp,
+    reason = "sums of integers below 2^53 are exact in f64"
+)]
+fn check_shards_merge_as_one(
+    opts: &HistogramOpts,
+    values: &[u64],
+    threads: usize,
+) -> Result<(), TestCaseError> {
+    let one = histogram(opts, values);
+    let sharded = Histogram::new("prop_sharded", opts).expect("valid options");
+    let chunk = values.len().div_ceil(threads);
+    std::thread::scope(|s| {
+        for (t, part) in values.chunks(chunk).enumerate() {
+            let h = sharded.clone();
+            s.spawn(move || match t % 3 {
+                0 => part.iter().for_each(|&v| h.record(v)),
+                1 => h.record_batch(part),
+                _ => {
+                    let other = Histogram::new("prop_part", opts).expect("valid options");
+                    other.record_batch(part);
+                    h.merge_from(&other.snapshot()).expect("same options");
+                }
+            });
+        }
+    });
+    let (a, b) = (one.snapshot(), sharded.snapshot());
+    prop_assert_eq!(
+        a.recorded_values().collect::<Vec<_>>(),
+        b.recorded_values().collect::<Vec<_>>()
+    );
+    prop_assert_eq!(a.count(), b.count());
+    if matches!(opts.get_range(), Some(_)) {
+        prop_assert_eq!(a.sum_native(), b.sum_native());
+    } else {
+        // Float sums added in another order round differently in the last bits.
+        let (x, y) = (a.sum_native(), b.sum_native());
+        prop_assert!((x - y).abs() <= 1e-12 * x.abs(), "sums {} and {}", x, y);
+    }
+    prop_assert_eq!((a.min(), a.max()), (b.min(), b.max()));
+    prop_assert_eq!(a.bucket_counts(), b.bucket_counts());
+    prop_assert_eq!(sharded.count(), values.len() as u64);
+    Ok(())
+}
+
+proptest! {
+    #![proptest_config(config())]
+
+    /// Per-thread shards merged on read equal recording everything into one histogram:
+    /// counts, exact buckets, sum and extremes.
+    #[test]
+    fn shards_merge_as_one(values in values(400), threads in 1usize..6, exact in any::<bool>()) {
+        let opts = HistogramOpts::latency();
+        let opts = if exact { opts.buckets(vec![0.0005, 0.01, 0.25, 7.5]) } else { opts };
+        check_shards_merge_as_one(&opts, &values, threads)?;
+    }
+
+    /// The same for the any-magnitude kind (integers recorded as microseconds).
+    #[test]
+    fn any_magnitude_shards_merge_as_one(values in values(400), threads in 1usize..6) {
+        check_shards_merge_as_one(&HistogramOpts::new(), &values, threads)?;
+    }
+}

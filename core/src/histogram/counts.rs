@@ -13,6 +13,10 @@
 //! follow them into the stripe of the same number. Stripes other than the
 //! first appear only then, and their pages only as they are touched, so an
 //! uncontended histogram pays nothing for them. Reads add the stripes.
+//!
+//! A [`Stripe`] is also what a thread's own shard of a histogram counts in (see
+//! `shard`): there one thread writes, with a plain load and store per count
+//! ([`Stripe::add_owned`]), and readers add it in beside the others.
 
 use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
 
@@ -60,19 +64,103 @@ impl Page {
     }
 }
 
+fn new_page() -> Box<Page> {
+    Box::new(Page {
+        low: [const { AtomicU32::new(0) }; PAGE_LEN],
+        high: LazyBox::new(),
+        touched: [const { AtomicU64::new(0) }; PAGE_LEN / 64],
+    })
+}
+
+impl Page {
+    /// Marks `slot` for readers (single writer: see `Stripe::add_owned`).
+    #[cold]
+    fn mark_owned(&self, slot: usize) {
+        let word = &self.touched[slot / 64];
+        let bit = 1 << (slot % 64);
+        // Relaxed: as in `add_owned`; a mark already set (a count cleared back to 0) stays.
+        let marks = word.load(Ordering::Relaxed);
+        if marks & bit == 0 {
+            word.store(marks | bit, Ordering::Relaxed);
+        }
+    }
+
+    /// Adds `high` to `slot`'s high word (single writer).
+    #[cold]
+    fn carry_owned(&self, slot: usize, high: u64) {
+        let word = &self.high.get_or_init(zeroed_words)[slot];
+        // Relaxed: as in `add_owned`.
+        word.store(
+            word.load(Ordering::Relaxed).wrapping_add(high as u32),
+            Ordering::Relaxed,
+        );
+    }
+}
+
 /// One stripe: the page table, pages allocated on first use.
-struct Stripe {
+pub(crate) struct Stripe {
     pages: Box<[LazyBox<Page>]>,
 }
 
 impl Stripe {
-    fn new(pages: usize) -> Self {
+    pub(crate) fn new(pages: usize) -> Self {
         Self {
             pages: (0..pages).map(|_| LazyBox::new()).collect(),
         }
     }
 
-    fn heap_bytes(&self) -> usize {
+    /// Adds `n` at `index` with plain loads and stores: only for a stripe that one thread
+    /// alone writes (a shard's), while any thread may read it.
+    #[allow(
+        clippy::inline_always,
+        reason = "the record path: measured to stay out of line with #[inline]"
+    )]
+    #[inline(always)]
+    pub(crate) fn add_owned(&self, index: usize, n: u64) {
+        let page = match self.pages[index >> PAGE_SHIFT].get() {
+            Some(page) => page,
+            None => self.new_page(index),
+        };
+        let slot = index & (PAGE_LEN - 1);
+        let low = n as u32;
+        // Relaxed: this thread is the only writer, so a load and a store do what a
+        // fetch_add would; counts publish no other memory.
+        let prev = page.low[slot].load(Ordering::Relaxed);
+        let (sum, carry) = prev.overflowing_add(low);
+        page.low[slot].store(sum, Ordering::Relaxed);
+        if prev == 0 {
+            page.mark_owned(slot);
+        }
+        let high = (n >> 32) + u64::from(carry);
+        if high != 0 {
+            page.carry_owned(slot, high);
+        }
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn new_page(&self, index: usize) -> &Page {
+        self.pages[index >> PAGE_SHIFT].get_or_init(new_page)
+    }
+
+    /// Zeroes every count; pages stay allocated for reuse. Another thread writing at the
+    /// same time may keep a count (see `Counts::clear`).
+    pub(crate) fn clear(&self) {
+        for page in self.pages.iter().filter_map(LazyBox::get) {
+            for w in &page.low {
+                // Relaxed: whoever needs the zeroes to be seen orders them (a window's
+                // epoch, a shard's generation).
+                w.store(0, Ordering::Relaxed);
+            }
+            if let Some(high) = page.high.get() {
+                for w in high {
+                    w.store(0, Ordering::Relaxed);
+                }
+            }
+        }
+    }
+
+    pub(crate) fn heap_bytes(&self) -> usize {
         let table = self.pages.len() * size_of::<LazyBox<Page>>();
         let pages: usize = self
             .pages
@@ -85,7 +173,9 @@ impl Stripe {
 }
 
 pub(crate) struct Counts {
-    first: Stripe,
+    pages: usize,
+    /// Stripe 0, allocated on the first count.
+    first: LazyBox<Stripe>,
     /// Stripes 1.., allocated on the first contended recording.
     others: LazyBox<Box<[LazyBox<Stripe>]>>,
 }
@@ -93,26 +183,26 @@ pub(crate) struct Counts {
 impl Counts {
     pub(crate) fn new(len: usize) -> Self {
         Self {
-            first: Stripe::new(len.div_ceil(PAGE_LEN)),
+            pages: len.div_ceil(PAGE_LEN),
+            first: LazyBox::new(),
             others: LazyBox::new(),
         }
+    }
+
+    /// Pages per stripe.
+    pub(crate) fn pages(&self) -> usize {
+        self.pages
     }
 
     /// Adds `n` at `index` in stripe `stripe` (any number: it wraps to the stripes there are).
     #[inline]
     pub(crate) fn add(&self, index: usize, n: u64, stripe: usize) {
         let stripe = if stripe == 0 {
-            &self.first
+            self.first.get_or_init(|| Box::new(Stripe::new(self.pages)))
         } else {
             self.other_stripe(stripe)
         };
-        let page = stripe.pages[index >> PAGE_SHIFT].get_or_init(|| {
-            Box::new(Page {
-                low: [const { AtomicU32::new(0) }; PAGE_LEN],
-                high: LazyBox::new(),
-                touched: [const { AtomicU64::new(0) }; PAGE_LEN / 64],
-            })
-        });
+        let page = stripe.pages[index >> PAGE_SHIFT].get_or_init(new_page);
         let slot = index & (PAGE_LEN - 1);
         let low = n as u32;
         // Relaxed: counts publish no other memory; snapshots take what they find.
@@ -136,60 +226,29 @@ impl Counts {
                     .collect::<Box<[_]>>(),
             )
         });
-        let pages = self.first.pages.len();
-        others[(stripe - 1) % others.len()].get_or_init(|| Box::new(Stripe::new(pages)))
+        others[(stripe - 1) % others.len()].get_or_init(|| Box::new(Stripe::new(self.pages)))
     }
 
-    fn stripes(&self) -> impl Iterator<Item = &Stripe> {
+    /// The stripes that exist.
+    pub(crate) fn stripes(&self) -> impl Iterator<Item = &Stripe> {
         let others = self.others.get().map_or(&[][..], |o| &o[..]);
-        std::iter::once(&self.first).chain(others.iter().filter_map(LazyBox::get))
+        self.first
+            .get()
+            .into_iter()
+            .chain(others.iter().filter_map(LazyBox::get))
     }
 
     /// Calls `f(index, count)` for every non-zero count (summed over stripes), in index order.
-    pub(crate) fn for_each_nonzero(&self, mut f: impl FnMut(usize, u64)) {
-        if self.others.get().is_none() {
-            for (p, page) in self.first.pages.iter().enumerate() {
-                if let Some(page) = page.get() {
-                    page.for_each_nonzero(|slot, c| f((p << PAGE_SHIFT) | slot, c));
-                }
-            }
-            return;
-        }
+    #[cfg(test)]
+    pub(crate) fn for_each_nonzero(&self, f: impl FnMut(usize, u64)) {
         let stripes: Vec<&Stripe> = self.stripes().collect();
-        let mut page_sum = [0u64; PAGE_LEN];
-        for p in 0..self.first.pages.len() {
-            let mut any = false;
-            for page in stripes.iter().filter_map(|s| s.pages[p].get()) {
-                if !any {
-                    page_sum = [0; PAGE_LEN];
-                    any = true;
-                }
-                page.for_each_nonzero(|slot, c| page_sum[slot] = page_sum[slot].wrapping_add(c));
-            }
-            if !any {
-                continue;
-            }
-            for (slot, &c) in page_sum.iter().enumerate() {
-                if c != 0 {
-                    f((p << PAGE_SHIFT) | slot, c);
-                }
-            }
-        }
+        for_each_nonzero(&stripes, self.pages, f);
     }
 
     /// Zeroes every count; pages stay allocated for reuse.
     pub(crate) fn clear(&self) {
         for stripe in self.stripes() {
-            for page in stripe.pages.iter().filter_map(LazyBox::get) {
-                for w in &page.low {
-                    w.store(0, Ordering::Relaxed);
-                }
-                if let Some(high) = page.high.get() {
-                    for w in high {
-                        w.store(0, Ordering::Relaxed);
-                    }
-                }
-            }
+            stripe.clear();
         }
     }
 
@@ -200,6 +259,38 @@ impl Counts {
             .get()
             .map_or(0, |o| o.len() * size_of::<LazyBox<Stripe>>());
         others + self.stripes().map(Stripe::heap_bytes).sum::<usize>()
+    }
+}
+
+/// Calls `f(index, count)` for every non-zero count summed over `stripes` (of `pages`
+/// pages each), in index order.
+pub(crate) fn for_each_nonzero(stripes: &[&Stripe], pages: usize, mut f: impl FnMut(usize, u64)) {
+    if let [only] = stripes {
+        for (p, page) in only.pages.iter().enumerate() {
+            if let Some(page) = page.get() {
+                page.for_each_nonzero(|slot, c| f((p << PAGE_SHIFT) | slot, c));
+            }
+        }
+        return;
+    }
+    let mut page_sum = [0u64; PAGE_LEN];
+    for p in 0..pages {
+        let mut any = false;
+        for page in stripes.iter().filter_map(|s| s.pages[p].get()) {
+            if !any {
+                page_sum = [0; PAGE_LEN];
+                any = true;
+            }
+            page.for_each_nonzero(|slot, c| page_sum[slot] = page_sum[slot].wrapping_add(c));
+        }
+        if !any {
+            continue;
+        }
+        for (slot, &c) in page_sum.iter().enumerate() {
+            if c != 0 {
+                f((p << PAGE_SHIFT) | slot, c);
+            }
+        }
     }
 }
 
@@ -269,8 +360,10 @@ mod tests {
     #[test]
     fn pages_are_lazy() {
         let c = Counts::new(27 * 1024);
-        let empty = c.heap_bytes();
+        assert_eq!(c.heap_bytes(), 0, "nothing before the first count");
         c.add(3000, 1, 0);
-        assert!(c.heap_bytes() - empty <= 1100, "{}", c.heap_bytes() - empty);
+        // The page table (108 pages of 8 bytes) and one page of 256 counts.
+        let table = 108 * size_of::<LazyBox<Page>>();
+        assert!(c.heap_bytes() - table <= 1100, "{}", c.heap_bytes() - table);
     }
 }

@@ -2,13 +2,12 @@
 //! buckets, merging and HdrHistogram interchange.
 
 use std::sync::Arc;
-use std::sync::atomic::Ordering;
 
 use hdrhistogram::serialization::{Serializer, V2DeflateSerializer, V2Serializer};
 
 use super::buckets::{BoundIndexes, BucketMap, non_cumulative};
 use super::layout::{float_key, key_float};
-use super::{HdrCore, HistogramShape, Layout, Resolution, Scale};
+use super::{CoreRead, HistogramShape, Layout, Resolution, Scale};
 use crate::error::{Error, ErrorKind, Result};
 use crate::exemplar::Exemplar;
 
@@ -106,23 +105,19 @@ impl HistogramSnapshot {
     /// Reads `hdr`; `exact` carries the bucket map and the corrections, loaded before
     /// the counts (see `buckets`).
     pub(super) fn from_core(
-        hdr: &HdrCore,
+        read: CoreRead,
         shape: &HistogramShape,
         (saturated, rejected): (u64, u64),
         exact: Option<(&BucketMap, Vec<i64>)>,
         exemplars: Option<Vec<Option<Exemplar>>>,
     ) -> Self {
-        let mut counts = Vec::new();
-        let mut count = 0u64;
-        hdr.counts.for_each_nonzero(|i, c| {
-            counts.push((i as u32, c));
-            count = count.wrapping_add(c);
-        });
-        // Relaxed: see HdrCore::record.
-        let (mut min, mut max) = (
-            hdr.min.load(Ordering::Relaxed),
-            hdr.max.load(Ordering::Relaxed),
-        );
+        let CoreRead {
+            counts,
+            count,
+            sum,
+            mut min,
+            mut max,
+        } = read;
         if let (Some(&(first, _)), Some(&(last, _))) = (counts.first(), counts.last()) {
             // A record racing with this read may have counted but not yet moved min/max:
             // bring them to at least the edges of the first and last counted buckets.
@@ -159,7 +154,7 @@ impl HistogramSnapshot {
             }),
             counts,
             count,
-            sum: hdr.integer_sum.sum() as f64 + hdr.float_sum.sum(),
+            sum,
             min,
             max,
             saturated,
