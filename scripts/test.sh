@@ -202,7 +202,7 @@ loom_tests() {
     # LOOM_MAX_PREEMPTIONS bounds models that do not set their own bound (CI has 2 cores).
     RUSTFLAGS="--cfg loom" CARGO_TARGET_DIR=target/loom \
         LOOM_MAX_PREEMPTIONS="${LOOM_MAX_PREEMPTIONS:-3}" \
-        cargo test -p metricore --release --test loom_counter
+        cargo test -p metricore --release --test loom_counter --test loom_histogram
 }
 
 # promtool check metrics (Debian 12's promtool 2.42), as observed by feeding it input:

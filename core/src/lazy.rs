@@ -1,7 +1,10 @@
 //! A pointer-sized, lock-free, allocate-on-first-use box.
 
 use std::ptr;
-use std::sync::atomic::{AtomicPtr, Ordering};
+
+// loom's pointer under `--cfg loom`, so models see what a publication orders (the
+// histogram shards' table is made of these).
+use crate::sync::{AtomicPtr, Ordering};
 
 /// Holds nothing until [`LazyBox::get_or_init`] is first called, then a
 /// `Box<T>` for the rest of its life. Costs one pointer while empty, which is
@@ -11,7 +14,16 @@ pub(crate) struct LazyBox<T> {
 }
 
 impl<T> LazyBox<T> {
+    #[cfg(not(loom))]
     pub(crate) const fn new() -> Self {
+        Self {
+            ptr: AtomicPtr::new(ptr::null_mut()),
+        }
+    }
+
+    // loom's atomics cannot be made in a const context.
+    #[cfg(loom)]
+    pub(crate) fn new() -> Self {
         Self {
             ptr: AtomicPtr::new(ptr::null_mut()),
         }
@@ -66,7 +78,10 @@ impl<T> Default for LazyBox<T> {
 
 impl<T> Drop for LazyBox<T> {
     fn drop(&mut self) {
+        #[cfg(not(loom))]
         let p = *self.ptr.get_mut();
+        #[cfg(loom)]
+        let p = self.ptr.with_mut(|p| *p);
         if !p.is_null() {
             // SAFETY: `p` came from Box::into_raw; `&mut self` guarantees no other reference.
             drop(unsafe { Box::from_raw(p) });

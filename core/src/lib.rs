@@ -80,6 +80,9 @@ pub mod stats;
 pub mod summary;
 mod sync;
 mod thread_slot;
+#[cfg(loom)]
+#[doc(hidden)]
+pub use thread_slot::end_thread;
 pub mod window;
 
 pub use collect::{CollectResult, Collector, Gathered};

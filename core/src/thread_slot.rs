@@ -66,12 +66,30 @@ struct Guard(Cell<Option<usize>>);
 
 impl Drop for Guard {
     fn drop(&mut self) {
+        // Under loom a modelled thread hands back with `end_thread`, or keeps its slot as
+        // a thread that lives on would.
+        #[cfg(not(loom))]
         if let Some(slot) = self.0.take() {
             // Thread-locals dropped after this one record through the shared atomics.
             let _ = SLOT.try_with(|s| s.set(NONE));
-            // Release: this thread's shard writes happen before the next holder's.
-            TAKEN[slot / 64].fetch_and(!(1 << (slot % 64)), Ordering::Release);
+            hand_back(slot);
         }
+    }
+}
+
+fn hand_back(slot: usize) {
+    // Release: this thread's shard writes happen before the next holder's.
+    TAKEN[slot / 64].fetch_and(!(1 << (slot % 64)), Ordering::Release);
+}
+
+/// What the guard's destructor does, for loom models: loom runs no atomic operation in a
+/// thread-local destructor, so a modelled thread calls this as its last act instead.
+#[cfg(loom)]
+#[doc(hidden)]
+pub fn end_thread() {
+    if let Some(slot) = GUARD.with(|g| g.0.take()) {
+        SLOT.with(|s| s.set(NONE));
+        hand_back(slot);
     }
 }
 

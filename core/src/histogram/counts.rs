@@ -18,18 +18,23 @@
 //! `shard`): there one thread writes, with a plain load and store per count
 //! ([`Stripe::add_owned`]), and readers add it in beside the others.
 
-use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
+// loom's atomics under `--cfg loom`, so the shard models see the counts a reader reads.
+use crate::sync::{AtomicU32, AtomicU64, Ordering};
 
 use crate::adder::slot_count;
 use crate::lazy::LazyBox;
 
+#[cfg(not(loom))]
 pub(crate) const PAGE_SHIFT: usize = 8;
+// Smaller pages keep the atomics a loom model creates few.
+#[cfg(loom)]
+pub(crate) const PAGE_SHIFT: usize = 6;
 pub(crate) const PAGE_LEN: usize = 1 << PAGE_SHIFT;
 
 type Words = [AtomicU32; PAGE_LEN];
 
 fn zeroed_words() -> Box<Words> {
-    Box::new([const { AtomicU32::new(0) }; PAGE_LEN])
+    Box::new(std::array::from_fn(|_| AtomicU32::new(0)))
 }
 
 struct Page {
@@ -66,9 +71,9 @@ impl Page {
 
 fn new_page() -> Box<Page> {
     Box::new(Page {
-        low: [const { AtomicU32::new(0) }; PAGE_LEN],
+        low: std::array::from_fn(|_| AtomicU32::new(0)),
         high: LazyBox::new(),
-        touched: [const { AtomicU64::new(0) }; PAGE_LEN / 64],
+        touched: std::array::from_fn(|_| AtomicU64::new(0)),
     })
 }
 

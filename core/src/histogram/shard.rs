@@ -58,8 +58,6 @@
 //! rotation clears a sub-window from whichever thread sees the new epoch first, and giving
 //! every sub-window per-thread shards would multiply a window's memory by the threads.
 
-use std::sync::atomic::AtomicU64 as StdAtomicU64;
-
 use super::counts::{self, Stripe};
 use super::{CoreRead, HdrCore, Scale, Sum};
 use crate::lazy::LazyBox;
@@ -80,12 +78,12 @@ pub(crate) struct Shard {
     /// The histogram generation this shard's contents belong to.
     generation: AtomicU64,
     counts: Stripe,
-    integer_sum: StdAtomicU64,
+    integer_sum: AtomicU64,
     /// f64 bits.
-    float_sum: StdAtomicU64,
+    float_sum: AtomicU64,
     /// Extreme keys, as in [`HdrCore`].
-    min: StdAtomicU64,
-    max: StdAtomicU64,
+    min: AtomicU64,
+    max: AtomicU64,
 }
 
 impl Shard {
@@ -93,10 +91,10 @@ impl Shard {
         Self {
             generation: AtomicU64::new(generation),
             counts: Stripe::new(pages),
-            integer_sum: StdAtomicU64::new(0),
-            float_sum: StdAtomicU64::new(0f64.to_bits()),
-            min: StdAtomicU64::new(u64::MAX),
-            max: StdAtomicU64::new(0),
+            integer_sum: AtomicU64::new(0),
+            float_sum: AtomicU64::new(0f64.to_bits()),
+            min: AtomicU64::new(u64::MAX),
+            max: AtomicU64::new(0),
         }
     }
 
@@ -215,7 +213,7 @@ impl ShardedCore {
     pub(crate) fn new(scale: &Scale) -> Self {
         Self {
             shared: HdrCore::new(scale),
-            chunks: [const { LazyBox::new() }; CHUNKS],
+            chunks: std::array::from_fn(|_| LazyBox::new()),
             generation: AtomicU64::new(0),
         }
     }
@@ -288,7 +286,7 @@ impl ShardedCore {
     #[cold]
     #[inline(never)]
     fn new_chunk(&self, slot: usize) -> &Chunk {
-        self.chunks[slot / CHUNK].get_or_init(|| Box::new([const { LazyBox::new() }; CHUNK]))
+        self.chunks[slot / CHUNK].get_or_init(|| Box::new(std::array::from_fn(|_| LazyBox::new())))
     }
 
     #[cold]
