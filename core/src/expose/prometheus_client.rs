@@ -85,11 +85,36 @@ impl Labels {
     }
 }
 
-/// A series' own label values: in a slice to pick from by index, and as stored.
+/// A series' own label values: in a slice to pick from by index, as stored, and (once
+/// written) as their rendered set, so that the series' lines without an extra label copy
+/// it instead of escaping the values again.
 #[derive(Clone, Copy)]
 struct Own<'a> {
     values: &'a [&'a str],
     labels: &'a LabelValues,
+    /// `{…} ` (or ` ` without labels), as [`write_start`] writes it after the name.
+    rendered: Option<&'a [u8]>,
+}
+
+/// Writes `own`'s plain label set into `into` (as after a name) and returns it.
+fn render_set<'a>(
+    into: &'a mut Vec<u8>,
+    family: &FamilySnapshot,
+    labels: &Labels,
+    values: &'a [&'a str],
+    series_labels: &'a LabelValues,
+) -> Own<'a> {
+    let start = into.len();
+    let own = Own {
+        values,
+        labels: series_labels,
+        rendered: None,
+    };
+    write_start(into, "", "", family, labels, own, None);
+    Own {
+        rendered: Some(&into[start..]),
+        ..own
+    }
 }
 
 fn write_help(out: &mut Vec<u8>, name: &str, suffix: &str, help: &str, quote: bool) {
@@ -124,9 +149,14 @@ fn write_start(
     let Own {
         values,
         labels: series_labels,
+        rendered,
     } = own;
     out.extend_from_slice(name.as_bytes());
     out.extend_from_slice(suffix.as_bytes());
+    if let (None, Some(rendered)) = (extra, rendered) {
+        out.extend_from_slice(rendered);
+        return;
+    }
     if extra.is_none() && labels.in_order {
         if !family.label_names.is_empty() {
             out.push(b'{');
@@ -301,38 +331,18 @@ fn encode_family_text(
     let mut values = Vec::with_capacity(family.label_names.len());
     let mut bound = Vec::with_capacity(24);
     let created = created && has_created(family) && !family.series.is_empty();
-    // Each series' label set, rendered once for its samples and again for `_created`.
+    // Every series' plain label set, rendered once for its own lines and kept for the
+    // `_created` lines after the family's samples.
     let mut sets = Vec::new();
     let mut ends = Vec::new();
     for series in &family.series {
         values_of(&series.labels, &mut values);
-        if created {
-            write_start(
-                &mut sets,
-                "",
-                "",
-                family,
-                labels,
-                Own {
-                    values: &values,
-                    labels: &series.labels,
-                },
-                None,
-            );
-            ends.push(sets.len());
+        if !created {
+            sets.clear();
         }
-        write_samples(
-            out,
-            family,
-            labels,
-            Own {
-                values: &values,
-                labels: &series.labels,
-            },
-            &series.value,
-            &mut bound,
-            false,
-        );
+        let own = render_set(&mut sets, family, labels, &values, &series.labels);
+        write_samples(out, family, labels, own, &series.value, &mut bound, false);
+        ends.push(sets.len());
     }
     if created {
         write_help(out, name, "_created", &family.help, false);
@@ -365,33 +375,14 @@ fn encode_family_om(
     let mut values = Vec::with_capacity(family.label_names.len());
     let mut bound = Vec::with_capacity(24);
     let created = created && has_created(family);
+    let mut set = Vec::new();
     for series in &family.series {
         values_of(&series.labels, &mut values);
-        write_samples(
-            out,
-            family,
-            labels,
-            Own {
-                values: &values,
-                labels: &series.labels,
-            },
-            &series.value,
-            &mut bound,
-            true,
-        );
+        set.clear();
+        let own = render_set(&mut set, family, labels, &values, &series.labels);
+        write_samples(out, family, labels, own, &series.value, &mut bound, true);
         if created {
-            write_start(
-                out,
-                name,
-                "_created",
-                family,
-                labels,
-                Own {
-                    values: &values,
-                    labels: &series.labels,
-                },
-                None,
-            );
+            write_start(out, name, "_created", family, labels, own, None);
             line_f64(out, series.created);
         }
     }
