@@ -234,9 +234,15 @@ impl Shortest {
         let push = |out: &mut Self, mut n: u64, width: u32| {
             let start = out.len;
             out.len += width as usize;
-            for slot in out.buf[start..out.len].iter_mut().rev() {
-                *slot = b'0' + (n % 10) as u8;
-                n /= 10;
+            let mut end = out.len;
+            while end >= start + 2 {
+                let pair = (n % 100) as usize * 2;
+                n /= 100;
+                out.buf[end - 2..end].copy_from_slice(&DIGIT_PAIRS[pair..pair + 2]);
+                end -= 2;
+            }
+            if end > start {
+                out.buf[start] = b'0' + (n % 10) as u8;
             }
         };
         if int > 0 {
