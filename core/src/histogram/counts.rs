@@ -7,8 +7,9 @@
 //! are exact to 2^64; a reader racing with that (rare) carry can see the low
 //! word wrapped before the high word moved.
 //!
-//! Threads that record into one histogram at once would fight over the cache
-//! lines of the counts they share. They contend on the histogram's sum first,
+//! A histogram's shared counts (those of the threads without a shard of their own,
+//! merges and sub-windows) are written by any thread. Threads that record into them at
+//! once would fight over the cache lines of the counts they share. They contend on the histogram's sum first,
 //! whose [`Adder`](crate::adder) then spreads them over cells; the counts
 //! follow them into the stripe of the same number. Stripes other than the
 //! first appear only then, and their pages only as they are touched, so an

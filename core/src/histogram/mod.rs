@@ -22,10 +22,13 @@
 //! Both kinds take every entry point: [`Histogram::observe`] (base units: seconds for
 //! time, as Prometheus requires), [`Histogram::record`] (an integer in the
 //! [`Resolution`], one microsecond by default), [`Histogram::record_ms`] and the batch
-//! forms; the conversion is explicit in the method's name. Counts are atomic and
-//! allocated a page at a time on first use, so any thread records without a lock and a
+//! forms; the conversion is explicit in the method's name. Each recording thread counts
+//! in its own single-writer shard of the histogram (module `shard`: plain loads and
+//! stores, merged on read, reset by generation), so any thread records without a lock or
+//! a lock-prefixed instruction; counts are allocated a page at a time on first use, so a
 //! histogram pays only for the magnitudes it sees. Sum, min and max are kept exactly
-//! beside the counts.
+//! beside the counts. Both kinds record through the shards; the any-magnitude kind pays
+//! for its float index and float sum on top (docs/benchmarks.md has the figures).
 //!
 //! Values no bucket can hold are handled as prometheus_client handles them: `+Inf`
 //! counts in the top bucket (and so in `+Inf`) and makes the sum infinite, `-Inf` in the
@@ -903,9 +906,13 @@ impl Histogram {
     }
 
     /// Empties the series (prom-client's `reset` of a histogram without labels) and
-    /// restarts its `_created` time. Recordings racing with the reset land before it (and
-    /// are cleared) or after it; one caught in the middle may keep its count but lose its
-    /// sum, as with any reset of a lock-free histogram.
+    /// restarts its `_created` time. Any thread may reset. A recording racing with the
+    /// reset lands wholly before it (and is cleared) or wholly after it, count, sum and
+    /// extremes together, and no snapshot mixes the two sides (see module `shard`); a
+    /// thread recording through the shared atomics (beyond the 128th live one) may keep
+    /// its count but lose its sum. Exact-bucket corrections, tallies and the window are
+    /// cleared directly, so a record racing with the reset may leave its correction or
+    /// tally behind.
     pub fn reset(&self) {
         self.cell().reset();
         self.series.recreate();

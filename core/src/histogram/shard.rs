@@ -18,7 +18,14 @@
 //! generation, page by page, as it adds contended stripes. A shard is read while its
 //! owner keeps writing: as with the atomic counts, `count` is the sum of the counts read,
 //! and the sum and extremes may include or miss a record that races with the read (the
-//! extremes are then widened to the edges of the counted buckets, see `snapshot`).
+//! extremes are then widened to the edges of the counted buckets, see `snapshot`). The
+//! counts are read with `Relaxed` loads, bucket by bucket, so a read racing with a thread
+//! may show one of its records and miss an earlier one in another bucket; what it never
+//! does is mix generations (below).
+//!
+//! Both kinds of histogram record through shards: the any-magnitude kind's index and sum
+//! are float arithmetic on top of the same path, and a batch (`record_batch`,
+//! `observe_batch`) finds its shard once.
 //!
 //! # Reset, from any thread
 //!
