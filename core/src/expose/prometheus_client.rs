@@ -197,14 +197,6 @@ fn write_start(
     out.push(b' ');
 }
 
-/// Appends `name` `suffix`, a label set already rendered by [`write_start`] (`{…} ` or a
-/// lone space), for the lines of a series that carry its own labels only.
-fn write_start_rendered(out: &mut Vec<u8>, name: &str, suffix: &str, rendered: &[u8]) {
-    out.extend_from_slice(name.as_bytes());
-    out.extend_from_slice(suffix.as_bytes());
-    out.extend_from_slice(rendered);
-}
-
 fn line_f64(out: &mut Vec<u8>, v: f64) {
     write_f64_python(out, v);
     out.push(b'\n');
@@ -331,29 +323,69 @@ fn encode_family_text(
     let mut values = Vec::with_capacity(family.label_names.len());
     let mut bound = Vec::with_capacity(24);
     let created = created && has_created(family) && !family.series.is_empty();
-    // Every series' plain label set, rendered once for its own lines and kept for the
-    // `_created` lines after the family's samples.
+    // Every series' plain label set is rendered once: a counter's straight into its
+    // `_total` line, from where its `_created` line copies it; any other kind's into
+    // `sets`, for its own plain lines and its `_created` line.
     let mut sets = Vec::new();
-    let mut ends = Vec::new();
+    let mut places = Vec::with_capacity(if created { family.series.len() } else { 0 });
     for series in &family.series {
-        values_of(&series.labels, &mut values);
-        if !created {
-            sets.clear();
+        let single_line = matches!(
+            series.value,
+            SeriesValue::Counter { .. } | SeriesValue::SampledCounter { .. }
+        );
+        // Labels written in their own order need no values picked by index.
+        if !(single_line && labels.in_order) {
+            values_of(&series.labels, &mut values);
         }
-        let own = render_set(&mut sets, family, labels, &values, &series.labels);
-        write_samples(out, family, labels, own, &series.value, &mut bound, false);
-        ends.push(sets.len());
+        if single_line {
+            let line = out.len();
+            let own = Own {
+                values: &values,
+                labels: &series.labels,
+                rendered: None,
+            };
+            write_samples(out, family, labels, own, &series.value, &mut bound, false);
+            if created {
+                // The line is name, `_total`, the set (ending in a space) and a value
+                // without spaces.
+                let start = line + name.len() + "_total".len();
+                let end = out[start..]
+                    .iter()
+                    .rposition(|&b| b == b' ')
+                    .map_or(out.len(), |at| start + at + 1);
+                places.push(SetAt::Output(start, end));
+            }
+        } else {
+            if !created {
+                sets.clear();
+            }
+            let start = sets.len();
+            let own = render_set(&mut sets, family, labels, &values, &series.labels);
+            write_samples(out, family, labels, own, &series.value, &mut bound, false);
+            places.push(SetAt::Sets(start, sets.len()));
+        }
     }
     if created {
         write_help(out, name, "_created", &family.help, false);
         write_type(out, name, "_created", "gauge");
-        let mut start = 0;
-        for (series, &end) in family.series.iter().zip(&ends) {
-            write_start_rendered(out, name, "_created", &sets[start..end]);
-            start = end;
+        for (series, place) in family.series.iter().zip(&places) {
+            out.extend_from_slice(name.as_bytes());
+            out.extend_from_slice(b"_created");
+            match *place {
+                SetAt::Output(start, end) => out.extend_from_within(start..end),
+                SetAt::Sets(start, end) => out.extend_from_slice(&sets[start..end]),
+            }
             line_f64(out, series.created);
         }
     }
+}
+
+/// Where a series' rendered label set is: in the output (a counter's `_total` line) or
+/// in the side buffer.
+#[derive(Clone, Copy)]
+enum SetAt {
+    Output(usize, usize),
+    Sets(usize, usize),
 }
 
 fn encode_family_om(

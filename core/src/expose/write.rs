@@ -393,6 +393,9 @@ fn write_python(out: &mut Vec<u8>, f: f64, go_exponent: bool) {
     }
     // Positive values below 2^53 (creation times above all) get their digits from the
     // timestamp writer, several times faster than `core::fmt`'s.
+    if go_exponent && (1e6..1e16).contains(&f) && write_go_exponent_fast(out, f) {
+        return;
+    }
     let d = if f > 0.0 {
         Shortest::from_timestamp(f).unwrap_or_else(|| Shortest::of(f))
     } else {
@@ -502,6 +505,52 @@ fn write_timestamp_fast(out: &mut Vec<u8>, secs: f64) -> bool {
         }
         write_u64(out, frac);
     }
+    true
+}
+
+/// Writes `f` (in 1e6..1e16: creation times above all) in Go's exponent form with its
+/// shortest digits (`1.7000000002534e+09`) straight from [`timestamp_parts`], in one
+/// append; false (writing nothing) where those give no answer.
+fn write_go_exponent_fast(out: &mut Vec<u8>, f: f64) -> bool {
+    let Some((int, frac, decimals)) = timestamp_parts(f) else {
+        return false;
+    };
+    let int_len = decimal_len(int);
+    if !(7..=16).contains(&int_len) || int_len + decimals > 17 {
+        return false;
+    }
+    // All significant digits: the integer part, then the fraction zero-padded to its width.
+    let mut digits = [0u8; 17];
+    let len = (int_len + decimals) as usize;
+    let (mut n, mut at) = (frac, len);
+    for _ in 0..decimals {
+        at -= 1;
+        digits[at] = b'0' + (n % 10) as u8;
+        n /= 10;
+    }
+    n = int;
+    while at > 0 {
+        at -= 1;
+        digits[at] = b'0' + (n % 10) as u8;
+        n /= 10;
+    }
+    let mut last = len;
+    while last > 1 && digits[last - 1] == b'0' {
+        last -= 1;
+    }
+    // d[.ddd]e+XX: at most 17 digits, a point, and four for the exponent.
+    let mut text = [0u8; 22];
+    text[0] = digits[0];
+    let mut end = 1;
+    if last > 1 {
+        text[1] = b'.';
+        text[2..=last].copy_from_slice(&digits[1..last]);
+        end = last + 1;
+    }
+    let exp = (int_len - 1) as usize;
+    text[end..end + 2].copy_from_slice(b"e+");
+    text[end + 2..end + 4].copy_from_slice(&DIGIT_PAIRS[exp * 2..exp * 2 + 2]);
+    out.extend_from_slice(&text[..end + 4]);
     true
 }
 
@@ -863,6 +912,12 @@ mod tests {
                     assert_eq!((a.digits(), a.exp), (b.digits(), b.exp), "{f:e}");
                     let c = Shortest::from_timestamp(f).expect("parts where the plain form is");
                     assert_eq!((c.digits(), c.exp), (b.digits(), b.exp), "{f:e}");
+                }
+                let mut fast = Vec::new();
+                if (1e6..1e16).contains(&f) && write_go_exponent_fast(&mut fast, f) {
+                    let mut general = Vec::new();
+                    Shortest::of(f).write_exponential(&mut general, 2);
+                    assert_eq!(fast, general, "{f:e}");
                 }
             }
         }
