@@ -17,6 +17,8 @@ use std::hint::black_box;
 
 use metricore::{Dialect, Format, MetricOpts, Registry};
 
+const METHODS: [&str; 4] = ["GET", "POST", "PUT", "DELETE"];
+
 fn main() {
     let mut args = std::env::args().skip(1);
     let dialect = match args.next().as_deref() {
@@ -31,7 +33,6 @@ fn main() {
     let renders: u32 = args
         .next()
         .map_or(6, |n| n.parse().expect("a number of renders"));
-    const METHODS: [&str; 4] = ["GET", "POST", "PUT", "DELETE"];
     let registry = Registry::new();
     let family = registry
         .counter_family(MetricOpts::new("http_requests", "Requests.").labels(["method", "path"]))
