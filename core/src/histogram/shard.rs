@@ -45,7 +45,8 @@
 //! (`Acquire`) and after (behind an `Acquire` fence) the read, and the owner clears
 //! behind a `Release` fence; if the reader saw any store the owner made after seeing the
 //! new generation, the second load sees the new generation too, and the read is taken
-//! again. A snapshot is therefore of one generation.
+//! again. A snapshot is therefore of one generation (unless [`READ_ATTEMPTS`] reads in a
+//! row each overlap another reset; the last is then taken as it is).
 //!
 //! # Thread exit
 //!
@@ -60,10 +61,21 @@
 //! (8 bytes per page of 256 counts the layout spans) and the pages it touched; a
 //! histogram recorded by one thread holds one shard and no shared pages. A thread beyond
 //! the 128th live one (and every merge, [`super::Histogram::merge_from`]) records into
-//! the shared part instead: atomic read-modify-writes, striped under contention, today's
-//! cost but never lost. Sub-windows of a sliding window stay shared atomics too: a
+//! the shared part instead: atomic read-modify-writes, striped under contention, dearer
+//! but never lost. Sub-windows of a sliding window stay shared atomics too: a
 //! rotation clears a sub-window from whichever thread sees the new epoch first, and giving
 //! every sub-window per-thread shards would multiply a window's memory by the threads.
+//!
+//! # Model checking
+//!
+//! `tests/loom_histogram.rs` runs the thread slots, generations, fences, shard table and
+//! counts on loom's atomics: a reset from a foreign thread between two records of a
+//! shard's owner with a reader beside them (no read mixes generations; the end state is
+//! exactly what came after the reset), and threads that end and hand their slot over
+//! while a reader reads (nothing lost or counted twice). Within its preemption bound the
+//! reset model fails if readers stop skipping older generations; it does not reach the
+//! interleaving the read's second generation check guards against, for which the fence
+//! argument above stands alone.
 
 use super::counts::{self, Stripe};
 use super::{CoreRead, HdrCore, Scale, Sum};
