@@ -623,6 +623,20 @@ export interface DiskShape {
   queueLength: number
 }
 
+/** How errors of one core kind are thrown. */
+export interface ErrorCode {
+  /** The stable `code` property, `ERR_METRICORE_...`. */
+  code: string
+  /** `'TypeError'` or `'RangeError'`. */
+  class: string
+}
+
+/**
+ * The `code` and class each core error kind is thrown with, by the kind's name: the table
+ * callers can branch on without parsing messages.
+ */
+export declare function errorCodes(): Record<string, ErrorCode>
+
 /** One mounted filesystem. */
 export interface FilesystemFigures {
   /** What is mounted. */
