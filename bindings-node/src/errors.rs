@@ -46,10 +46,9 @@ fn describe(kind: ErrorKind) -> (&'static str, Class) {
         ErrorKind::InvalidValue => ("ERR_METRICORE_INVALID_VALUE", Class::Range),
         ErrorKind::InvalidConfig => ("ERR_METRICORE_INVALID_CONFIG", Class::Range),
         ErrorKind::InvalidExemplar => ("ERR_METRICORE_INVALID_EXEMPLAR", Class::Type),
-        ErrorKind::CorruptBlob => ("ERR_METRICORE_CORRUPT_BLOB", Class::Type),
         ErrorKind::CollectorFailed => ("ERR_METRICORE_COLLECTOR_FAILED", Class::Type),
-        // A kind added to the core later than this binding: reported as the closest existing
-        // code; the message still says what happened.
+        // CorruptBlob, and a kind added to the core later than this binding (reported as the
+        // closest existing code; the message still says what happened).
         _ => ("ERR_METRICORE_CORRUPT_BLOB", Class::Type),
     }
 }

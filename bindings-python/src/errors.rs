@@ -106,10 +106,9 @@ fn class_index(kind: ErrorKind) -> usize {
         ErrorKind::InvalidValue => 3,
         ErrorKind::InvalidConfig => 4,
         ErrorKind::InvalidExemplar => 5,
-        ErrorKind::CorruptBlob => 6,
         ErrorKind::CollectorFailed => 7,
-        // A kind added to the core later than this binding: the message still says what
-        // happened, `MetricoreError` and `ValueError` still catch it.
+        // CorruptBlob, and a kind added to the core later than this binding (the message
+        // still says what happened; `MetricoreError` and `ValueError` still catch it).
         _ => 6,
     }
 }
