@@ -93,6 +93,13 @@ export declare class CounterLanes {
 
 /** One counter series, a handle to keep. */
 export declare class CounterSeries {
+  /**
+   * Lets go of the series at once, rather than when V8 collects this object: the
+   * skin calls it for a child whose series was removed from its family, after
+   * which it never uses this handle again. Later calls through it reach a shared
+   * series that nothing collects.
+   */
+  detach(): void
   /** This series' label values, in label-name order. */
   get labelValues(): Array<string>
   /**
@@ -175,6 +182,13 @@ export declare class GaugeLanes {
 
 /** One gauge series, a handle to keep. */
 export declare class GaugeSeries {
+  /**
+   * Lets go of the series at once, rather than when V8 collects this object: the
+   * skin calls it for a child whose series was removed from its family, after
+   * which it never uses this handle again. Later calls through it reach a shared
+   * series that nothing collects.
+   */
+  detach(): void
   /** This series' label values, in label-name order. */
   get labelValues(): Array<string>
   /** Sets the value (NaN and the infinities are allowed). */
@@ -253,6 +267,13 @@ export declare class HistogramFamily {
 
 /** One histogram series, a handle to keep. */
 export declare class HistogramSeries {
+  /**
+   * Lets go of the series at once, rather than when V8 collects this object: the
+   * skin calls it for a child whose series was removed from its family, after
+   * which it never uses this handle again. Later calls through it reach a shared
+   * series that nothing collects.
+   */
+  detach(): void
   /** This series' label values, in label-name order. */
   get labelValues(): Array<string>
   /**
@@ -622,6 +643,20 @@ export interface DiskShape {
   /** Summed average queue length. */
   queueLength: number
 }
+
+/** How errors of one core kind are thrown. */
+export interface ErrorCode {
+  /** The stable `code` property, `ERR_METRICORE_...`. */
+  code: string
+  /** `'TypeError'` or `'RangeError'`. */
+  class: string
+}
+
+/**
+ * The `code` and class each core error kind is thrown with, by the kind's name: the table
+ * callers can branch on without parsing messages.
+ */
+export declare function errorCodes(): Record<string, ErrorCode>
 
 /** One mounted filesystem. */
 export interface FilesystemFigures {

@@ -855,3 +855,4 @@ module.exports.Sampler = nativeBinding.Sampler
 module.exports.JsSampler = nativeBinding.JsSampler
 module.exports.SummaryFamily = nativeBinding.SummaryFamily
 module.exports.contentType = nativeBinding.contentType
+module.exports.errorCodes = nativeBinding.errorCodes

@@ -1372,6 +1372,20 @@ uint64_t metricore_bench_rust_histogram_record(const struct metricore_histogram 
                                                uint64_t iterations);
 #endif
 
+#if defined(METRICORE_TESTING)
+/**
+ * Test-only (`testing` feature): `rounds` rounds of the per-series work that takes a lock a
+ * render also takes, for `tests/c/test_fork.c` to fork in the middle of. Each round steps a
+ * manual clock by one sub-window and records into the windowed summary `test_window_seconds`
+ * (so the record rotates the window under its lock), and increments the counter
+ * `test_exemplars_total` with an exemplar (under the exemplar slot's lock). Both are
+ * registered in `registry` on the first call; a render reads both (the summary's window
+ * and, in OpenMetrics, the exemplar).
+ */
+metricore_status metricore_test_window_and_exemplar_work(const struct metricore_registry *registry,
+                                                         uint64_t rounds);
+#endif
+
 #ifdef __cplusplus
 }  // extern "C"
 #endif  // __cplusplus

@@ -4,11 +4,16 @@
 //! built without the feature, exports exactly the unguarded declarations.
 
 use std::hint::black_box;
-use std::time::Instant;
+use std::sync::OnceLock;
+use std::time::{Duration, Instant};
+
+use metricore::clock::ManualClock;
+use metricore::{MetricOpts, SummaryOpts, WindowOpts};
 
 use crate::counter::metricore_counter;
-use crate::error::metricore_status;
+use crate::error::{fail_core, metricore_status};
 use crate::histogram::metricore_histogram;
+use crate::registry::metricore_registry;
 
 /// Test-only (`testing` feature): panics inside the boundary, so a C test can check that the
 /// panic becomes `METRICORE_STATUS_PANIC` and a last-error message, and that the library
@@ -63,5 +68,53 @@ pub extern "C" fn metricore_bench_rust_histogram_record(
             histogram.record(100 + (i & 1023));
         }
         start.elapsed().as_nanos() as u64
+    }
+}
+
+/// Test-only (`testing` feature): `rounds` rounds of the per-series work that takes a lock a
+/// render also takes, for `tests/c/test_fork.c` to fork in the middle of. Each round steps a
+/// manual clock by one sub-window and records into the windowed summary `test_window_seconds`
+/// (so the record rotates the window under its lock), and increments the counter
+/// `test_exemplars_total` with an exemplar (under the exemplar slot's lock). Both are
+/// registered in `registry` on the first call; a render reads both (the summary's window
+/// and, in OpenMetrics, the exemplar).
+#[unsafe(no_mangle)]
+pub extern "C" fn metricore_test_window_and_exemplar_work(
+    registry: *const metricore_registry,
+    rounds: u64,
+) -> metricore_status {
+    boundary! {
+        let registry = try_ref!(registry);
+        // One clock and window for the process: registering the summary again with another
+        // clock would be a different shape.
+        static WINDOW: OnceLock<(ManualClock, WindowOpts)> = OnceLock::new();
+        let (clock, window) = WINDOW.get_or_init(|| {
+            let clock = ManualClock::new();
+            let window = WindowOpts::new("test_window_seconds", Duration::from_secs(1), 10)
+                .expect("a valid window")
+                .with_clock(clock.clone());
+            (clock, window)
+        });
+        let summary = registry
+            .summary_family(
+                MetricOpts::new("test_window_seconds", "Rotated by every record."),
+                SummaryOpts::new().window(window.clone()),
+            )
+            .and_then(|f| f.with_label_values::<&str>(&[]));
+        let counter = registry.counter(MetricOpts::new("test_exemplars", "Each with an exemplar."));
+        let (summary, counter) = match (summary, counter) {
+            (Ok(s), Ok(c)) => (s, c),
+            (Err(e), _) | (_, Err(e)) => return fail_core(&e),
+        };
+        for i in 0..rounds {
+            clock.advance(Duration::from_millis(100));
+            if let Err(e) = summary.observe(i as f64) {
+                return fail_core(&e);
+            }
+            if let Err(e) = counter.inc_by_with_exemplar(1, &[("trace_id", "t")]) {
+                return fail_core(&e);
+            }
+        }
+        metricore_status::Ok
     }
 }

@@ -262,18 +262,33 @@ class ChildCache {
     node.set(values[last], child)
   }
 
-  /** Forgets the child under `values`, and the maps that held only it. */
+  /** Forgets the child under `values`, and the maps that held only it; returns the child. */
   delete(values) {
-    if (values.length !== this.depth || this.depth === 0) return
+    if (values.length !== this.depth || this.depth === 0) return undefined
     const path = [this.root]
     for (let i = 0; i < this.depth - 1; i++) {
       const next = path[i].get(values[i])
-      if (next === undefined) return
+      if (next === undefined) return undefined
       path.push(next)
     }
-    if (!path[this.depth - 1].delete(values[this.depth - 1])) return
+    const last = path[this.depth - 1]
+    const child = last.get(values[this.depth - 1])
+    if (child === undefined) return undefined
+    last.delete(values[this.depth - 1])
     this.size--
     for (let i = this.depth - 1; i > 0 && path[i].size === 0; i--) path[i - 1].delete(values[i - 1])
+    return child
+  }
+
+  /** Calls `fn(values, child)` for every child kept. */
+  forEach(fn) {
+    const walk = (node, prefix) => {
+      for (const [v, next] of node) {
+        if (prefix.length === this.depth - 1) fn([...prefix, v], next)
+        else walk(next, [...prefix, v])
+      }
+    }
+    if (this.depth > 0) walk(this.root, [])
   }
 
   clear() {
@@ -389,17 +404,24 @@ class Metric {
     return child
   }
 
-  /** Removes a series (positional label values, or one object). */
+  /**
+   * Removes a series (positional label values, or one object). Its child lets go of the
+   * series' memory now, not when V8 collects the child; a child kept past the removal
+   * writes into its label set again, as prom-client's children do (the series reappears).
+   */
   remove(...args) {
     const values = this._valuesOf(args)
     this._family.remove(values)
-    this._cache.delete(values)
+    const child = this._cache.delete(values)
+    if (child !== undefined) detach(child, this, values)
   }
 
   /** Removes every series; a metric without labels starts again from its initial value. */
   reset() {
     this._family.clear()
-    this._cache.clear()
+    const cache = this._cache
+    this._cache = new ChildCache(cache.depth, cache.limit)
+    cache.forEach((values, child) => detach(child, this, values))
     if (this._one !== null) this._one._reset()
   }
 
@@ -473,6 +495,40 @@ class CounterChild {
     this._cells[this._index] = 0
     this._series.reset()
   }
+
+  _unbind() {
+    lanes.counters.unbind(this, this._page, this._index)
+  }
+}
+
+/**
+ * Turns a removed child into a forwarder: its lane is released and its native handle lets go
+ * of the series now (so label churn does not keep removed series alive until V8's next
+ * full collection), and each later call goes to the metric's child for the same label
+ * values, made again if need be.
+ */
+function detach(child, metric, values) {
+  child._unbind()
+  child._series.detach()
+  child._series = null
+  child._metric = metric
+  child._values = values
+  Object.setPrototypeOf(child, DETACHED.get(Object.getPrototypeOf(child)))
+}
+
+/** For each child class's prototype, the prototype of its detached children. */
+const DETACHED = new Map()
+
+function defineDetached(Child) {
+  const proto = Object.create(Object.prototype)
+  for (const name of Object.getOwnPropertyNames(Child.prototype)) {
+    if (name === 'constructor') continue
+    proto[name] = function (...args) {
+      const child = this._metric.labels(...this._values)
+      return child[name](...args)
+    }
+  }
+  DETACHED.set(Child.prototype, proto)
 }
 
 /** An increment the lane does not take: past MAX_PENDING it goes to the core directly; anything else is refused there. */
@@ -574,6 +630,10 @@ class GaugeChild {
 
   _reset() {
     this.set(0)
+  }
+
+  _unbind() {
+    lanes.gauges.unbind(this, this._page, this._index)
   }
 }
 
@@ -740,6 +800,10 @@ class HistogramChild {
     lanes.flushHistograms()
     this._series.reset()
   }
+
+  _unbind() {
+    lanes.unbindHistogram(this, this._code)
+  }
 }
 
 class Histogram extends Metric {
@@ -897,6 +961,8 @@ function collectDefaultMetrics(config) {
 function experiment(options) {
   return require('./shadow.js').experiment(options)
 }
+
+for (const Child of [CounterChild, GaugeChild, HistogramChild]) defineDetached(Child)
 
 module.exports = {
   Registry,

@@ -54,9 +54,17 @@ class LanePool {
     const slot = this.native.bind(series)
     const pageNo = Math.floor(slot / this.pageLanes)
     while (this.pages.length <= pageNo) this.pages.push(this.native.page(this.pages.length))
-    this.released.register(owner, slot)
+    this.released.register(owner, slot, owner)
     startTimer()
     return { cells: this.pages[pageNo], index: (slot % this.pageLanes) * this.width, pageNo }
+  }
+
+  /**
+   * Releases the lane bound for `owner` (at `pageNo`, cell `index`) now, rather than when
+   * `owner` is collected: its slot is reused, so `owner` must never write to it again.
+   */
+  unbind(owner, pageNo, index) {
+    if (this.released.unregister(owner)) this.native.release(pageNo * this.pageLanes + index / this.width)
   }
 
   flushPage(pageNo) {
@@ -83,9 +91,14 @@ const releasedHistograms = new FinalizationRegistry((slot) => batch.release(slot
 /** The batch code of a native histogram series owned by `owner` (its slot times four). */
 function bindHistogram(series, owner) {
   const slot = batch.bind(series)
-  releasedHistograms.register(owner, slot)
+  releasedHistograms.register(owner, slot, owner)
   startTimer()
   return slot * 4
+}
+
+/** Releases the slot of `owner` (its batch code) now; `owner` must never push to it again. */
+function unbindHistogram(owner, code) {
+  if (releasedHistograms.unregister(owner)) batch.release(code / 4)
 }
 
 function flushHistograms() {
@@ -122,6 +135,7 @@ module.exports = {
   counters,
   gauges,
   bindHistogram,
+  unbindHistogram,
   pushHistogram,
   flushHistograms,
   flushAll,

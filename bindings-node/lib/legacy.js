@@ -19,10 +19,25 @@ const HIGHEST_MS = 7 * 24 * 3600 * 1000
 /** HDR layout of every duration histogram: 1 ns .. one week at 3 significant digits. */
 const HDR = { resolution: 'nanosecond', lowest: 1, highest: HIGHEST_MS * 1e6, significantFigures: 3 }
 const QUANTILES = { p50: 0.5, p95: 0.95, p99: 0.99, p999: 0.999 }
-const KEY_SEP = '\u0000'
-/** Keys in UTF-16 code-unit order (the reference's order). */
-function byKeyOrder(a, b) {
-  return a < b ? -1 : a > b ? 1 : 0
+/**
+ * The key of a label set in a Map: each value prefixed by its length, so that values holding
+ * any character (NUL included) never make two label sets share a key.
+ */
+function labelSetKey(values) {
+  let key = ''
+  for (const v of values) key += `${v.length}:${v}`
+  return key
+}
+/**
+ * Label sets in UTF-16 code-unit order of their values, value by value (the reference's
+ * order: its keys join the values with NUL, which sorts before every other character).
+ */
+function byValuesOrder(a, b) {
+  const n = Math.min(a.length, b.length)
+  for (let i = 0; i < n; i++) {
+    if (a[i] !== b[i]) return a[i] < b[i] ? -1 : 1
+  }
+  return a.length - b.length
 }
 /** The label that places a series in its second of the window (see WindowedHistograms). */
 const SLOT_LABEL = 'window_slot'
@@ -221,7 +236,9 @@ class WindowedHistograms {
    */
   read(nowSecond) {
     const out = []
-    for (const key of [...this._entries.keys()].sort(byKeyOrder)) {
+    const keys = [...this._entries.keys()]
+    keys.sort((a, b) => byValuesOrder(this._entries.get(a).values, this._entries.get(b).values))
+    for (const key of keys) {
       const entry = this._entries.get(key)
       let snapshot = null
       let extra = 0
@@ -328,7 +345,7 @@ class PerformanceCollector {
     const values = labels === undefined ? null : this._labelValues(labels)
     const second = this._second()
     this._latency.record('', [], second, ms)
-    if (values !== null) this._byLabels.record(values.join(KEY_SEP), values, second, ms)
+    if (values !== null) this._byLabels.record(labelSetKey(values), values, second, ms)
   }
 
   /** Records a request: whether it succeeded and the (whole) bytes it moved. */
@@ -397,7 +414,7 @@ class PerformanceCollector {
       throw invalidType(`recordServiceCall: the status must be a string or number, not ${typeof status}`)
     }
     const values = [service, method, String(status)]
-    this._service.record(values.join(KEY_SEP), values, this._second(), ms)
+    this._service.record(labelSetKey(values), values, this._second(), ms)
   }
 
   /** Adds a custom collector; its (awaited) value appears as `custom[name]`. */
@@ -826,7 +843,7 @@ function dependencies(spans) {
   const groups = new Map()
   for (const span of spans) {
     if (span.type === SpanType.CUSTOM) continue
-    const key = `${span.type}${KEY_SEP}${span.name}`
+    const key = labelSetKey([span.type, span.name])
     const group = groups.get(key)
     if (group === undefined) groups.set(key, { type: span.type, name: span.name, calls: 1, duration: span.duration })
     else {
@@ -834,7 +851,7 @@ function dependencies(spans) {
       group.duration += span.duration
     }
   }
-  return [...groups.keys()].sort(byKeyOrder).map((k) => groups.get(k))
+  return [...groups.values()].sort((a, b) => byValuesOrder([a.type, a.name], [b.type, b.name]))
 }
 
 module.exports = {

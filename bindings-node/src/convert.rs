@@ -74,7 +74,7 @@ pub fn metric_opts(env: Env, o: MetricOptions) -> napi::Result<MetricOpts> {
 ///
 /// # Errors
 /// `ERR_METRICORE_INVALID_CONFIG` naming `metric` and `what` otherwise.
-fn count_option(env: Env, metric: &str, what: &str, bound: &str, v: f64) -> napi::Result<u64> {
+pub fn count_option(env: Env, metric: &str, what: &str, bound: &str, v: f64) -> napi::Result<u64> {
     whole(v).ok_or_else(|| {
         throw(
             env,

@@ -13,6 +13,7 @@
 //! | `InvalidConfig`             | `RangeError` | `ERR_METRICORE_INVALID_CONFIG`  |
 //! | `InvalidExemplar`           | `TypeError`  | `ERR_METRICORE_INVALID_EXEMPLAR`|
 //! | `CorruptBlob` (and later)   | `TypeError`  | `ERR_METRICORE_CORRUPT_BLOB`    |
+//! | `CollectorFailed`           | `TypeError`  | `ERR_METRICORE_COLLECTOR_FAILED`|
 //!
 //! The JS skin (`lib/errors.js`) adds `ERR_METRICORE_INVALID_TYPE` (a `TypeError`) for
 //! arguments of the wrong JavaScript type, checked before the native call. Messages are the
@@ -24,7 +25,10 @@
 
 use metricore::{Error as CoreError, ErrorKind};
 use napi::bindgen_prelude::Unknown;
+use std::collections::HashMap;
+
 use napi::{Env, Error, JsRangeError, JsTypeError, Status};
+use napi_derive::napi;
 
 /// The JS class an error is thrown as.
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -42,10 +46,53 @@ fn describe(kind: ErrorKind) -> (&'static str, Class) {
         ErrorKind::InvalidValue => ("ERR_METRICORE_INVALID_VALUE", Class::Range),
         ErrorKind::InvalidConfig => ("ERR_METRICORE_INVALID_CONFIG", Class::Range),
         ErrorKind::InvalidExemplar => ("ERR_METRICORE_INVALID_EXEMPLAR", Class::Type),
-        // A kind added to the core later is reported as the closest existing code; the
-        // message still says what happened.
+        ErrorKind::CollectorFailed => ("ERR_METRICORE_COLLECTOR_FAILED", Class::Type),
+        // CorruptBlob, and a kind added to the core later than this binding (reported as the
+        // closest existing code; the message still says what happened).
         _ => ("ERR_METRICORE_CORRUPT_BLOB", Class::Type),
     }
+}
+
+/// Every core error kind this binding knows, by its name in the core.
+const KINDS: [(&str, ErrorKind); 8] = [
+    ("InvalidName", ErrorKind::InvalidName),
+    ("InvalidLabels", ErrorKind::InvalidLabels),
+    ("Conflict", ErrorKind::Conflict),
+    ("InvalidValue", ErrorKind::InvalidValue),
+    ("InvalidConfig", ErrorKind::InvalidConfig),
+    ("InvalidExemplar", ErrorKind::InvalidExemplar),
+    ("CorruptBlob", ErrorKind::CorruptBlob),
+    ("CollectorFailed", ErrorKind::CollectorFailed),
+];
+
+/// How errors of one core kind are thrown.
+#[napi(object)]
+pub struct ErrorCode {
+    /// The stable `code` property, `ERR_METRICORE_...`.
+    pub code: String,
+    /// `'TypeError'` or `'RangeError'`.
+    pub class: String,
+}
+
+/// The `code` and class each core error kind is thrown with, by the kind's name: the table
+/// callers can branch on without parsing messages.
+#[napi(catch_unwind)]
+pub fn error_codes() -> HashMap<String, ErrorCode> {
+    KINDS
+        .iter()
+        .map(|&(name, kind)| {
+            let (code, class) = describe(kind);
+            let class = match class {
+                Class::Type => "TypeError",
+                Class::Range => "RangeError",
+            };
+            let code = ErrorCode {
+                code: code.to_owned(),
+                class: class.to_owned(),
+            };
+            (name.to_owned(), code)
+        })
+        .collect()
 }
 
 /// The JS error for `kind` as a value: a `TypeError` or `RangeError` whose `code` is the

@@ -26,7 +26,7 @@
 )]
 
 mod convert;
-mod errors;
+pub mod errors;
 mod lanes;
 mod meter;
 mod metrics;

@@ -5,7 +5,7 @@ use metricore::{ErrorKind, Meter, MeterSnapshot};
 use napi::Env;
 use napi_derive::napi;
 
-use crate::convert::whole;
+use crate::convert::{count_option, whole};
 use crate::errors::{OrThrow, throw};
 
 /// Every figure of a meter, read at one instant; rates are per second.
@@ -57,14 +57,23 @@ impl JsMeter {
     pub fn new(
         env: Env,
         window_seconds: Option<f64>,
-        sub_windows: Option<u32>,
+        sub_windows: Option<f64>,
     ) -> napi::Result<Self> {
-        let window = WindowOpts::from_secs(
-            "meter",
-            window_seconds.unwrap_or(60.0),
-            sub_windows.unwrap_or(6),
-        )
-        .or_throw(env)?;
+        // Taken as a number, not a u32: napi would wrap -1 to 4294967295 and cut 1.5 to 1.
+        let sub_windows = match sub_windows {
+            Some(n) => count_option(env, "meter", "subWindows", "in 1..=1000", n)?,
+            None => 6,
+        };
+        let sub_windows = u32::try_from(sub_windows).map_err(|_| {
+            throw(
+                env,
+                ErrorKind::InvalidConfig,
+                Some("meter"),
+                &format!("subWindows must be a whole number in 1..=1000, not {sub_windows}"),
+            )
+        })?;
+        let window = WindowOpts::from_secs("meter", window_seconds.unwrap_or(60.0), sub_windows)
+            .or_throw(env)?;
         Ok(Self {
             inner: Meter::with_window(window),
         })

@@ -5,9 +5,11 @@
 //! `set`, `observe`) is one call into the core with no lookup. Every series keeps its
 //! family's name for error messages.
 
+use std::sync::OnceLock;
+
 use metricore::registry::Family;
 use metricore::stats::check_quantile;
-use metricore::{Counter, ErrorKind, Gauge, Histogram, Summary};
+use metricore::{Counter, ErrorKind, Gauge, Histogram, HistogramOpts, Summary};
 use napi::Env;
 use napi::bindgen_prelude::{Object, ObjectFinalize};
 use napi_derive::napi;
@@ -126,6 +128,19 @@ macro_rules! series_methods {
 
         #[napi]
         impl $series {
+            /// Lets go of the series at once, rather than when V8 collects this object: the
+            /// skin calls it for a child whose series was removed from its family, after
+            /// which it never uses this handle again. Later calls through it reach a shared
+            /// series that nothing collects.
+            #[napi(catch_unwind)]
+            pub fn detach(&mut self, env: Env) {
+                if let Some(detached) = <$metric as Detached>::detached() {
+                    self.handle = detached;
+                    let _ = env.adjust_external_memory(-self.reported);
+                    self.reported = 0;
+                }
+            }
+
             /// This series' label values, in label-name order.
             #[napi(getter, catch_unwind)]
             pub fn label_values(&self) -> Vec<String> {
@@ -175,6 +190,35 @@ impl SeriesBytes for Gauge {
 impl SeriesBytes for Histogram {
     fn native_bytes(&self) -> usize {
         SERIES_OVERHEAD + self.heap_bytes()
+    }
+}
+
+/// The shared series a detached handle points at (see `detach`): one per kind and process,
+/// so detaching allocates nothing.
+trait Detached: Sized {
+    fn detached() -> Option<Self>;
+}
+
+impl Detached for Counter {
+    fn detached() -> Option<Self> {
+        static DETACHED: OnceLock<Counter> = OnceLock::new();
+        Some(DETACHED.get_or_init(Counter::new).clone())
+    }
+}
+
+impl Detached for Gauge {
+    fn detached() -> Option<Self> {
+        static DETACHED: OnceLock<Gauge> = OnceLock::new();
+        Some(DETACHED.get_or_init(Gauge::new).clone())
+    }
+}
+
+impl Detached for Histogram {
+    fn detached() -> Option<Self> {
+        static DETACHED: OnceLock<Option<Histogram>> = OnceLock::new();
+        DETACHED
+            .get_or_init(|| Histogram::new("detached", &HistogramOpts::new()).ok())
+            .clone()
     }
 }
 

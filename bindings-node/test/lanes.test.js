@@ -5,6 +5,7 @@ const test = require('node:test')
 const assert = require('node:assert/strict')
 const { spawnSync } = require('node:child_process')
 const m = require('..')
+const lanes = require('../lib/lanes.js')
 
 test('what children write is in every read: get, render, gather, snapshot', async () => {
   const reg = new m.Registry()
@@ -122,4 +123,35 @@ test('lanes of collected children are released: label churn past the cardinality
     // 500 cached children per metric stay; the overflow children made past the limit go.
     assert.ok(l.counters <= 1000 && l.histograms <= 1000, `live lanes ${JSON.stringify(live)}`)
   }
+})
+
+test('remove() lets go of the series at once; a child kept past it writes into its label set again, as in prom-client', () => {
+  const reg = new m.Registry()
+  const c = new m.Counter({ name: 'detach_ops', help: 'C.', labelNames: ['k'], registers: [reg] })
+  const h = new m.Histogram({ name: 'detach_seconds', help: 'H.', labelNames: ['k'], registers: [reg] })
+  const g = new m.Gauge({ name: 'detach_bytes', help: 'G.', labelNames: ['k'], registers: [reg] })
+  const before = lanes.live()
+  const kept = { c: c.labels('a'), h: h.labels('a'), g: g.labels('a') }
+  kept.c.inc(5)
+  kept.h.observe(0.5)
+  kept.g.set(7)
+  for (const metric of [c, h, g]) metric.remove('a')
+  // Released now, not when V8 collects the children (they are still referenced here).
+  assert.deepEqual(lanes.live(), before)
+  assert.doesNotMatch(reg.metricsSync(), /k="a"/)
+  kept.c.inc(2)
+  kept.h.observe(0.25)
+  kept.g.set(9)
+  const text = reg.metricsSync()
+  assert.match(text, /^detach_ops_total\{k="a"\} 2$/m)
+  assert.match(text, /^detach_seconds_count\{k="a"\} 1$/m)
+  assert.match(text, /^detach_bytes\{k="a"\} 9$/m)
+  assert.equal(kept.c.get(), 2)
+  // reset() detaches every cached child the same way.
+  const b = c.labels('b')
+  b.inc()
+  c.reset()
+  assert.doesNotMatch(reg.metricsSync(), /^detach_ops_total\{/m)
+  b.inc(3)
+  assert.match(reg.metricsSync(), /^detach_ops_total\{k="b"\} 3$/m)
 })

@@ -632,3 +632,23 @@ test('native collector: bad values are errors with a code, and nothing is record
   assert.equal(so.latency.requestLatency.min, -1)
   assert.equal(so.throughput.data.bytesIn, 1.5)
 })
+
+test('label values holding NUL never merge two label sets (services and labelled latency)', async () => {
+  const c = clock()
+  const collector = new native.PerformanceCollector({ now: c.now, labelNames: ['a', 'b'] })
+  c.t = 10_000
+  collector.recordServiceCall('x\0y', 'z', 5, 200)
+  collector.recordServiceCall('x', 'y\0z', 7, 200)
+  collector.recordLatency(5, { a: 'x\0y', b: 'z' })
+  collector.recordLatency(7, { a: 'x', b: 'y\0z' })
+  c.t = 11_000
+  const { latency } = await collector.collectMetrics()
+  assert.deepEqual(
+    latency.serviceLatency.map((s) => [s.service, s.method, s.count, s.duration]),
+    [['x', 'y\0z', 1, 7], ['x\0y', 'z', 1, 5]],
+  )
+  assert.deepEqual(
+    latency.byLabels.map((e) => [e.labels, e.stats.min, e.stats.max]),
+    [[{ a: 'x', b: 'y\0z' }, 7, 7], [{ a: 'x\0y', b: 'z' }, 5, 5]],
+  )
+})

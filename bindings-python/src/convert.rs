@@ -194,6 +194,55 @@ pub fn whole_u64(metric: &str, what: &str, v: &Bound<'_, PyAny>) -> PyResult<u64
     ))
 }
 
+/// A whole-number option of `metric` (`cardinality_limit`, `significant_figures`, ...): an
+/// `int`, or a `float` without a fraction, in `0..=T::MAX`. `MetricTypeError` when not a
+/// number, [`ErrorKind::InvalidConfig`] otherwise; the core then applies the option's own range.
+pub fn whole_option<T: TryFrom<u64> + Bounded>(
+    metric: &str,
+    what: &str,
+    v: &Bound<'_, PyAny>,
+) -> PyResult<T> {
+    let py = v.py();
+    let bad = |shown: String| {
+        binding_error(
+            py,
+            ErrorKind::InvalidConfig,
+            metric,
+            &format!(
+                "{what} must be a whole number in 0..={}, not {shown}",
+                T::MAX_U64
+            ),
+        )
+    };
+    let n = if let Ok(i) = v.cast::<PyInt>() {
+        i.extract::<u64>().map_err(|_| bad(i.to_string()))?
+    } else if let Ok(f) = v.cast::<PyFloat>() {
+        let x = f.value();
+        // 2^64 as f64: every smaller whole float converts exactly.
+        if !(x >= 0.0 && x.fract() == 0.0 && x < 18_446_744_073_709_551_616.0) {
+            return Err(bad(format!("{x:?}")));
+        }
+        x as u64
+    } else {
+        return Err(type_error(
+            py,
+            metric,
+            &format!("{what} must be an int, not {}", type_name(v)),
+        ));
+    };
+    T::try_from(n).map_err(|_| bad(n.to_string()))
+}
+
+/// The largest value of an integer type, for [`whole_option`]'s message.
+pub trait Bounded {
+    const MAX_U64: u64;
+}
+
+macro_rules! bounded {
+    ($($t:ty),*) => { $(impl Bounded for $t { const MAX_U64: u64 = <$t>::MAX as u64; })* };
+}
+bounded!(u8, u32, u64, usize);
+
 /// A float value for a gauge or a histogram: anything Python's `float()` takes but a string.
 #[inline]
 pub fn float_value(metric: &str, what: &str, v: &Bound<'_, PyAny>) -> PyResult<f64> {

@@ -9,6 +9,7 @@
 //! ├── InvalidConfigError(MetricoreError, ValueError)     ErrorKind::InvalidConfig
 //! ├── InvalidExemplarError(MetricoreError, ValueError)   ErrorKind::InvalidExemplar
 //! ├── CorruptBlobError(MetricoreError, ValueError)       ErrorKind::CorruptBlob
+//! ├── CollectorFailedError(MetricoreError, ValueError)   ErrorKind::CollectorFailed
 //! └── MetricTypeError(MetricoreError, TypeError)         a Python value of the wrong type
 //! ```
 //!
@@ -33,7 +34,7 @@ create_exception!(
 );
 
 /// `(kind, class name, builtin base, docstring)`, in [`class_index`] order.
-const CLASSES: [(&str, &str, Base, &str); 8] = [
+const CLASSES: [(&str, &str, Base, &str); 9] = [
     (
         "invalid_name",
         "InvalidNameError",
@@ -77,6 +78,12 @@ const CLASSES: [(&str, &str, Base, &str); 8] = [
         "An HdrHistogram blob cannot be decoded, or two histograms cannot merge.",
     ),
     (
+        "collector_failed",
+        "CollectorFailedError",
+        Base::Value,
+        "A custom collector failed, or yielded a family that breaks the exposition rules.",
+    ),
+    (
         "invalid_type",
         "MetricTypeError",
         Base::Type,
@@ -99,14 +106,15 @@ fn class_index(kind: ErrorKind) -> usize {
         ErrorKind::InvalidValue => 3,
         ErrorKind::InvalidConfig => 4,
         ErrorKind::InvalidExemplar => 5,
-        // A kind added to the core later is a corrupt blob only in name; the message still says
-        // what happened, and `ValueError` still catches it.
+        ErrorKind::CollectorFailed => 7,
+        // CorruptBlob, and a kind added to the core later than this binding (the message
+        // still says what happened; `MetricoreError` and `ValueError` still catch it).
         _ => 6,
     }
 }
 
 /// Index of [`MetricTypeError`](CLASSES) for errors made here.
-const TYPE_ERROR: usize = 7;
+const TYPE_ERROR: usize = 8;
 
 static TYPES: PyOnceLock<Vec<Py<PyType>>> = PyOnceLock::new();
 

@@ -4,7 +4,7 @@ use metricore::window::WindowOpts;
 use metricore::{Meter, Throughput};
 use pyo3::prelude::*;
 
-use crate::convert::{float_value, whole_u64};
+use crate::convert::{float_value, whole_option, whole_u64};
 use crate::errors::IntoPyResult;
 use crate::record::to_python;
 
@@ -17,9 +17,7 @@ fn window(
     sub_windows: Option<&Bound<'_, PyAny>>,
 ) -> PyResult<WindowOpts> {
     let seconds = seconds.map_or(Ok(60.0), |s| float_value(what, "window_seconds", s))?;
-    let sub_windows = sub_windows.map_or(Ok(6), |n| whole_u64(what, "sub_windows", n))?;
-    // The core rejects more than 1000 sub-windows, so saturating keeps the message right.
-    let sub_windows = u32::try_from(sub_windows).unwrap_or(u32::MAX);
+    let sub_windows = sub_windows.map_or(Ok(6), |n| whole_option::<u32>(what, "sub_windows", n))?;
     WindowOpts::from_secs(what, seconds, sub_windows).py(py)
 }
 

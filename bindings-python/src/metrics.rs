@@ -20,7 +20,7 @@ use pyo3::{PyClass, PyClassInitializer};
 
 use crate::convert::{
     Arg, CounterAmount, counter_amount, exemplar_pairs, float_value, label_names, label_pairs,
-    label_values, type_name, whole_u64,
+    label_values, type_name, whole_option, whole_u64,
 };
 use crate::errors::{IntoPyResult, binding_error, type_error};
 use crate::registry::{PyRegistry, resolve_registry};
@@ -46,9 +46,12 @@ fn metric_opts(
     namespace: &str,
     subsystem: &str,
     unit: &str,
-    cardinality_limit: usize,
+    cardinality_limit: Option<&Bound<'_, PyAny>>,
     idle_ttl: Option<&Bound<'_, PyAny>>,
 ) -> PyResult<MetricOpts> {
+    let cardinality_limit = cardinality_limit.map_or(Ok(CARDINALITY_LIMIT), |v| {
+        whole_option::<usize>(name, "cardinality_limit", v)
+    })?;
     let mut opts = MetricOpts::new(name, documentation)
         .labels(label_names(name, labelnames)?)
         .namespace(namespace)
@@ -305,7 +308,8 @@ impl PyCounter {
     ///     `InvalidNameError`, `ConflictError`, `InvalidConfigError`, `MetricTypeError`.
     #[new]
     #[pyo3(signature = (name, documentation, labelnames = None, namespace = "", subsystem = "",
-        unit = "", registry = Arg::Missing, *, cardinality_limit = 10000, idle_ttl = None))]
+        unit = "", registry = Arg::Missing, *, cardinality_limit = None, idle_ttl = None),
+        text_signature = "(name, documentation, labelnames=None, namespace=\"\", subsystem=\"\", unit=\"\", registry=..., *, cardinality_limit=10000, idle_ttl=None)")]
     #[allow(clippy::too_many_arguments, reason = "prometheus_client's signature")]
     fn new(
         py: Python<'_>,
@@ -316,7 +320,7 @@ impl PyCounter {
         subsystem: &str,
         unit: &str,
         registry: Arg<'_>,
-        cardinality_limit: usize,
+        cardinality_limit: Option<&Bound<'_, PyAny>>,
         idle_ttl: Option<&Bound<'_, PyAny>>,
     ) -> PyResult<Self> {
         let opts = metric_opts(
@@ -522,7 +526,8 @@ impl PyGauge {
     #[new]
     #[pyo3(signature = (name, documentation, labelnames = None, namespace = "", subsystem = "",
         unit = "", registry = Arg::Missing, multiprocess_mode = "all", *,
-        cardinality_limit = 10000, idle_ttl = None))]
+        cardinality_limit = None, idle_ttl = None),
+        text_signature = "(name, documentation, labelnames=None, namespace=\"\", subsystem=\"\", unit=\"\", registry=..., multiprocess_mode=\"all\", *, cardinality_limit=10000, idle_ttl=None)")]
     #[allow(clippy::too_many_arguments, reason = "prometheus_client's signature")]
     fn new(
         py: Python<'_>,
@@ -534,7 +539,7 @@ impl PyGauge {
         unit: &str,
         registry: Arg<'_>,
         multiprocess_mode: &str,
-        cardinality_limit: usize,
+        cardinality_limit: Option<&Bound<'_, PyAny>>,
         idle_ttl: Option<&Bound<'_, PyAny>>,
     ) -> PyResult<Self> {
         let _ = multiprocess_mode;
@@ -770,9 +775,10 @@ impl PyHistogram {
     /// `window_snapshot()`.
     #[new]
     #[pyo3(signature = (name, documentation, labelnames = None, namespace = "", subsystem = "",
-        unit = "", registry = Arg::Missing, buckets = Arg::Missing, *, lowest = 1, highest = None,
-        significant_figures = 3, resolution = "microsecond", window_seconds = None,
-        sub_windows = 6, cardinality_limit = 10000, idle_ttl = None))]
+        unit = "", registry = Arg::Missing, buckets = Arg::Missing, *, lowest = None, highest = None,
+        significant_figures = None, resolution = "microsecond", window_seconds = None,
+        sub_windows = None, cardinality_limit = None, idle_ttl = None),
+        text_signature = "(name, documentation, labelnames=None, namespace=\"\", subsystem=\"\", unit=\"\", registry=..., buckets=..., *, lowest=1, highest=None, significant_figures=3, resolution=\"microsecond\", window_seconds=None, sub_windows=6, cardinality_limit=10000, idle_ttl=None)")]
     #[allow(
         clippy::too_many_arguments,
         reason = "prometheus_client's signature plus HDR options"
@@ -787,13 +793,13 @@ impl PyHistogram {
         unit: &str,
         registry: Arg<'_>,
         buckets: Arg<'_>,
-        lowest: u64,
-        highest: Option<u64>,
-        significant_figures: u8,
+        lowest: Option<&Bound<'_, PyAny>>,
+        highest: Option<&Bound<'_, PyAny>>,
+        significant_figures: Option<&Bound<'_, PyAny>>,
         resolution: &str,
         window_seconds: Option<&Bound<'_, PyAny>>,
-        sub_windows: u32,
-        cardinality_limit: usize,
+        sub_windows: Option<&Bound<'_, PyAny>>,
+        cardinality_limit: Option<&Bound<'_, PyAny>>,
         idle_ttl: Option<&Bound<'_, PyAny>>,
     ) -> PyResult<Self> {
         let opts = metric_opts(
@@ -807,6 +813,20 @@ impl PyHistogram {
             cardinality_limit,
             idle_ttl,
         )?;
+        let int = |what: &str, v: Option<&Bound<'_, PyAny>>, default: u64| {
+            v.filter(|v| !v.is_none())
+                .map_or(Ok(default), |v| whole_option::<u64>(name, what, v))
+        };
+        let lowest = int("lowest", lowest, 1)?;
+        let highest = highest
+            .filter(|v| !v.is_none())
+            .map(|v| whole_option::<u64>(name, "highest", v))
+            .transpose()?;
+        let significant_figures = significant_figures.map_or(Ok(3), |v| {
+            whole_option::<u8>(name, "significant_figures", v)
+        })?;
+        let sub_windows =
+            sub_windows.map_or(Ok(6), |v| whole_option::<u32>(name, "sub_windows", v))?;
         let res = crate::convert::resolution(py, name, resolution)?;
         let bounds = bucket_bounds(py, name, buckets)?;
         let highest = highest.unwrap_or_else(|| {

@@ -17,6 +17,7 @@ SUBCLASSES = {
     metricore.InvalidConfigError: ("invalid_config", ValueError),
     metricore.InvalidExemplarError: ("invalid_exemplar", ValueError),
     metricore.CorruptBlobError: ("corrupt_blob", ValueError),
+    metricore.CollectorFailedError: ("collector_failed", ValueError),
     metricore.MetricTypeError: ("invalid_type", TypeError),
 }
 

@@ -14,6 +14,10 @@ from metricore import CollectorRegistry, Counter, Gauge, Histogram, Meter, Throu
 
 # Durations a Duration cannot hold (above ~1.8e19 s) or that are not durations at all.
 HOSTILE_SECONDS: List[Any] = [1e20, 1e300, math.inf, -math.inf, math.nan, -1.0, -1e-9]
+# Whole-number constructor options out of any range or with a fraction.
+HOSTILE_WHOLE_OPTIONS: List[Any] = [-1, -(2**70), 1.5, -0.5, math.nan, math.inf]
+# Numbers too large for the option's type, whatever the core's range for it.
+HUGE_WHOLE_OPTIONS: List[Any] = [2**64, 2**200]
 # Counts that are not whole numbers in 0..2**64.
 HOSTILE_COUNTS: List[Any] = [-1, 2**64, 2**200, 0.5, -0.5, math.nan, math.inf]
 HOSTILE_QUANTILES: List[Any] = [math.nan, -0.1, 1.1, math.inf, -math.inf]
@@ -63,6 +67,33 @@ def cases(registry: CollectorRegistry) -> List[Case]:
             (f"quantile({bad!r})", lambda b=bad: h.quantile(b), "lat_seconds", TypeError),
             (f"record(1, count={bad!r})", lambda b=bad: h.record(1, count=b), "lat_seconds", TypeError),
         ]
+    int_options = [
+        ("Counter", "cardinality_limit", lambda **kw: Counter("c4", "C.", ["a"], registry=registry, **kw), "c4"),
+        ("Gauge", "cardinality_limit", lambda **kw: Gauge("g4", "G.", ["a"], registry=registry, **kw), "g4"),
+        ("Histogram", "cardinality_limit", lambda **kw: Histogram("h4", "H.", ["a"], registry=registry, **kw), "h4"),
+        ("Histogram", "lowest", lambda **kw: Histogram("h5", "H.", registry=registry, **kw), "h5"),
+        ("Histogram", "highest", lambda **kw: Histogram("h6", "H.", registry=registry, **kw), "h6"),
+        ("Histogram", "significant_figures", lambda **kw: Histogram("h7", "H.", registry=registry, **kw), "h7"),
+        ("Histogram", "sub_windows", lambda **kw: Histogram("h8", "H.", registry=registry, window_seconds=60, **kw), "h8"),
+        (
+            "Summary",
+            "significant_figures",
+            lambda **kw: metricore.Summary("s1", "S.", registry=registry, **kw),
+            "s1",
+        ),
+    ]
+    for cls, option, make, metric in int_options:
+        for n in HOSTILE_WHOLE_OPTIONS:
+            out.append((f"{cls}({option}={n!r})", lambda m=make, o=option, v=n: m(**{o: v}), metric, ValueError))
+        for bad in WRONG_TYPES:
+            out.append((f"{cls}({option}={bad!r})", lambda m=make, o=option, v=bad: m(**{o: v}), metric, TypeError))
+    for option, make, metric in [
+        ("significant_figures", lambda **kw: Histogram("h9", "H.", registry=registry, **kw), "h9"),
+        ("sub_windows", lambda **kw: Histogram("h10", "H.", registry=registry, window_seconds=60, **kw), "h10"),
+        ("lowest", lambda **kw: Histogram("h11", "H.", registry=registry, **kw), "h11"),
+    ]:
+        for n in HUGE_WHOLE_OPTIONS:
+            out.append((f"Histogram({option}={n})", lambda m=make, o=option, v=n: m(**{o: v}), metric, ValueError))
     for n in HOSTILE_COUNTS:
         out += [
             (f"record(1, count={n})", lambda c=n: h.record(1, count=c), "lat_seconds", ValueError),

@@ -206,11 +206,19 @@ pub(crate) fn slot_count() -> usize {
     }
     #[cfg(not(loom))]
     {
-        static SLOTS: std::sync::OnceLock<usize> = std::sync::OnceLock::new();
-        *SLOTS.get_or_init(|| {
-            let cpus = std::thread::available_parallelism().map_or(4, std::num::NonZero::get);
-            cpus.next_power_of_two().clamp(2, MAX_SLOTS)
-        })
+        // Racing first calls each work it out and store the same number; nobody waits (a
+        // `OnceLock` would make a child forked mid-initialisation wait forever).
+        static SLOTS: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+        // Relaxed: the number is the only thing published.
+        let slots = SLOTS.load(std::sync::atomic::Ordering::Relaxed);
+        if slots != 0 {
+            return slots;
+        }
+        let cpus = std::thread::available_parallelism().map_or(4, std::num::NonZero::get);
+        let slots = cpus.next_power_of_two().clamp(2, MAX_SLOTS);
+        // Relaxed: as above.
+        SLOTS.store(slots, std::sync::atomic::Ordering::Relaxed);
+        slots
     }
 }
 

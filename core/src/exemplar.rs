@@ -4,10 +4,10 @@
 
 use std::sync::Mutex;
 
-use crate::clock;
 use crate::error::{Error, ErrorKind, Result};
 use crate::labels::validate_label_name;
 use crate::lazy::LazyBox;
+use crate::{clock, fork};
 
 /// OpenMetrics caps an exemplar's label names and values at 128 UTF-8 characters in all.
 pub const MAX_EXEMPLAR_LABEL_CHARS: usize = 128;
@@ -62,20 +62,34 @@ impl Exemplar {
 }
 
 /// Storage for the latest exemplar: one pointer until the first exemplar arrives.
+///
+/// Its lock is taken only inside a fork section (see [`crate::fork`]), so a child never
+/// inherits it held.
 #[derive(Default)]
 pub(crate) struct ExemplarSlot(LazyBox<Mutex<Option<Exemplar>>>);
 
 impl ExemplarSlot {
     pub(crate) fn set(&self, e: Exemplar) {
-        let m = self.0.get_or_init(|| Box::new(Mutex::new(None)));
-        // A poisoned lock only means another thread panicked mid-assignment; the slot is still usable.
-        *m.lock().unwrap_or_else(std::sync::PoisonError::into_inner) = Some(e);
+        let m = self.0.get_or_init(|| {
+            fork::install();
+            Box::new(Mutex::new(None))
+        });
+        let old = {
+            let _fork = fork::section();
+            // A poisoned lock only means another thread panicked mid-assignment; the slot is
+            // still usable.
+            m.lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner)
+                .replace(e)
+        };
+        // Freed outside the lock and the section, which stay as short as a pointer swap.
+        drop(old);
     }
 
     pub(crate) fn get(&self) -> Option<Exemplar> {
-        self.0
-            .get()?
-            .lock()
+        let m = self.0.get()?;
+        let _fork = fork::section();
+        m.lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
             .clone()
     }

@@ -13,17 +13,23 @@ pub struct Series<M> {
     pub(crate) labels: LabelValues,
     /// Unix seconds as f64 bits.
     created: AtomicU64,
-    /// Coarse monotonic milliseconds of the last lookup by label values.
+    /// Milliseconds on the registry's clock (the coarse monotonic clock by default) of the
+    /// last lookup by label values.
     pub(crate) touched_ms: AtomicU64,
     pub(crate) metric: M,
 }
 
 impl<M> Series<M> {
     pub(crate) fn new(labels: LabelValues, metric: M) -> Arc<Self> {
+        Self::new_at(labels, metric, clock::coarse_monotonic_ms())
+    }
+
+    /// A series last used at `touched_ms` on its registry's clock.
+    pub(crate) fn new_at(labels: LabelValues, metric: M, touched_ms: u64) -> Arc<Self> {
         Arc::new(Self {
             labels,
             created: AtomicU64::new(clock::unix_seconds().to_bits()),
-            touched_ms: AtomicU64::new(clock::coarse_monotonic_ms()),
+            touched_ms: AtomicU64::new(touched_ms),
             metric,
         })
     }

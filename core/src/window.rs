@@ -16,6 +16,7 @@ use std::time::Duration;
 
 use crate::clock::{self, Clock, TimeSource};
 use crate::error::{Error, ErrorKind, Result};
+use crate::fork;
 
 /// Something that can be cleared for reuse as a sub-window.
 pub(crate) trait Slot: Send + Sync {
@@ -143,6 +144,8 @@ pub(crate) struct Rotating<T> {
 
 impl<T: Slot> Rotating<T> {
     pub(crate) fn new(opts: WindowOpts, make: impl Fn() -> T) -> Self {
+        // The rotation lock is taken only inside fork sections.
+        fork::install();
         let k = opts.sub_windows as usize;
         let sub_ms = opts.sub_ms();
         let now = opts.now_ms() / sub_ms;
@@ -192,6 +195,8 @@ impl<T: Slot> Rotating<T> {
     /// Brings the window up to `epoch`; returns the epoch now current.
     #[cold]
     fn rotate(&self, epoch: u64) -> u64 {
+        // A fork copies the rotation lock unlocked and the slots whole (see `crate::fork`).
+        let _fork = fork::section();
         let _guard = self
             .rotation
             .lock()
@@ -215,6 +220,7 @@ impl<T: Slot> Rotating<T> {
 
     /// Clears every sub-window (a reset of the metric that owns the window).
     pub(crate) fn clear_all(&self) {
+        let _fork = fork::section();
         let _guard = self
             .rotation
             .lock()

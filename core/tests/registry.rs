@@ -6,6 +6,7 @@
 
 use std::time::Duration;
 
+use metricore::clock::ManualClock;
 use metricore::registry::{FamilySnapshot, OVERFLOW_LABEL_VALUE, SeriesValue};
 use metricore::{
     Error, ErrorKind, HistogramOpts, MetricKind, MetricOpts, Registry, SummaryOpts,
@@ -713,6 +714,46 @@ fn idle_series_are_evicted_after_their_ttl() {
     std::thread::sleep(Duration::from_millis(60));
     r.evict_idle();
     assert_eq!(keep.len(), 1);
+}
+
+#[test]
+fn idle_eviction_reads_the_registry_clock_and_never_wraps_a_long_ttl() {
+    let clock = ManualClock::new();
+    let r = Registry::with_clock(clock.clone());
+    let f = r
+        .counter_family(
+            opts("jobs")
+                .labels(["queue"])
+                .idle_ttl(Duration::from_secs(60)),
+        )
+        .unwrap();
+    f.with_label_values(&["mail"]).unwrap().inc();
+    f.with_label_values(&["busy"]).unwrap().inc();
+    assert_eq!(r.evict_idle(), 0);
+    clock.advance(Duration::from_secs(40));
+    let _ = f.with_label_values(&["busy"]).unwrap();
+    clock.advance(Duration::from_secs(30));
+    assert_eq!(
+        r.evict_idle(),
+        1,
+        "70 s idle on the manual clock, with no sleep"
+    );
+    assert_eq!(
+        counter_values(&r, "jobs"),
+        vec![(strings(&["busy"]), 1)],
+        "looked up 30 s ago on the registry's clock"
+    );
+
+    // 2^64 ms + 1 s: a conversion that wrapped would make this a 1 s TTL.
+    let ttl = Duration::new(18_446_744_073_709_552, 616_000_000);
+    let forever = r
+        .counter_family(opts("sessions").labels(["user"]).idle_ttl(ttl))
+        .unwrap();
+    forever.with_label_values(&["ann"]).unwrap().inc();
+    assert_eq!(r.evict_idle(), 0);
+    clock.advance(Duration::from_secs(365 * 24 * 3600));
+    r.evict_idle();
+    assert_eq!(forever.len(), 1, "a TTL past u64::MAX ms never expires");
 }
 
 // ------------------------------------------------------------ values

@@ -6,6 +6,8 @@
 #   asan      linked with libmetricore.so, compiled with -fsanitize=address,undefined
 #             (leak detection on; the Rust library is not instrumented, but every malloc
 #             and free goes through ASan's allocator)
+#   ubsan     test_fork only, linked with libmetricore.so, compiled with -fsanitize=undefined
+#             (in place of its asan run: see the comment at the run)
 #   valgrind  the shared build under valgrind --leak-check=full (errors and definite or
 #             indirect leaks fail the run)
 #
@@ -54,6 +56,8 @@ compile() {
         static) cc "${CFLAGS[@]}" -O1 "$@" "${LIB}/libmetricore.a" ${NATIVE_STATIC_LIBS} -o "${out}" ;;
         shared) cc "${CFLAGS[@]}" -O1 "$@" -L"${LIB}" -Wl,-rpath,"${LIB}" -lmetricore -lpthread -lm -o "${out}" ;;
         asan) cc "${CFLAGS[@]}" -O1 -fsanitize=address,undefined -fno-sanitize-recover=all \
+            -fno-omit-frame-pointer "$@" -L"${LIB}" -Wl,-rpath,"${LIB}" -lmetricore -lpthread -lm -o "${out}" ;;
+        ubsan) cc "${CFLAGS[@]}" -O1 -fsanitize=undefined -fno-sanitize-recover=all \
             -fno-omit-frame-pointer "$@" -L"${LIB}" -Wl,-rpath,"${LIB}" -lmetricore -lpthread -lm -o "${out}" ;;
     esac
 }
@@ -115,8 +119,11 @@ run_tests() {
         compile test_fixtures "${v}" tests/c/test_fixtures.c tests/c/json.c || return 1
         compile example "${v}" tests/c/example.c || return 1
     done
+    compile test_fork ubsan tests/c/test_fork.c || return 1
     export ASAN_OPTIONS="detect_leaks=1:halt_on_error=1:abort_on_error=0:detect_stack_use_after_return=1"
     export UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1"
+    # A hung fork child's threads' stacks go to the log before it is killed.
+    command -v gdb >/dev/null 2>&1 && export METRICORE_HANG_GDB=1
     local vg=(valgrind -q --error-exitcode=1 --leak-check=full --errors-for-leak-kinds=definite,indirect)
     local have_vg=1
     command -v valgrind >/dev/null 2>&1 || have_vg=0
@@ -142,11 +149,16 @@ run_tests() {
         run "test_fixtures.${v}" "${pre[@]}" "${BIN}/test_fixtures.${b}" tests/fixtures
         run "test_collector.${v}" "${pre[@]}" "${BIN}/test_collector.${b}"
         # Under valgrind every fork runs the child through the whole emulator: minutes for
-        # what the other runs check in seconds. Under ASan one child in 60 was once seen to
-        # hang where the static and shared runs never did; until that is explained (the
-        # sanitizer runtime's own locks are a suspect), the ASan run is not part of the gate.
+        # what the other runs check in seconds. Under ASan a few children in a hundred hang
+        # inside ASan's own allocator: the child's first malloc waits in
+        # SizeClassAllocator64::GetFromAllocator for a region mutex of the sanitizer runtime
+        # that another parent thread held in malloc when the process forked (this runtime
+        # does not lock its allocator across fork; a hung child's stack, printed with
+        # METRICORE_HANG_GDB=1, shows it). No lock of metricore's is involved, so test_fork
+        # runs under UBSan alone in place of ASan; every other program runs under both.
         case "${v}" in
             static | shared) run "test_fork.${v}" "${BIN}/test_fork.${b}" ;;
+            asan) run "test_fork.ubsan" "${BIN}/test_fork.ubsan" ;;
             *) echo "  test_fork.${v}: skipped (see the comment in tests/c/run.sh)" ;;
         esac
         if [ "${v}" = valgrind ]; then

@@ -17,6 +17,7 @@ Errors derive from ``MetricoreError``; invalid input also derives from ``ValueEr
 from ._native import (
     DEFAULT_BUCKETS,
     REGISTRY,
+    CollectorFailedError,
     CollectorRegistry,
     ConflictError,
     CorruptBlobError,
@@ -62,6 +63,7 @@ __all__ = [
     "CONTENT_TYPE_PLAIN_0_0_4",
     "DEFAULT_BUCKETS",
     "REGISTRY",
+    "CollectorFailedError",
     "CollectorRegistry",
     "ConflictError",
     "CorruptBlobError",

@@ -27,6 +27,7 @@ __all__ = [
     "InvalidConfigError",
     "InvalidExemplarError",
     "CorruptBlobError",
+    "CollectorFailedError",
     "MetricTypeError",
     "REGISTRY",
     "DEFAULT_BUCKETS",
@@ -75,6 +76,9 @@ class InvalidExemplarError(MetricoreError, ValueError):
 
 class CorruptBlobError(MetricoreError, ValueError):
     """An HdrHistogram blob cannot be decoded, or two histograms cannot merge."""
+
+class CollectorFailedError(MetricoreError, ValueError):
+    """A custom collector failed, or yielded a family that breaks the exposition rules."""
 
 class MetricTypeError(MetricoreError, TypeError):
     """A value of the wrong Python type (a string given to inc(), a non-string label name)."""

@@ -60,6 +60,7 @@ pub use snapshot::{Bucket, HistogramSnapshot};
 use crate::adder::Adder;
 use crate::error::{Error, ErrorKind, Result};
 use crate::exemplar::Exemplar;
+use crate::fork;
 use crate::labels::LabelValues;
 use crate::lazy::LazyBox;
 use crate::series::Series;
@@ -493,6 +494,7 @@ impl HistogramCell {
             w.clear_all();
         }
         if let Some(exemplars) = self.exemplars.get() {
+            let _fork = fork::section();
             let mut slots = exemplars.lock().unwrap_or_else(PoisonError::into_inner);
             slots.iter_mut().for_each(|e| *e = None);
         }
@@ -757,18 +759,24 @@ impl HistogramCell {
         self.shape.bounds.partition_point(|&b| b < base)
     }
 
+    /// Exemplar slots are locked only inside a fork section (see [`crate::fork`]).
     fn set_exemplar(&self, bucket: usize, e: Exemplar) {
-        let m = self
-            .exemplars
-            .get_or_init(|| Box::new(Mutex::new(vec![None; self.shape.bounds.len() + 1])));
-        m.lock().unwrap_or_else(std::sync::PoisonError::into_inner)[bucket] = Some(e);
+        let m = self.exemplars.get_or_init(|| {
+            fork::install();
+            Box::new(Mutex::new(vec![None; self.shape.bounds.len() + 1]))
+        });
+        let old = {
+            let _fork = fork::section();
+            m.lock().unwrap_or_else(PoisonError::into_inner)[bucket].replace(e)
+        };
+        // Freed outside the lock and the section.
+        drop(old);
     }
 
     pub(crate) fn snapshot(&self) -> HistogramSnapshot {
         let exemplars = self.exemplars.get().map(|m| {
-            m.lock()
-                .unwrap_or_else(std::sync::PoisonError::into_inner)
-                .clone()
+            let _fork = fork::section();
+            m.lock().unwrap_or_else(PoisonError::into_inner).clone()
         });
         // Corrections before counts (see `buckets`).
         let exact = self

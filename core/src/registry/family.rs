@@ -9,7 +9,7 @@ use crossbeam_utils::CachePadded;
 use hashbrown::{DefaultHashBuilder, HashTable};
 
 use super::options::Desc;
-use crate::clock;
+use crate::clock::{self, TimeSource};
 use crate::collect::MetricKind;
 use crate::collect::SeriesValue;
 use crate::counter::{Counter, CounterCell};
@@ -172,6 +172,8 @@ pub(super) struct FamilyInner<M: Metric> {
     pub(super) overflowed: AtomicU64,
     /// Unix seconds at registration: the `_created` of this family's self-metric series.
     pub(super) created: f64,
+    /// The registry's clock: when series were last used, for idle eviction.
+    pub(super) clock: TimeSource,
     /// Series address -> (value fingerprint, when it last changed), for idle eviction.
     pub(super) idle: Mutex<HashMap<usize, (u64, u64)>>,
     /// Bumped whenever a labelled series is added or removed, so that collection can reuse
@@ -198,7 +200,7 @@ impl<M: Metric> Clone for Family<M> {
 }
 
 impl<M: Metric> Family<M> {
-    pub(super) fn new(desc: Desc, config: M::Config) -> Result<Self> {
+    pub(super) fn new(desc: Desc, config: M::Config, clock: TimeSource) -> Result<Self> {
         // Bad options fail here, at registration, not at first use.
         let shared = M::prepare(&desc.name, &config)?;
         let shards = if desc.label_names.is_empty() {
@@ -220,6 +222,7 @@ impl<M: Metric> Family<M> {
                 overflow: OnceLock::new(),
                 overflowed: AtomicU64::new(0),
                 created: clock::unix_seconds(),
+                clock,
                 idle: Mutex::new(HashMap::new()),
                 generation: AtomicU64::new(0),
                 sorted: Mutex::new(SortedSeries {
@@ -241,7 +244,11 @@ impl<M: Metric> Family<M> {
     }
 
     pub(super) fn new_series(&self, labels: LabelValues) -> Arc<Series<M::Cell>> {
-        Series::new(labels, M::new_cell(&self.inner.shared))
+        Series::new_at(
+            labels,
+            M::new_cell(&self.inner.shared),
+            self.inner.clock.now_ms(),
+        )
     }
 
     pub(super) fn wrong_count(&self, got: usize) -> Error {

@@ -12,7 +12,7 @@ use std::sync::{Arc, PoisonError};
 
 use super::Registry;
 use super::family::{Family, Metric, each_family};
-use crate::{clock, fork};
+use crate::fork;
 
 impl<M: Metric> Family<M> {
     /// Evicts series idle for longer than the family's TTL as of `now_ms`; returns how many.
@@ -20,7 +20,8 @@ impl<M: Metric> Family<M> {
         let Some(ttl) = self.inner.desc.idle_ttl else {
             return 0;
         };
-        let ttl_ms = ttl.as_millis() as u64;
+        // A TTL past u64::MAX ms (half a billion years) never expires.
+        let ttl_ms = u64::try_from(ttl.as_millis()).unwrap_or(u64::MAX);
         let fork = fork::section();
         let mut idle = self
             .inner
@@ -63,9 +64,10 @@ impl<M: Metric> Family<M> {
 }
 
 impl Registry {
-    /// Evicts idle series (families with an idle TTL); returns how many were evicted.
+    /// Evicts idle series (families with an idle TTL), as of now on the registry's clock;
+    /// returns how many were evicted.
     pub fn evict_idle(&self) -> usize {
-        self.evict_idle_at(clock::coarse_monotonic_ms())
+        self.evict_idle_at(self.clock.now_ms())
     }
 
     pub(super) fn evict_idle_at(&self, now_ms: u64) -> usize {

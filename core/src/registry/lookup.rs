@@ -6,9 +6,9 @@ use std::sync::{Arc, PoisonError};
 
 use super::family::{Family, FamilyInner, Metric};
 use crate::error::{Error, ErrorKind, Result};
+use crate::fork;
 use crate::labels::{LabelValues, hash_values};
 use crate::series::Series;
-use crate::{clock, fork};
 
 /// The label value every label of the overflow series carries.
 pub const OVERFLOW_LABEL_VALUE: &str = "__overflow__";
@@ -52,8 +52,7 @@ impl<M: Metric> Family<M> {
                 // Only eviction reads the idle clock: families without a TTL skip the clock read.
                 if inner.desc.idle_ttl.is_some() {
                     // Relaxed: an approximate idle clock.
-                    s.touched_ms
-                        .store(clock::coarse_monotonic_ms(), Ordering::Relaxed);
+                    s.touched_ms.store(inner.clock.now_ms(), Ordering::Relaxed);
                 }
                 return Ok(M::from_series(Arc::clone(s)));
             }

@@ -45,6 +45,7 @@ pub use self::family::{Family, Metric};
 pub use self::lookup::OVERFLOW_LABEL_VALUE;
 pub(crate) use self::options::Desc;
 pub use self::options::{DEFAULT_CARDINALITY_LIMIT, MetricOpts};
+use crate::clock::{Clock, TimeSource};
 pub use crate::collect::{
     CollectResult, Collector, FamilySnapshot, Gathered, MetricKind, SeriesSnapshot, SeriesValue,
 };
@@ -87,6 +88,8 @@ impl std::fmt::Display for Owner {
 #[derive(Clone)]
 pub struct Registry {
     state: Arc<RwLock<RegistryState>>,
+    /// What idle eviction measures time with.
+    clock: TimeSource,
 }
 
 impl Default for Registry {
@@ -95,6 +98,7 @@ impl Default for Registry {
         fork::install();
         Self {
             state: Arc::default(),
+            clock: TimeSource::Coarse,
         }
     }
 }
@@ -102,6 +106,12 @@ impl Default for Registry {
 /// The process-wide registry, for code that has no registry passed to it.
 pub fn default_registry() -> &'static Registry {
     static DEFAULT: OnceLock<Registry> = OnceLock::new();
+    if let Some(registry) = DEFAULT.get() {
+        return registry;
+    }
+    fork::install();
+    // A thread making it holds the `OnceLock`'s lock: a child must not find that held.
+    let _fork = fork::section();
     DEFAULT.get_or_init(Registry::new)
 }
 
@@ -109,6 +119,16 @@ impl Registry {
     /// An empty registry.
     pub fn new() -> Self {
         Self::default()
+    }
+
+    /// An empty registry whose idle eviction reads `clock` instead of the coarse system
+    /// clock (a [`ManualClock`](crate::clock::ManualClock) in tests): series are marked used
+    /// and judged idle in its time.
+    pub fn with_clock(clock: impl Clock + 'static) -> Self {
+        Self {
+            clock: TimeSource::Custom(Arc::new(clock)),
+            ..Self::default()
+        }
     }
 
     fn register<M: Registrable>(&self, opts: MetricOpts, config: M::Config) -> Result<Family<M>> {
@@ -138,7 +158,7 @@ impl Registry {
                 format!("exposes the sample name '{sample}', which {owner} already uses"),
             ));
         }
-        let family = Family::<M>::new(desc, config)?;
+        let family = Family::<M>::new(desc, config, self.clock.clone())?;
         let owner = Owner::Family(family.name().to_owned());
         for s in claimed {
             state.samples.insert(s, owner.clone());
