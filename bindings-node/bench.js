@@ -126,9 +126,9 @@ function expectTotal(what, got, want) {
   if (got !== want) throw new Error(`${what}: read back ${got}, expected ${want}`)
 }
 
-/** A counter's total for one label set: metricore's get() is a number, prom-client's a Promise. */
+/** A counter's total for one label set: metricore's value() is a number, prom-client's a Promise. */
 async function counterTotal(impl, counter, labels) {
-  if (impl === 'metricore') return counter.get(labels)
+  if (impl === 'metricore') return counter.value(labels)
   const { values } = await counter.get()
   const key = JSON.stringify(labels ?? {})
   return values.filter((v) => JSON.stringify(v.labels) === key).reduce((sum, v) => sum + v.value, 0)

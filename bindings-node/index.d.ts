@@ -51,6 +51,11 @@ export declare class CounterFamily {
    * are no longer collected. Returns whether one was removed.
    */
   remove(values: Array<string>): boolean
+  /**
+   * This family's series collected now, in prom-client's `get()` shape (the
+   * `values` array; see `prom_values`).
+   */
+  promClientValues(): Array<Record<string, unknown>>
   /** Removes every series. */
   clear(): void
   /** Number of series. */
@@ -130,6 +135,11 @@ export declare class GaugeFamily {
    * are no longer collected. Returns whether one was removed.
    */
   remove(values: Array<string>): boolean
+  /**
+   * This family's series collected now, in prom-client's `get()` shape (the
+   * `values` array; see `prom_values`).
+   */
+  promClientValues(): Array<Record<string, unknown>>
   /** Removes every series. */
   clear(): void
   /** Number of series. */
@@ -245,6 +255,11 @@ export declare class HistogramFamily {
    * are no longer collected. Returns whether one was removed.
    */
   remove(values: Array<string>): boolean
+  /**
+   * This family's series collected now, in prom-client's `get()` shape (the
+   * `values` array; see `prom_values`).
+   */
+  promClientValues(): Array<Record<string, unknown>>
   /** Removes every series. */
   clear(): void
   /** Number of series. */
@@ -507,6 +522,11 @@ export declare class SummaryFamily {
    * are no longer collected. Returns whether one was removed.
    */
   remove(values: Array<string>): boolean
+  /**
+   * This family's series collected now, in prom-client's `get()` shape (the
+   * `values` array; see `prom_values`).
+   */
+  promClientValues(): Array<Record<string, unknown>>
   /** Removes every series. */
   clear(): void
   /** Number of series. */

@@ -7,7 +7,9 @@
 
 const native = require('../index.js')
 const lanes = require('./lanes.js')
-const { invalidType, invalidConfig } = require('./errors.js')
+const util = require('node:util')
+const { invalidType, invalidConfig, promClientError } = require('./errors.js')
+const promFormat = require('./prom-format.js')
 
 const { COUNTER_DIRTY_AT, GAUGE_DIRTY_AT } = lanes
 const DEFAULT_CARDINALITY_LIMIT = 10000
@@ -18,17 +20,31 @@ class Registry {
   /** OpenMetrics 1.0.0 text. */
   static OPENMETRICS_CONTENT_TYPE = native.contentType(true)
 
-  constructor(nativeRegistry) {
-    this._native = nativeRegistry instanceof native.Registry ? nativeRegistry : new native.Registry()
+  /**
+   * A registry writing `contentType` (prom-client's: Prometheus text unless given OpenMetrics's);
+   * metricore's own global registry is made from its native one.
+   */
+  constructor(contentType = Registry.PROMETHEUS_CONTENT_TYPE) {
+    if (contentType instanceof native.Registry) {
+      this._native = contentType
+      contentType = Registry.PROMETHEUS_CONTENT_TYPE
+    } else {
+      checkContentType(contentType, TypeError)
+      this._native = new native.Registry()
+    }
+    this._contentType = contentType
+    /** Every metric by name, in registration order: metricore's own and any registerMetric() gave. */
     this._metrics = new Map()
-    this._contentType = Registry.PROMETHEUS_CONTENT_TYPE
-    // prom-client's dialect is selectable; it becomes the default once a soak render in it
-    // keeps RSS flat (test/soak.test.js grows 13 MiB with it today).
-    this._dialect = 'canonical'
+    /** How many of them render through get() (not registered in this native registry). */
+    this._foreign = 0
+    /** How many of them record exemplars, which only get() carries. */
+    this._exemplars = 0
+    this._defaultLabels = {}
+    this._dialect = 'prom-client'
     this._sampler = undefined
   }
 
-  /** Whose spelling metrics() writes: 'canonical' (the default), 'prom-client' or 'prometheus_client'. */
+  /** Whose spelling metrics() writes: 'prom-client' (the default), 'canonical' or 'prometheus_client'. */
   get dialect() {
     return this._dialect
   }
@@ -48,9 +64,7 @@ class Registry {
 
   /** Switch metrics() between Prometheus text and OpenMetrics text. */
   setContentType(type) {
-    if (type !== Registry.PROMETHEUS_CONTENT_TYPE && type !== Registry.OPENMETRICS_CONTENT_TYPE) {
-      throw invalidConfig(undefined, `unknown content type '${type}'`)
-    }
+    checkContentType(type, Error)
     this._contentType = type
   }
 
@@ -58,11 +72,16 @@ class Registry {
     return this._contentType === Registry.OPENMETRICS_CONTENT_TYPE
   }
 
+  /** Whether metrics() must be written from get() results (see lib/prom-format.js). */
+  _throughGet() {
+    return this._foreign > 0 || this._exemplars > 0 || Object.keys(this._defaultLabels).length > 0
+  }
+
   /** Runs the metrics' collect callbacks; a Promise when any of them returned one. */
   _collect() {
     let pending
     for (const metric of this._metrics.values()) {
-      if (metric._collect === undefined) continue
+      if (metric._collect === undefined || metric._registry !== this) continue
       const r = metric._collect.call(metric)
       if (r !== null && typeof r === 'object' && typeof r.then === 'function') (pending ??= []).push(r)
     }
@@ -76,8 +95,18 @@ class Registry {
       : this._native.renderTextAsync(this._dialect)
   }
 
+  async _renderThroughGet() {
+    const open = this._openMetrics()
+    const results = await Promise.all([...this._metrics.values()].map((m) => m.get()))
+    return promFormat.joinFamilies(
+      results.map((r) => promFormat.familyText(r, this._defaultLabels, open)),
+      open,
+    )
+  }
+
   /** The exposition, gathered and encoded off the event loop (metricore's worker thread). */
   metrics() {
+    if (this._throughGet()) return this._renderThroughGet()
     let pending
     try {
       pending = this._collect()
@@ -94,6 +123,31 @@ class Registry {
     return this._openMetrics() ? this._native.renderOpenMetrics(this._dialect) : this._native.renderText(this._dialect)
   }
 
+  /** Every metric's get(), with the default labels added to each value that lacks them. */
+  async getMetricsAsJSON() {
+    const results = await Promise.all([...this._metrics.values()].map((m) => m.get()))
+    const defaults = Object.keys(this._defaultLabels)
+    if (defaults.length > 0) {
+      for (const r of results) {
+        for (const v of r.values || []) {
+          v.labels = { ...v.labels }
+          for (const n of defaults) v.labels[n] = v.labels[n] || this._defaultLabels[n]
+        }
+      }
+    }
+    return results
+  }
+
+  /** Every metric registered here, in registration order. */
+  getMetricsAsArray() {
+    return [...this._metrics.values()]
+  }
+
+  /** One metric's exposition, written from its get(). */
+  async getSingleMetricAsString(name) {
+    return promFormat.familyText(await this._metrics.get(name).get(), this._defaultLabels, this._openMetrics())
+  }
+
   /** Every family in metricore's JSON shape (not prom-client's getMetricsAsJSON). */
   toJSON() {
     this._collect()
@@ -105,23 +159,61 @@ class Registry {
     return this._metrics.get(name)
   }
 
-  removeSingleMetric(name) {
-    const metric = this._metrics.get(name)
-    if (metric !== undefined) {
-      this._native.unregister(metric._family.name)
-      this._metrics.delete(name)
+  /**
+   * Adds a metric: metricore's, or any object with `name` and `get()` (prom-client's
+   * registerMetric). A second metric under a taken name is an error.
+   */
+  registerMetric(metric) {
+    const had = this._metrics.get(metric.name)
+    if (had !== undefined && had !== metric) {
+      throw promClientError(Error, 'ERR_METRICORE_CONFLICT', metric.name, `A metric with the name ${metric.name} has already been registered.`)
+    }
+    if (had === undefined) {
+      this._metrics.set(metric.name, metric)
+      if (metric._registry !== this) this._foreign++
+      if (metric._exemplars === true) this._exemplars++
     }
   }
 
-  /** Unregisters every metric. */
+  /** Labels added to every value this registry writes, where the value does not set them. */
+  setDefaultLabels(labels) {
+    this._defaultLabels = labels
+  }
+
+  removeSingleMetric(name) {
+    const metric = this._metrics.get(name)
+    if (metric === undefined) return
+    if (metric._registry === this) this._native.unregister(metric._family.name)
+    else this._foreign--
+    if (metric._exemplars === true) this._exemplars--
+    this._metrics.delete(name)
+  }
+
+  /** Unregisters every metric and forgets the default labels. */
   clear() {
     for (const name of this._native.familyNames()) this._native.unregister(name)
     this._metrics.clear()
+    this._foreign = 0
+    this._exemplars = 0
+    this._defaultLabels = {}
   }
 
   /** Sets every metric back to its initial state. */
   resetMetrics() {
     for (const metric of this._metrics.values()) metric.reset()
+  }
+
+  /** A registry holding every metric of `registries` (which must share a content type). */
+  static merge(registries) {
+    const type = registries[0].contentType
+    for (const r of registries) {
+      if (r.contentType !== type) {
+        throw promClientError(Error, 'ERR_METRICORE_INVALID_CONFIG', undefined, 'Registers can only be merged if they have the same content type')
+      }
+    }
+    const merged = new Registry(type)
+    for (const r of registries) for (const m of r.getMetricsAsArray()) merged.registerMetric(m)
+    return merged
   }
 
   /**
@@ -133,8 +225,16 @@ class Registry {
     return this._sampler
   }
 
-  _add(name, metric) {
-    this._metrics.set(name, metric)
+  _add(metric) {
+    this._metrics.set(metric.name, metric)
+    if (metric._exemplars === true) this._exemplars++
+  }
+}
+
+
+function checkContentType(type, Class) {
+  if (type !== Registry.PROMETHEUS_CONTENT_TYPE && type !== Registry.OPENMETRICS_CONTENT_TYPE) {
+    throw promClientError(Class, 'ERR_METRICORE_INVALID_CONFIG', undefined, `Content type ${type} is unsupported`)
   }
 }
 
@@ -198,17 +298,6 @@ class Sampler {
 
 /** The default registry, as prom-client's `register`. */
 const register = new Registry(native.Registry.global())
-
-function registryFor(name, registers) {
-  if (registers === undefined) return register
-  if (!Array.isArray(registers)) throw invalidType(name, 'registers must be an array of Registry')
-  if (registers.length === 0) return new Registry()
-  if (registers.length > 1) {
-    throw invalidConfig(name, 'metricore registers a metric in one registry; give at most one in registers')
-  }
-  if (!(registers[0] instanceof Registry)) throw invalidType(name, 'registers must be an array of Registry')
-  return registers[0]
-}
 
 function checkNumber(name, value, what) {
   if (typeof value !== 'number') {
@@ -282,25 +371,68 @@ class ChildCache {
   }
 }
 
+const METRIC_NAME = /^[a-zA-Z_:][a-zA-Z0-9_:]*$/
+const LABEL_NAME = /^[a-zA-Z_][a-zA-Z0-9_]*$/
+
+/** prom-client's validateMetricName. */
+function validateMetricName(name) {
+  return METRIC_NAME.test(name)
+}
+
+/** prom-client's validateLabelName (every name of an array). */
+function validateLabelName(names = []) {
+  return names.every((n) => LABEL_NAME.test(n))
+}
+
+/** The label name a kind reserves for its own series (a histogram's `le`, a summary's `quantile`). */
+const RESERVED_LABEL = { histogram: 'le', summary: 'quantile' }
+
 class Metric {
   constructor(config, kind) {
     if (config === null || typeof config !== 'object') {
-      throw invalidType(undefined, 'the metric configuration must be an object')
+      throw promClientError(TypeError, 'ERR_METRICORE_INVALID_TYPE', undefined, 'constructor expected a config object')
     }
-    const { name, help = '', labelNames = [], registers, unit, cardinalityLimit, collect } = config
-    if (typeof name !== 'string') throw invalidType(undefined, 'name must be a string')
+    const { name, help, labelNames = [], registers, unit, cardinalityLimit, collect, aggregator = 'sum', enableExemplars = false } = config
+    if (!help) throw promClientError(Error, 'ERR_METRICORE_INVALID_CONFIG', name, 'Missing mandatory help parameter')
+    if (!name) throw promClientError(Error, 'ERR_METRICORE_INVALID_NAME', undefined, 'Missing mandatory name parameter')
+    if (typeof name !== 'string' || !validateMetricName(name)) {
+      throw promClientError(Error, 'ERR_METRICORE_INVALID_NAME', name, 'Invalid metric name')
+    }
     if (typeof help !== 'string') throw invalidType(name, 'help must be a string')
-    if (!Array.isArray(labelNames) || labelNames.some((l) => typeof l !== 'string')) {
-      throw invalidType(name, 'labelNames must be an array of strings')
+    if (!Array.isArray(labelNames) || labelNames.some((l) => typeof l !== 'string') || !validateLabelName(labelNames)) {
+      throw promClientError(Error, 'ERR_METRICORE_INVALID_NAME', name, 'Invalid label name')
     }
-    if (collect !== undefined && typeof collect !== 'function') throw invalidType(name, 'collect must be a function')
+    if (collect && typeof collect !== 'function') {
+      throw promClientError(Error, 'ERR_METRICORE_INVALID_TYPE', name, 'Optional "collect" parameter must be a function')
+    }
+    const reserved = RESERVED_LABEL[kind]
+    if (reserved !== undefined && labelNames.includes(reserved)) {
+      throw promClientError(Error, 'ERR_METRICORE_INVALID_NAME', name, `${reserved} is a reserved label keyword`)
+    }
+    if (registers !== undefined && registers !== null && !Array.isArray(registers)) {
+      throw invalidType(name, 'registers must be an array of registries')
+    }
+    const regs = registers === undefined || registers === null ? [register] : registers
+    if (enableExemplars && regs.some((r) => r.contentType === Registry.PROMETHEUS_CONTENT_TYPE)) {
+      throw promClientError(TypeError, 'ERR_METRICORE_INVALID_CONFIG', name, 'Exemplars are supported only on OpenMetrics registries')
+    }
+    // The metric's series live in the first metricore registry given (or one of its own);
+    // the other registries hold it as registerMetric() holds any metric.
+    const home = regs.find((r) => r instanceof Registry) ?? new Registry()
+    const had = home._metrics.get(name)
+    if (had !== undefined) {
+      throw promClientError(Error, 'ERR_METRICORE_CONFLICT', name, `A metric with the name ${name} has already been registered.`)
+    }
     this.name = name
     this.help = help
+    this.type = kind
+    this.aggregator = aggregator
     this.labelNames = labelNames.slice()
-    this._collect = collect
-    this._registry = registryFor(name, registers)
+    this._collect = collect || undefined
+    this._exemplars = enableExemplars === true
+    this._registry = home
     const opts = { name, help, labelNames: this.labelNames, unit, cardinalityLimit }
-    const reg = this._registry._native
+    const reg = home._native
     if (kind === 'counter') this._family = reg.counterFamily(opts)
     else if (kind === 'gauge') this._family = reg.gaugeFamily(opts)
     else if (kind === 'summary') this._family = reg.summaryFamily(opts, this._histogramOptions(config), config.percentiles)
@@ -308,14 +440,59 @@ class Metric {
     this._cache = new ChildCache(this.labelNames.length, cardinalityLimit === undefined ? DEFAULT_CARDINALITY_LIMIT : cardinalityLimit)
     // Without labels the metric's own calls go to its one child, fetched once.
     this._one = this.labelNames.length === 0 ? this._child(this._family.labels([])) : null
-    this._registry._add(name, this)
+    home._add(this)
+    for (const r of regs) if (r !== home) r.registerMetric(this)
+  }
+
+  /** prom-client's get(): `{name, help, type, values, aggregator}`, after the collect callback. */
+  async get() {
+    if (this._collect !== undefined) await this._collect.call(this)
+    lanes.flushAll()
+    return { name: this.name, help: this.help, type: this.type, values: this._values(), aggregator: this.aggregator }
+  }
+
+  _values() {
+    return this._family.promClientValues()
+  }
+
+  /** The error prom-client throws for label values that do not match the label names. */
+  _argumentCountError(args) {
+    const names = this.labelNames
+    return promClientError(
+      Error,
+      'ERR_METRICORE_INVALID_LABELS',
+      this.name,
+      `Invalid number of arguments (${args.length}): "${args.join(', ')}" for label names (${names.length}): "${names.join(', ')}".`,
+    )
+  }
+
+  /** The label values for a labels object: an unknown name is an error, a missing one is empty. */
+  _valuesFor(labels) {
+    for (const k in labels) {
+      if (Object.hasOwn(labels, k) && !this.labelNames.includes(k)) {
+        throw promClientError(
+          Error,
+          'ERR_METRICORE_INVALID_LABELS',
+          this.name,
+          `Added label "${k}" is not included in initial labelset: ${util.inspect(this.labelNames)}`,
+        )
+      }
+    }
+    return this.labelNames.map((n) => {
+      const v = labels[n]
+      if (v === undefined) return ''
+      if (typeof v !== 'string' && typeof v !== 'number' && typeof v !== 'boolean') {
+        throw invalidType(this.name, `label '${n}' must be a string or number, not ${v === null ? 'null' : typeof v}`)
+      }
+      return String(v)
+    })
   }
 
   /** The child for a labels object (cached by its values in label-name order). */
   _childFor(labels) {
     if (labels === undefined) {
       if (this._one !== null) return this._one
-      return this._family.labels([]) // throws ERR_METRICORE_INVALID_LABELS naming the metric
+      return this._childOf(this.labelNames.map(() => ''))
     }
     if (labels === null || typeof labels !== 'object') {
       throw invalidType(this.name, `labels must be an object, not ${labels === null ? 'null' : typeof labels}`)
@@ -335,32 +512,20 @@ class Metric {
   }
 
   _slowChild(labels) {
-    const names = Object.keys(labels)
-    for (const n of names) {
-      const v = labels[n]
-      if (typeof v !== 'string' && typeof v !== 'number' && typeof v !== 'boolean') {
-        throw invalidType(this.name, `label '${n}' must be a string or number, not ${typeof v}`)
-      }
-    }
-    const child = this._child(this._family.labelsByName(names, names.map((n) => String(labels[n]))))
-    // The core accepted the names: they are the label names, each once.
-    this._cache.set(
-      this.labelNames.map((n) => String(labels[n])),
-      child,
-    )
+    return this._childOf(this._valuesFor(labels))
+  }
+
+  /** The child for label values in label-name order, kept while there is room. */
+  _childOf(values) {
+    if (values.length === 0 && this._one !== null) return this._one
+    const child = this._child(this._family.labels(values))
+    this._cache.set(values, child)
     return child
   }
 
   _valuesOf(args) {
-    if (args.length === 1 && args[0] !== null && typeof args[0] === 'object') {
-      const labels = args[0]
-      const names = Object.keys(labels)
-      if (names.some((k) => !this.labelNames.includes(k)) || this.labelNames.some((n) => labels[n] === undefined)) {
-        // Let the core name the unknown or missing label.
-        this._family.labelsByName(names, names.map((k) => String(labels[k])))
-      }
-      return this.labelNames.map((n) => String(labels[n]))
-    }
+    if (args.length >= 1 && args[0] !== null && typeof args[0] === 'object') return this._valuesFor(args[0])
+    if (args.length !== this.labelNames.length) throw this._argumentCountError(args)
     return args.map(String)
   }
 
@@ -370,7 +535,7 @@ class Metric {
     // index: V8 then makes no array per call (a rest parameter, or `arguments` walked in
     // a loop from the first value, cost a 3-label lookup an allocation each).
     const n = arguments.length
-    if (n === 1 && a !== null && typeof a === 'object') return this._childFor(a)
+    if (n >= 1 && a !== null && typeof a === 'object') return this._childFor(a)
     if (n === this.labelNames.length) {
       if (n === 0) return this._one
       let node = this._cache.root.get(typeof a === 'string' ? a : String(a))
@@ -381,12 +546,12 @@ class Metric {
         node = node.get(typeof v === 'string' ? v : String(v))
       }
       if (node !== undefined) return node
+    } else {
+      throw this._argumentCountError(Array.from(arguments))
     }
     const values = []
     for (let i = 0; i < n; i++) values.push(String(arguments[i]))
-    const child = this._child(this._family.labels(values))
-    this._cache.set(values, child)
-    return child
+    return this._childOf(values)
   }
 
   /** Removes a series (positional label values, or one object). */
@@ -475,10 +640,26 @@ class CounterChild {
   }
 }
 
-/** An increment the lane does not take: past MAX_PENDING it goes to the core directly; anything else is refused there. */
+/**
+ * An increment the lane does not take: a finite one past MAX_PENDING goes to the core
+ * directly; anything else is refused as prom-client refuses it (NaN too, which prom-client
+ * would add).
+ */
 function incOutsideLane(name, series, value) {
-  checkNumber(name, value, 'the increment')
-  series.inc(value) // adds a large finite value, or throws the core's RangeError naming the metric
+  if (value === null) return series.inc(1)
+  if (typeof value !== 'number' || !Number.isFinite(value)) throw valueError(name, value)
+  if (value < 0) throw promClientError(Error, 'ERR_METRICORE_INVALID_VALUE', name, 'It is not possible to decrease a counter')
+  series.inc(value)
+}
+
+/** prom-client's error for a value that is not a (finite) number. */
+function valueError(name, value) {
+  return promClientError(TypeError, 'ERR_METRICORE_INVALID_TYPE', name, `Value is not a valid number: ${util.format(value)}`)
+}
+
+/** prom-client's error for a gauge's increment or decrement that is not a number. */
+function deltaError(name, value) {
+  return promClientError(TypeError, 'ERR_METRICORE_INVALID_TYPE', name, `Delta is not a valid number: ${util.format(value)}`)
 }
 
 class Counter extends Metric {
@@ -500,8 +681,8 @@ class Counter extends Metric {
     this._childFor(labels).inc(value)
   }
 
-  /** The current total (metricore's own). */
-  get(labels) {
+  /** metricore: the current total of a series, a number. */
+  value(labels) {
     return this._childFor(labels).get()
   }
 }
@@ -521,7 +702,7 @@ class GaugeChild {
   }
 
   set(value) {
-    if (typeof value !== 'number') checkNumber(this._name, value, 'the value')
+    if (typeof value !== 'number') throw valueError(this._name, value)
     const c = this._cells
     const i = this._index
     c[i] = GAUGE_SET
@@ -544,13 +725,13 @@ class GaugeChild {
   inc(value) {
     if (value === undefined) this._add(1)
     else if (typeof value === 'number') this._add(value)
-    else checkNumber(this._name, value, 'the increment')
+    else throw deltaError(this._name, value)
   }
 
   dec(value) {
     if (value === undefined) this._add(-1)
     else if (typeof value === 'number') this._add(-value)
-    else checkNumber(this._name, value, 'the decrement')
+    else throw deltaError(this._name, value)
   }
 
   setToCurrentTime() {
@@ -590,24 +771,24 @@ class Gauge extends Metric {
   set(labels, value) {
     if (typeof labels === 'number' && this._one !== null) return this._one.set(labels)
     if (!isLabels(labels)) {
-      checkNumber(this.name, labels, 'the value')
+      if (typeof labels !== 'number') throw valueError(this.name, labels)
       return this._childFor(undefined).set(labels)
     }
-    checkNumber(this.name, value, 'the value')
+    if (typeof value !== 'number') throw valueError(this.name, value)
     this._childFor(labels).set(value)
   }
 
   /** inc(), inc(value), inc(labels, value?). */
   inc(labels, value) {
     if (isLabels(labels)) return this._childFor(labels).inc(value)
-    if (labels !== undefined) checkNumber(this.name, labels, 'the increment')
+    if (labels !== undefined && typeof labels !== 'number') throw deltaError(this.name, labels)
     this._childFor(undefined).inc(labels)
   }
 
   /** dec(), dec(value), dec(labels, value?). */
   dec(labels, value) {
     if (isLabels(labels)) return this._childFor(labels).dec(value)
-    if (labels !== undefined) checkNumber(this.name, labels, 'the decrement')
+    if (labels !== undefined && typeof labels !== 'number') throw deltaError(this.name, labels)
     this._childFor(undefined).dec(labels)
   }
 
@@ -626,7 +807,8 @@ class Gauge extends Metric {
     }
   }
 
-  get(labels) {
+  /** metricore: the current value of a series, a number. */
+  value(labels) {
     return this._childFor(labels).get()
   }
 }
@@ -644,8 +826,9 @@ class HistogramChild {
     if (typeof value === 'number' && value >= 0 && value < Infinity) {
       lanes.pushHistogram(this._code, value)
     } else {
-      checkNumber(this._name, value, 'the observed value')
-      this._series.observe(value) // the core's RangeError, naming the metric
+      if (typeof value !== 'number' || !Number.isFinite(value)) throw valueError(this._name, value)
+      lanes.flushHistograms()
+      this._series.observe(value) // a negative value, recorded by the core directly
     }
   }
 
@@ -742,6 +925,32 @@ class HistogramChild {
   }
 }
 
+/** prom-client's default buckets, in seconds. */
+const DEFAULT_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10]
+
+/** Whether the configuration asks for metricore's HDR histogram (whose buckets follow its range). */
+function hdrConfigured(config) {
+  return ['lowest', 'highest', 'significantFigures', 'resolution', 'windowSeconds'].some((k) => config[k] !== undefined)
+}
+
+/** prom-client's linearBuckets: `count` bounds from `start`, `width` apart. */
+function linearBuckets(start, width, count) {
+  if (count < 1) throw promClientError(Error, 'ERR_METRICORE_INVALID_CONFIG', undefined, 'Linear buckets needs a positive count')
+  return Array.from({ length: count }, (_, i) => start + i * width)
+}
+
+/** prom-client's exponentialBuckets: `count` bounds from `start`, each `factor` times the last. */
+function exponentialBuckets(start, factor, count) {
+  if (start <= 0) throw promClientError(Error, 'ERR_METRICORE_INVALID_CONFIG', undefined, 'Exponential buckets needs a positive start')
+  if (count < 1) throw promClientError(Error, 'ERR_METRICORE_INVALID_CONFIG', undefined, 'Exponential buckets needs a positive count')
+  if (factor <= 1) throw promClientError(Error, 'ERR_METRICORE_INVALID_CONFIG', undefined, 'Exponential buckets needs a factor greater than 1')
+  // Each bound is the last times the factor, as prom-client computes them (a power of
+  // the factor would differ in the last digits).
+  const out = []
+  for (let b = start; out.length < count; b *= factor) out.push(b)
+  return out
+}
+
 class Histogram extends Metric {
   constructor(config, kind = 'histogram') {
     super(config, kind)
@@ -752,7 +961,7 @@ class Histogram extends Metric {
   }
 
   _histogramOptions(config) {
-    const { buckets, lowest, highest, significantFigures, resolution, windowSeconds, subWindows } = config
+    const { buckets = hdrConfigured(config) ? undefined : DEFAULT_BUCKETS, lowest, highest, significantFigures, resolution, windowSeconds, subWindows } = config
     if (buckets !== undefined && (!Array.isArray(buckets) || buckets.some((b) => typeof b !== 'number'))) {
       throw invalidType(config.name, 'buckets must be an array of numbers')
     }
@@ -762,12 +971,13 @@ class Histogram extends Metric {
   /** observe(value) or observe(labels, value), in base units (seconds for time). */
   observe(labels, value) {
     if (typeof labels === 'number' && this._one !== null) return this._one.observe(labels)
-    if (!isLabels(labels)) {
-      checkNumber(this.name, labels, 'the observed value')
-      return this._childFor(undefined).observe(labels)
-    }
-    checkNumber(this.name, value, 'the observed value')
+    if (!isLabels(labels)) return this._childFor(undefined).observe(labels)
     this._childFor(labels).observe(value)
+  }
+
+  /** Creates the series for `labels` with every bucket at zero, so that it is written before its first observation. */
+  zero(labels) {
+    this._childFor(labels)
   }
 
   /** metricore: recordMs(ms) or recordMs(labels, ms), a duration in milliseconds. */
@@ -913,9 +1123,22 @@ module.exports = {
   flush: lanes.flushAll,
   collectDefaultMetrics,
   experiment,
-  contentType: Registry.PROMETHEUS_CONTENT_TYPE,
+  prometheusContentType: Registry.PROMETHEUS_CONTENT_TYPE,
+  openMetricsContentType: Registry.OPENMETRICS_CONTENT_TYPE,
+  validateMetricName,
+  linearBuckets,
+  exponentialBuckets,
   native,
 }
+
+// prom-client's `contentType`: the default registry's, live, and settable.
+Object.defineProperty(module.exports, 'contentType', {
+  enumerable: true,
+  get: () => register.contentType,
+  set: (type) => {
+    register.setContentType(type)
+  },
+})
 
 // The TypeScript-era API over the native core, loaded on first use so that
 // requiring metricore does not load it: require('metricore').legacy or 'metricore/legacy'.

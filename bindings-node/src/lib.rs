@@ -30,6 +30,7 @@ mod errors;
 mod lanes;
 mod meter;
 mod metrics;
+mod prom_values;
 mod record;
 pub mod registry;
 mod sampler;

@@ -14,6 +14,7 @@ use napi_derive::napi;
 
 use crate::convert::whole;
 use crate::errors::{OrThrow, throw};
+use crate::record::Record;
 use crate::snapshot::{JsHistogramSnapshot, JsLatencyStats};
 use crate::tasks;
 
@@ -83,6 +84,13 @@ macro_rules! family_methods {
             #[napi(catch_unwind)]
             pub fn remove(&self, env: Env, values: Vec<String>) -> napi::Result<bool> {
                 self.family.remove(&values).or_throw(env)
+            }
+
+            /// This family's series collected now, in prom-client's `get()` shape (the
+            /// `values` array; see `prom_values`).
+            #[napi(catch_unwind, ts_return_type = "Array<Record<string, unknown>>")]
+            pub fn prom_client_values(&self) -> Record {
+                crate::prom_values::of(&self.family.snapshot())
             }
 
             /// Removes every series.

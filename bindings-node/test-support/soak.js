@@ -93,7 +93,7 @@ async function churn() {
 async function main() {
   const samples = [await sample('start')]
   const reg = new m.Registry()
-  const requests = new m.Counter({ name: 'http_requests', help: 'Requests.', labelNames: ['route', 'method', 'code'], registers: [reg] })
+  const requests = new m.Counter({ name: 'http_requests_total', help: 'Requests.', labelNames: ['route', 'method', 'code'], registers: [reg] })
   const latency = new m.Histogram({ name: 'http_request_duration_seconds', help: 'Latency.', labelNames: ['route'], registers: [reg] })
   const inflight = new m.Gauge({ name: 'http_inflight', help: 'In flight.', registers: [reg] })
   const sessionOps = new m.Counter({ name: 'session_ops', help: 'Per session.', labelNames: ['session'], registers: [reg] })

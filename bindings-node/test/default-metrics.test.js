@@ -236,11 +236,11 @@ test('bad options: TypeError/RangeError with a code; nothing is left registered 
     ['not an object', 'TypeError', 'ERR_METRICORE_INVALID_TYPE'],
     [{ register: {} }, 'TypeError', 'ERR_METRICORE_INVALID_TYPE'],
     [{ prefix: 1 }, 'TypeError', 'ERR_METRICORE_INVALID_TYPE'],
-    [{ prefix: 'bad-' }, 'TypeError', 'ERR_METRICORE_INVALID_NAME'],
+    [{ prefix: 'bad-' }, 'Error', 'ERR_METRICORE_INVALID_NAME'],
     [{ labels: ['a'] }, 'TypeError', 'ERR_METRICORE_INVALID_TYPE'],
     [{ labels: { a: {} } }, 'TypeError', 'ERR_METRICORE_INVALID_TYPE'],
     [{ labels: { kind: 'x' } }, 'RangeError', 'ERR_METRICORE_INVALID_CONFIG'],
-    [{ labels: { 'bad-name': 'x' } }, 'TypeError', 'ERR_METRICORE_INVALID_NAME'],
+    [{ labels: { 'bad-name': 'x' } }, 'Error', 'ERR_METRICORE_INVALID_NAME'],
     [{ gcDurationBuckets: 'fast' }, 'TypeError', 'ERR_METRICORE_INVALID_TYPE'],
     [{ gcDurationBuckets: [1, 0.5] }, 'RangeError', 'ERR_METRICORE_INVALID_CONFIG'],
     [{ eventLoopMonitoringPrecision: '10' }, 'TypeError', 'ERR_METRICORE_INVALID_TYPE'],
@@ -263,7 +263,7 @@ test('a name already registered is a conflict; the existing metric and its value
   const register = new m.Registry()
   const mine = new m.Gauge({ name: 'nodejs_version_info', help: 'Mine.', registers: [register] })
   mine.set(7)
-  assert.throws(() => collectDefaultMetrics({ register }), { name: 'TypeError', code: 'ERR_METRICORE_CONFLICT' })
+  assert.throws(() => collectDefaultMetrics({ register }), { name: 'Error', code: 'ERR_METRICORE_CONFLICT' })
   assert.deepEqual(register._native.familyNames(), ['nodejs_version_info'])
   assert.equal(register.sampler().isRunning, false)
   assert.match(register.metricsSync(), /^nodejs_version_info 7$/m)
