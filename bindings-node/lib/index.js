@@ -97,7 +97,9 @@ class Registry {
 
   async _renderThroughGet() {
     const open = this._openMetrics()
-    const results = await Promise.all([...this._metrics.values()].map((m) => m.get()))
+    const results = await Promise.all(
+      [...this._metrics.values()].map((m) => (typeof m.getForPromString === 'function' ? m.getForPromString() : m.get())),
+    )
     return promFormat.joinFamilies(
       results.map((r) => promFormat.familyText(r, this._defaultLabels, open)),
       open,
@@ -419,9 +421,12 @@ class Metric {
     // The metric's series live in the first metricore registry given (or one of its own);
     // the other registries hold it as registerMetric() holds any metric.
     const home = regs.find((r) => r instanceof Registry) ?? new Registry()
-    const had = home._metrics.get(name)
-    if (had !== undefined) {
-      throw promClientError(Error, 'ERR_METRICORE_CONFLICT', name, `A metric with the name ${name} has already been registered.`)
+    // Every registry is checked before any is touched, so a refused metric is registered nowhere.
+    for (const r of regs) {
+      const had = typeof r.getSingleMetric === 'function' ? r.getSingleMetric(name) : undefined
+      if (had !== undefined) {
+        throw promClientError(Error, 'ERR_METRICORE_CONFLICT', name, `A metric with the name ${name} has already been registered.`)
+      }
     }
     this.name = name
     this.help = help
@@ -557,6 +562,8 @@ class Metric {
   /** Removes a series (positional label values, or one object). */
   remove(...args) {
     const values = this._valuesOf(args)
+    // A metric without labels keeps its one series: removing it starts it again from zero.
+    if (values.length === 0 && this._one !== null) return this._one._reset()
     this._family.remove(values)
     this._cache.delete(values)
   }
@@ -647,9 +654,15 @@ class CounterChild {
  */
 function incOutsideLane(name, series, value) {
   if (value === null) return series.inc(1)
+  checkIncrement(name, value)
+  series.inc(value)
+}
+
+/** Throws prom-client's error for a counter increment that is not a finite number >= 0 (null counts as 1). */
+function checkIncrement(name, value) {
+  if (value === null) return
   if (typeof value !== 'number' || !Number.isFinite(value)) throw valueError(name, value)
   if (value < 0) throw promClientError(Error, 'ERR_METRICORE_INVALID_VALUE', name, 'It is not possible to decrease a counter')
-  series.inc(value)
 }
 
 /** prom-client's error for a value that is not a (finite) number. */
@@ -677,6 +690,13 @@ class Counter extends Metric {
     if (one !== null && typeof labels !== 'object') {
       one.inc(labels)
       return
+    }
+    if (!isLabels(labels)) return this._childFor(undefined).inc(labels)
+    // Refused before the series is made, so a refused call leaves nothing behind; the
+    // labels are checked first, as prom-client checks them.
+    if (value !== undefined && !(typeof value === 'number' && value >= 0 && value <= MAX_PENDING)) {
+      this._valuesFor(labels)
+      checkIncrement(this.name, value)
     }
     this._childFor(labels).inc(value)
   }
@@ -728,10 +748,12 @@ class GaugeChild {
     else throw deltaError(this._name, value)
   }
 
+  /** Subtracts `value` (default 1); like prom-client it takes anything whose negation is a number (null as 0), and refuses NaN. */
   dec(value) {
-    if (value === undefined) this._add(-1)
-    else if (typeof value === 'number') this._add(-value)
-    else throw deltaError(this._name, value)
+    if (value === undefined) return this._add(-1)
+    const delta = -value
+    if (Number.isNaN(delta)) throw deltaError(this._name, value)
+    this._add(delta)
   }
 
   setToCurrentTime() {
@@ -780,15 +802,21 @@ class Gauge extends Metric {
 
   /** inc(), inc(value), inc(labels, value?). */
   inc(labels, value) {
-    if (isLabels(labels)) return this._childFor(labels).inc(value)
+    if (isLabels(labels)) {
+      if (value !== undefined && typeof value !== 'number') throw deltaError(this.name, value)
+      return this._childFor(labels).inc(value)
+    }
     if (labels !== undefined && typeof labels !== 'number') throw deltaError(this.name, labels)
     this._childFor(undefined).inc(labels)
   }
 
   /** dec(), dec(value), dec(labels, value?). */
   dec(labels, value) {
-    if (isLabels(labels)) return this._childFor(labels).dec(value)
-    if (labels !== undefined && typeof labels !== 'number') throw deltaError(this.name, labels)
+    if (isLabels(labels)) {
+      if (value !== undefined && Number.isNaN(-value)) throw deltaError(this.name, value)
+      return this._childFor(labels).dec(value)
+    }
+    if (labels !== undefined && Number.isNaN(-labels)) throw deltaError(this.name, labels)
     this._childFor(undefined).dec(labels)
   }
 
@@ -972,12 +1000,29 @@ class Histogram extends Metric {
   observe(labels, value) {
     if (typeof labels === 'number' && this._one !== null) return this._one.observe(labels)
     if (!isLabels(labels)) return this._childFor(undefined).observe(labels)
+    if (typeof value !== 'number' || !Number.isFinite(value)) {
+      this._valuesFor(labels) // an unknown label name is reported first, as prom-client does
+      throw valueError(this.name, value)
+    }
     this._childFor(labels).observe(value)
   }
 
-  /** Creates the series for `labels` with every bucket at zero, so that it is written before its first observation. */
+  /**
+   * get() with each value's series labels in `sharedLabels` and only `le` in `labels`, as
+   * prom-client's histograms hand them to the exposition (default labels then follow `le`).
+   */
+  async getForPromString() {
+    const r = await this.get()
+    r.values = r.values.map(({ labels, ...rest }) => {
+      const { le, ...shared } = labels
+      return { ...rest, labels: le === undefined ? {} : { le }, sharedLabels: shared }
+    })
+    return r
+  }
+
+  /** Sets the series for `labels` to zero in every bucket (making it if needed), so that it is written before its next observation. */
   zero(labels) {
-    this._childFor(labels)
+    this._childFor(labels)._reset()
   }
 
   /** metricore: recordMs(ms) or recordMs(labels, ms), a duration in milliseconds. */
@@ -1060,6 +1105,11 @@ class Histogram extends Metric {
 class Summary extends Histogram {
   constructor(config) {
     super(config, 'summary')
+  }
+
+  /** A summary's values go to the exposition as get() gives them, as prom-client's do. */
+  getForPromString() {
+    return this.get()
   }
 
   _histogramOptions(config) {
