@@ -52,10 +52,10 @@ export declare class CounterFamily {
    */
   remove(values: Array<string>): boolean
   /**
-   * This family's series collected now, in prom-client's `get()` shape (the
-   * `values` array; see `prom_values`).
+   * This family's series collected now, compactly, for prom-client's `get()`
+   * (see `PromSeries`).
    */
-  promClientValues(): Array<Record<string, unknown>>
+  promClientSeries(): PromSeries
   /** Removes every series. */
   clear(): void
   /** Number of series. */
@@ -136,10 +136,10 @@ export declare class GaugeFamily {
    */
   remove(values: Array<string>): boolean
   /**
-   * This family's series collected now, in prom-client's `get()` shape (the
-   * `values` array; see `prom_values`).
+   * This family's series collected now, compactly, for prom-client's `get()`
+   * (see `PromSeries`).
    */
-  promClientValues(): Array<Record<string, unknown>>
+  promClientSeries(): PromSeries
   /** Removes every series. */
   clear(): void
   /** Number of series. */
@@ -256,10 +256,10 @@ export declare class HistogramFamily {
    */
   remove(values: Array<string>): boolean
   /**
-   * This family's series collected now, in prom-client's `get()` shape (the
-   * `values` array; see `prom_values`).
+   * This family's series collected now, compactly, for prom-client's `get()`
+   * (see `PromSeries`).
    */
-  promClientValues(): Array<Record<string, unknown>>
+  promClientSeries(): PromSeries
   /** Removes every series. */
   clear(): void
   /** Number of series. */
@@ -430,6 +430,12 @@ export declare class Registry {
   summaryFamily(options: MetricOptions, histogram?: HistogramOptions | undefined | null, quantiles?: Array<number> | undefined | null): SummaryFamily
   /** Removes the family `name` (as registered); returns whether there was one. */
   unregister(name: string): boolean
+  /**
+   * Removes every collector (the resource sampler among them: its figures are no longer
+   * rendered); returns how many there were. A sampler handle kept from before goes on
+   * working but is no longer this registry's.
+   */
+  unregisterCollectors(): number
   /** The registered family names, in registration order. */
   familyNames(): Array<string>
   /**
@@ -523,10 +529,10 @@ export declare class SummaryFamily {
    */
   remove(values: Array<string>): boolean
   /**
-   * This family's series collected now, in prom-client's `get()` shape (the
-   * `values` array; see `prom_values`).
+   * This family's series collected now, compactly, for prom-client's `get()`
+   * (see `PromSeries`).
    */
-  promClientValues(): Array<Record<string, unknown>>
+  promClientSeries(): PromSeries
   /** Removes every series. */
   clear(): void
   /** Number of series. */
@@ -903,6 +909,28 @@ export interface ProcessFigures {
   voluntaryContextSwitches: number | null
   /** Times the process was preempted. */
   involuntaryContextSwitches: number | null
+}
+
+/** A family's series, collected now, for prom-client's `get()`. */
+export interface PromSeries {
+  /** Every series' label values, concatenated, in series order and label-name order. */
+  labelText: string
+  /**
+   * The length of each label value in `labelText`, in UTF-16 code units (series × label
+   * names of them).
+   */
+  labelLengths: Uint32Array
+  /**
+   * Per series, in series order: its value (counter, gauge); its cumulative bucket counts,
+   * then sum and count (histogram); its quantile values (NaN for an empty window), then
+   * sum and count (summary).
+   */
+  numbers: Float64Array
+  /**
+   * The bucket bounds, `Infinity` last (histogram), or the quantiles (summary); empty for
+   * counters and gauges.
+   */
+  bounds: Array<number>
 }
 
 /**

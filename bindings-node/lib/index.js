@@ -191,8 +191,17 @@ class Registry {
     this._metrics.delete(name)
   }
 
-  /** Unregisters every metric and forgets the default labels. */
+  /**
+   * Unregisters every metric, the default metrics and the resource sampler's figures among
+   * them (collectDefaultMetrics() may be called again), and forgets the default labels.
+   */
   clear() {
+    require('./default-metrics.js').stopFor(this)
+    if (this._sampler !== undefined) {
+      this._sampler.stop()
+      this._sampler = undefined
+    }
+    this._native.unregisterCollectors()
     for (const name of this._native.familyNames()) this._native.unregister(name)
     this._metrics.clear()
     this._foreign = 0
@@ -386,6 +395,54 @@ function validateLabelName(names = []) {
   return names.every((n) => LABEL_NAME.test(n))
 }
 
+/**
+ * prom-client's get() values from a family's compact series (src/prom_values.rs): a counter
+ * or gauge series is `{value, labels}`; a histogram series its cumulative buckets
+ * `{labels: {le, ...}, value, metricName: NAME_bucket, exemplar: null}`, then `NAME_sum` and
+ * `NAME_count`; a summary series its quantiles `{labels: {quantile, ...}, value}` (0 for an
+ * empty window, as prom-client writes), then `NAME_sum` and `NAME_count`.
+ */
+function promValues(type, name, labelNames, { labelText, labelLengths, numbers, bounds }) {
+  const out = []
+  const names = labelNames.length
+  let at = 0
+  let li = 0
+  const labelsOf = (first, firstValue) => {
+    const labels = first === undefined ? {} : { [first]: firstValue }
+    for (let k = 0; k < names; k++) {
+      const end = at + labelLengths[li + k]
+      labels[labelNames[k]] = labelText.slice(at, end)
+      at = end
+    }
+    return labels
+  }
+  const series = names === 0 ? numbers.length / (type === 'counter' || type === 'gauge' ? 1 : bounds.length + 2) : labelLengths.length / names
+  let n = 0
+  for (let i = 0; i < series; i++, li += names) {
+    if (type === 'counter' || type === 'gauge') {
+      out.push({ value: numbers[n++], labels: labelsOf() })
+      continue
+    }
+    const start = at
+    const histogram = type === 'histogram'
+    for (const bound of bounds) {
+      at = start
+      if (histogram) {
+        const le = bound === Infinity ? '+Inf' : bound
+        out.push({ labels: labelsOf('le', le), value: numbers[n++], metricName: `${name}_bucket`, exemplar: null })
+      } else {
+        const v = numbers[n++]
+        out.push({ labels: labelsOf('quantile', bound), value: Number.isNaN(v) ? 0 : v })
+      }
+    }
+    at = start
+    out.push({ labels: labelsOf(), value: numbers[n++], metricName: `${name}_sum` })
+    at = start
+    out.push({ labels: labelsOf(), value: numbers[n++], metricName: `${name}_count` })
+  }
+  return out
+}
+
 /** The label name a kind reserves for its own series (a histogram's `le`, a summary's `quantile`). */
 const RESERVED_LABEL = { histogram: 'le', summary: 'quantile' }
 
@@ -457,7 +514,7 @@ class Metric {
   }
 
   _values() {
-    return this._family.promClientValues()
+    return promValues(this.type, this.name, this.labelNames, this._family.promClientSeries())
   }
 
   /** The error prom-client throws for label values that do not match the label names. */

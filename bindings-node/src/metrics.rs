@@ -14,7 +14,6 @@ use napi_derive::napi;
 
 use crate::convert::whole;
 use crate::errors::{OrThrow, throw};
-use crate::record::Record;
 use crate::snapshot::{JsHistogramSnapshot, JsLatencyStats};
 use crate::tasks;
 
@@ -86,10 +85,10 @@ macro_rules! family_methods {
                 self.family.remove(&values).or_throw(env)
             }
 
-            /// This family's series collected now, in prom-client's `get()` shape (the
-            /// `values` array; see `prom_values`).
-            #[napi(catch_unwind, ts_return_type = "Array<Record<string, unknown>>")]
-            pub fn prom_client_values(&self) -> Record {
+            /// This family's series collected now, compactly, for prom-client's `get()`
+            /// (see `PromSeries`).
+            #[napi(catch_unwind)]
+            pub fn prom_client_series(&self) -> crate::prom_values::PromSeries {
                 crate::prom_values::of(&self.family.snapshot())
             }
 

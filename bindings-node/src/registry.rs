@@ -251,6 +251,20 @@ impl JsRegistry {
         self.inner.unregister(&name)
     }
 
+    /// Removes every collector (the resource sampler among them: its figures are no longer
+    /// rendered); returns how many there were. A sampler handle kept from before goes on
+    /// working but is no longer this registry's.
+    #[napi(catch_unwind)]
+    pub fn unregister_collectors(&self) -> u32 {
+        let removed = self
+            .inner
+            .collector_names()
+            .iter()
+            .filter(|name| self.inner.unregister_collector(name))
+            .count();
+        u32::try_from(removed).unwrap_or(u32::MAX)
+    }
+
     /// The registered family names, in registration order.
     #[napi(catch_unwind)]
     pub fn family_names(&self) -> Vec<String> {
