@@ -160,6 +160,16 @@ export declare const prometheusContentType: string
 export declare const openMetricsContentType: string
 /** Whether `name` is a valid metric name. */
 export declare function validateMetricName(name: string): boolean
+/** Pushes a registry's exposition to a Prometheus Pushgateway, as prom-client's does. */
+export declare class Pushgateway {
+  constructor(url: string, options?: Record<string, unknown> & { requireJobName?: boolean }, registry?: Registry)
+  /** POST: adds to the group's samples. */
+  pushAdd(params?: { jobName?: string; groupings?: Record<string, string> }): Promise<{ resp?: unknown; body?: unknown }>
+  /** PUT: replaces the group's samples. */
+  push(params?: { jobName?: string; groupings?: Record<string, string> }): Promise<{ resp?: unknown; body?: unknown }>
+  /** DELETE: removes the group. */
+  delete(params?: { jobName?: string; groupings?: Record<string, string> }): Promise<{ resp?: unknown; body?: unknown }>
+}
 /** `count` bucket bounds from `start`, `width` apart. */
 export declare function linearBuckets(start: number, width: number, count: number): number[]
 /** `count` bucket bounds from `start`, each `factor` times the last. */

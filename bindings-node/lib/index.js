@@ -1235,6 +1235,7 @@ module.exports = {
   validateMetricName,
   linearBuckets,
   exponentialBuckets,
+  Pushgateway: require('./pushgateway.js').Pushgateway,
   native,
 }
 

@@ -29,4 +29,6 @@ async function scrape(): Promise<string> {
   return `${client.prometheusContentType}\n${await register.metrics()}`
 }
 client.collectDefaultMetrics({ prefix: 'app_', labels: { pod: 'a' } })
+const gateway = new client.Pushgateway('http://127.0.0.1:9091', { timeout: 5000 }, registry)
+void gateway.pushAdd({ jobName: 'batch', groupings: { instance: 'a' } })
 void [secs, scrape]
