@@ -106,6 +106,13 @@ export declare class CounterSeries {
    * `ERR_METRICORE_INVALID_VALUE`, and nothing is added.
    */
   inc(value?: number | undefined | null): void
+  /**
+   * Adds `value` as `inc` does and keeps an exemplar labelled `names[i] = values[i]`,
+   * written after the total in OpenMetrics text. Exemplar labels past OpenMetrics' 128
+   * characters are a `TypeError` `ERR_METRICORE_INVALID_EXEMPLAR` (the increment is
+   * applied).
+   */
+  incWithExemplar(value: number, names: Array<string>, values: Array<string>): void
   /** The current total, whole and fractional increments together. */
   get(): number
   /** The family's name (for messages). */
@@ -275,6 +282,12 @@ export declare class HistogramSeries {
    * NaN, negative and infinite values are a `RangeError` `ERR_METRICORE_INVALID_VALUE`.
    */
   observe(value: number): void
+  /**
+   * Records `value` as `observe` does and keeps an exemplar labelled `names[i] =
+   * values[i]` on its bucket, written after the bucket in OpenMetrics text; bad exemplar
+   * labels are a `TypeError` `ERR_METRICORE_INVALID_EXEMPLAR` (the value is recorded).
+   */
+  observeWithExemplar(value: number, names: Array<string>, values: Array<string>): void
   /** Records a duration in milliseconds (the TypeScript-era unit). */
   recordMs(ms: number): void
   /**

@@ -204,6 +204,8 @@ export declare class Counter extends BaseMetric<CounterChild> {
   /** Adds a finite number >= 0 (default 1), fractions included; negative is prom-client's Error (code ERR_METRICORE_INVALID_VALUE), NaN, infinite or not a number its TypeError (ERR_METRICORE_INVALID_TYPE). */
   inc(value?: number): void
   inc(labels: LabelValues, value?: number): void
+  /** With `enableExemplars` (OpenMetrics registries): adds `value` (default 1) and keeps an exemplar. */
+  inc(data: { labels?: LabelValues; value?: number; exemplarLabels?: LabelValues }): void
   /** metricore: the current total of a series. */
   value(labels?: LabelValues): number
   readonly family: native.CounterFamily
@@ -262,8 +264,10 @@ export declare class Histogram extends BaseMetric<HistogramChild> {
   /** Records a value in base units (seconds for time). */
   observe(value: number): void
   observe(labels: LabelValues, value: number): void
-  /** The returned function observes the seconds elapsed and returns them. */
-  startTimer(labels?: LabelValues): (labels?: LabelValues) => number
+  /** With `enableExemplars` (OpenMetrics registries): records `value` and keeps an exemplar on its bucket. */
+  observe(data: { labels?: LabelValues; value: number; exemplarLabels?: LabelValues }): void
+  /** The returned function observes the seconds elapsed and returns them (with exemplar labels when enabled). */
+  startTimer(labels?: LabelValues, exemplarLabels?: LabelValues): (labels?: LabelValues, exemplarLabels?: LabelValues) => number
   /** metricore: records a duration in milliseconds (the TypeScript-era unit). */
   recordMs(ms: number): void
   recordMs(labels: LabelValues, ms: number): void

@@ -37,8 +37,6 @@ class Registry {
     this._metrics = new Map()
     /** How many of them render through get() (not registered in this native registry). */
     this._foreign = 0
-    /** How many of them record exemplars, which only get() carries. */
-    this._exemplars = 0
     this._defaultLabels = {}
     this._dialect = 'prom-client'
     this._sampler = undefined
@@ -74,7 +72,7 @@ class Registry {
 
   /** Whether metrics() must be written from get() results (see lib/prom-format.js). */
   _throughGet() {
-    return this._foreign > 0 || this._exemplars > 0 || Object.keys(this._defaultLabels).length > 0
+    return this._foreign > 0 || Object.keys(this._defaultLabels).length > 0
   }
 
   /** Runs the metrics' collect callbacks; a Promise when any of them returned one. */
@@ -173,7 +171,6 @@ class Registry {
     if (had === undefined) {
       this._metrics.set(metric.name, metric)
       if (metric._registry !== this) this._foreign++
-      if (metric._exemplars === true) this._exemplars++
     }
   }
 
@@ -187,7 +184,6 @@ class Registry {
     if (metric === undefined) return
     if (metric._registry === this) this._native.unregister(metric._family.name)
     else this._foreign--
-    if (metric._exemplars === true) this._exemplars--
     this._metrics.delete(name)
   }
 
@@ -205,7 +201,6 @@ class Registry {
     for (const name of this._native.familyNames()) this._native.unregister(name)
     this._metrics.clear()
     this._foreign = 0
-    this._exemplars = 0
     this._defaultLabels = {}
   }
 
@@ -238,7 +233,6 @@ class Registry {
 
   _add(metric) {
     this._metrics.set(metric.name, metric)
-    if (metric._exemplars === true) this._exemplars++
   }
 }
 
@@ -735,6 +729,16 @@ function deltaError(name, value) {
 class Counter extends Metric {
   constructor(config) {
     super(config, 'counter')
+    // prom-client's calling form with exemplars: inc({labels, value, exemplarLabels}).
+    if (this._exemplars) this.inc = this._incWithExemplar
+  }
+
+  _incWithExemplar({ labels = {}, value = 1, exemplarLabels = {} } = {}) {
+    const names = Object.keys(exemplarLabels)
+    if (names.length === 0) return Counter.prototype.inc.call(this, labels, value)
+    this._valuesFor(labels)
+    checkIncrement(this.name, value)
+    this._childFor(labels)._series.incWithExemplar(value === null ? 1 : value, names, names.map((n) => String(exemplarLabels[n])))
   }
 
   _child(series) {
@@ -1039,6 +1043,29 @@ function exponentialBuckets(start, factor, count) {
 class Histogram extends Metric {
   constructor(config, kind = 'histogram') {
     super(config, kind)
+    // prom-client's calling form with exemplars: observe({labels, value, exemplarLabels}).
+    if (this._exemplars && kind === 'histogram') {
+      this.observe = this._observeWithExemplar
+      this.startTimer = this._startTimerWithExemplar
+    }
+  }
+
+  _observeWithExemplar({ labels = {}, value, exemplarLabels = {} } = {}) {
+    const names = Object.keys(exemplarLabels)
+    if (names.length === 0) return Histogram.prototype.observe.call(this, labels, value)
+    this._valuesFor(labels)
+    if (typeof value !== 'number' || !Number.isFinite(value)) throw valueError(this.name, value)
+    lanes.flushHistograms()
+    this._childFor(labels)._series.observeWithExemplar(value, names, names.map((n) => String(exemplarLabels[n])))
+  }
+
+  _startTimerWithExemplar(labels, exemplarLabels) {
+    const start = process.hrtime.bigint()
+    return (endLabels, endExemplarLabels) => {
+      const value = elapsedSeconds(start)
+      this._observeWithExemplar({ labels: { ...labels, ...endLabels }, value, exemplarLabels: { ...exemplarLabels, ...endExemplarLabels } })
+      return value
+    }
   }
 
   _child(series) {

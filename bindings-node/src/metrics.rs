@@ -219,6 +219,22 @@ impl CounterSeries {
         }
     }
 
+    /// Adds `value` as `inc` does and keeps an exemplar labelled `names[i] = values[i]`,
+    /// written after the total in OpenMetrics text. Exemplar labels past OpenMetrics' 128
+    /// characters are a `TypeError` `ERR_METRICORE_INVALID_EXEMPLAR` (the increment is
+    /// applied).
+    #[napi(catch_unwind)]
+    pub fn inc_with_exemplar(
+        &self,
+        env: Env,
+        value: f64,
+        names: Vec<String>,
+        values: Vec<String>,
+    ) -> napi::Result<()> {
+        let labels = pairs(env, &self.name, &names, &values)?;
+        self.handle.add_with_exemplar(value, &labels).or_throw(env)
+    }
+
     /// The current total, whole and fractional increments together.
     #[napi(catch_unwind)]
     pub fn get(&self) -> f64 {
@@ -329,6 +345,23 @@ impl HistogramSeries {
     #[napi(catch_unwind)]
     pub fn observe(&self, env: Env, value: f64) -> napi::Result<()> {
         self.handle.observe(value).or_throw(env)
+    }
+
+    /// Records `value` as `observe` does and keeps an exemplar labelled `names[i] =
+    /// values[i]` on its bucket, written after the bucket in OpenMetrics text; bad exemplar
+    /// labels are a `TypeError` `ERR_METRICORE_INVALID_EXEMPLAR` (the value is recorded).
+    #[napi(catch_unwind)]
+    pub fn observe_with_exemplar(
+        &self,
+        env: Env,
+        value: f64,
+        names: Vec<String>,
+        values: Vec<String>,
+    ) -> napi::Result<()> {
+        let labels = pairs(env, &self.name, &names, &values)?;
+        self.handle
+            .observe_with_exemplar(value, &labels)
+            .or_throw(env)
     }
 
     /// Records a duration in milliseconds (the TypeScript-era unit).

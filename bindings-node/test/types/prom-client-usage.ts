@@ -18,6 +18,8 @@ const latency = new Histogram({ name: 'latency_seconds', help: 'L.', buckets: cl
 latency.zero({ route: '/' })
 const stop = latency.startTimer({ route: '/' })
 stop({ route: '/a' })
+const traced = new Counter({ name: 'traced_total', help: 'T.', enableExemplars: true, registers: [registry] })
+traced.inc({ labels: {}, value: 1, exemplarLabels: { trace_id: 'abc' } })
 const rpc = new Summary({ name: 'rpc_seconds', help: 'R.', percentiles: [0.5, 0.99], maxAgeSeconds: 600, ageBuckets: 5 })
 rpc.observe(0.2)
 async function scrape(): Promise<string> {

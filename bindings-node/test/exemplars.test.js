@@ -1,0 +1,50 @@
+'use strict'
+// Exemplars in prom-client's calling form (enableExemplars, inc({labels, value,
+// exemplarLabels}), observe({...}), startTimer with exemplar labels), written beside
+// prom-client's: the same OpenMetrics text once the exemplars' timestamps (the time of
+// each call in both) are set aside.
+const test = require('node:test')
+const assert = require('node:assert/strict')
+const prom = require('prom-client')
+const m = require('..')
+
+/** The exposition with each exemplar's timestamp replaced, and the timestamps. */
+function split(text) {
+  const stamps = []
+  const rest = text.replace(/( # \{[^}]*\} \S+) (\S+)$/gm, (_, head, ts) => {
+    stamps.push(Number(ts))
+    return `${head} <ts>`
+  })
+  return { rest, stamps }
+}
+
+function workload(lib) {
+  const registry = new lib.Registry(lib.Registry.OPENMETRICS_CONTENT_TYPE)
+  const c = new lib.Counter({ name: 'requests_total', help: 'R.', labelNames: ['code'], enableExemplars: true, registers: [registry] })
+  c.inc({ labels: { code: '200' }, value: 2, exemplarLabels: { trace_id: 'abc' } })
+  c.inc({ labels: { code: '200' } })
+  c.inc({ labels: { code: '500' }, exemplarLabels: { trace_id: 'def', span_id: '1' } })
+  const h = new lib.Histogram({ name: 'latency_seconds', help: 'L.', labelNames: ['route'], buckets: [0.1, 1], enableExemplars: true, registers: [registry] })
+  h.observe({ labels: { route: '/a' }, value: 0.05, exemplarLabels: { trace_id: 'x1' } })
+  h.observe({ labels: { route: '/a' }, value: 0.5, exemplarLabels: { trace_id: 'x2' } })
+  h.observe({ labels: { route: '/a' }, value: 5 })
+  return registry
+}
+
+test('exemplars are written as prom-client writes them', async () => {
+  const before = Date.now() / 1000
+  const theirs = split(await workload(prom).metrics())
+  const ours = split(await workload(m).metrics())
+  assert.equal(ours.rest, theirs.rest)
+  assert.equal(ours.stamps.length, 4)
+  for (const ts of ours.stamps) assert.ok(ts >= before - 1 && ts <= Date.now() / 1000 + 1, `timestamp ${ts}`)
+})
+
+test('exemplars need an OpenMetrics registry, as in prom-client', () => {
+  for (const lib of [prom, m]) {
+    assert.throws(() => new lib.Counter({ name: 'x_total', help: 'X.', enableExemplars: true, registers: [new lib.Registry()] }), {
+      name: 'TypeError',
+      message: 'Exemplars are supported only on OpenMetrics registries',
+    })
+  }
+})
