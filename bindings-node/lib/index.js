@@ -37,6 +37,8 @@ class Registry {
     this._metrics = new Map()
     /** How many of them render through get() (not registered in this native registry). */
     this._foreign = 0
+    /** Histograms without labels reset since their last recording (see Histogram#reset). */
+    this._hidden = new Set()
     this._defaultLabels = {}
     this._dialect = 'prom-client'
     this._sampler = undefined
@@ -72,7 +74,12 @@ class Registry {
 
   /** Whether metrics() must be written from get() results (see lib/prom-format.js). */
   _throughGet() {
-    return this._foreign > 0 || Object.keys(this._defaultLabels).length > 0
+    return this._foreign > 0 || this._hidden.size > 0 || Object.keys(this._defaultLabels).length > 0
+  }
+
+  /** Leaves `metric`'s one series out of what get() and metrics() write until it records again. */
+  _hide(metric) {
+    this._hidden.add(metric)
   }
 
   /** Runs the metrics' collect callbacks; a Promise when any of them returned one. */
@@ -184,6 +191,7 @@ class Registry {
     if (metric === undefined) return
     if (metric._registry === this) this._native.unregister(metric._family.name)
     else this._foreign--
+    this._hidden.delete(metric)
     this._metrics.delete(name)
   }
 
@@ -200,6 +208,7 @@ class Registry {
     this._native.unregisterCollectors()
     for (const name of this._native.familyNames()) this._native.unregister(name)
     this._metrics.clear()
+    this._hidden.clear()
     this._foreign = 0
     this._defaultLabels = {}
   }
@@ -1107,6 +1116,7 @@ class Histogram extends Metric {
   /** Sets the series for `labels` to zero in every bucket (making it if needed), so that it is written before its next observation. */
   zero(labels) {
     this._childFor(labels)._reset()
+    this._registry._hidden.delete(this)
   }
 
   /** metricore: recordMs(ms) or recordMs(labels, ms), a duration in milliseconds. */
@@ -1172,10 +1182,25 @@ class Histogram extends Metric {
     this._childFor(labels).merge(snapshot)
   }
 
-  /** Removes every series (the unlabelled one starts again from empty). */
+  /**
+   * Removes every series. A histogram without labels then writes nothing until its next
+   * observation or zero(), as prom-client's does (its one series is kept, empty, and hidden).
+   */
   reset() {
     lanes.flushHistograms()
     super.reset()
+    if (this._one !== null && this.type === 'histogram') this._registry._hide(this)
+  }
+
+  _values() {
+    const values = super._values()
+    if (!this._registry._hidden.has(this)) return values
+    // Hidden after reset() until something is recorded (the count is the last value).
+    if (values.length > 0 && values[values.length - 1].value > 0) {
+      this._registry._hidden.delete(this)
+      return values
+    }
+    return []
   }
 }
 
@@ -1194,6 +1219,23 @@ class Summary extends Histogram {
   /** A summary's values go to the exposition as get() gives them, as prom-client's do. */
   getForPromString() {
     return this.get()
+  }
+
+  /** Sets every series back to empty, keeping them (as prom-client's reset() does for a summary). */
+  reset() {
+    lanes.flushHistograms()
+    const names = this.labelNames.length
+    const { labelText, labelLengths } = this._family.promClientSeries()
+    let at = 0
+    for (let i = 0; i < labelLengths.length; i += names) {
+      const values = []
+      for (let k = 0; k < names; k++) {
+        values.push(labelText.slice(at, at + labelLengths[i + k]))
+        at += labelLengths[i + k]
+      }
+      this._family.labels(values).reset()
+    }
+    if (this._one !== null) this._one._reset()
   }
 
   _histogramOptions(config) {

@@ -113,9 +113,6 @@ function generate(seed) {
       if (m.labelNames.length === 0 && accepted('unlabelled-remove-zeroes')) continue
       ops.push({ op: 'remove', m: mi, how: r.pick(['object', 'positional']), labels, positional: m.labelNames.map((n) => labels[n] ?? 'p').slice(0, r.chance(0.1) ? 1 : undefined) })
     } else if (roll < 0.66) {
-      const histogramKind = m.kind === 'histogram' || m.kind === 'summary'
-      if (m.kind === 'summary' && m.labelNames.length > 0 && accepted('summary-reset-removes-series')) continue
-      if (histogramKind && m.labelNames.length === 0 && accepted('unlabelled-histogram-after-reset')) continue
       ops.push({ op: 'reset', m: mi })
     } else if (roll < 0.69 && m.kind === 'histogram') {
       if ('unknown_label' in labels && accepted('zero-validates-labels')) continue
