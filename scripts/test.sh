@@ -284,7 +284,7 @@ node_pack_into() {
         const legacy = require('metricore/legacy')
         const { experiment } = require('metricore/shadow')
         const reg = new m.Registry()
-        const c = new m.Counter({ name: 'packed', help: 'P.', registers: [reg] })
+        const c = new m.Counter({ name: 'packed_total', help: 'P.', registers: [reg] })
         c.inc(3)
         const p = legacy.calculatePercentiles([1, 2, 3, 4])
         const same = experiment({ name: 'pack', control: () => 1, candidate: () => 1, registry: reg })()
