@@ -730,6 +730,18 @@ function valueError(name, value) {
   return promClientError(TypeError, 'ERR_METRICORE_INVALID_TYPE', name, `Value is not a valid number: ${util.format(value)}`)
 }
 
+/** prom-client's limit on an exemplar's labels: names and values together over 128 characters. */
+function exemplarTooLong(labels) {
+  let size = 0
+  for (const [k, v] of Object.entries(labels)) size += k.length + String(v).length
+  return size > 128
+}
+
+/** prom-client's error for exemplar labels past its limit. */
+function exemplarError(name) {
+  return promClientError(RangeError, 'ERR_METRICORE_INVALID_EXEMPLAR', name, 'Label set size must be smaller than 128 UTF-8 chars')
+}
+
 /** prom-client's error for a gauge's increment or decrement that is not a number. */
 function deltaError(name, value) {
   return promClientError(TypeError, 'ERR_METRICORE_INVALID_TYPE', name, `Delta is not a valid number: ${util.format(value)}`)
@@ -745,6 +757,10 @@ class Counter extends Metric {
   _incWithExemplar({ labels = {}, value = 1, exemplarLabels = {} } = {}) {
     const names = Object.keys(exemplarLabels)
     if (names.length === 0) return Counter.prototype.inc.call(this, labels, value)
+    if (exemplarTooLong(exemplarLabels)) {
+      Counter.prototype.inc.call(this, labels, value) // recorded, as prom-client records it
+      throw exemplarError(this.name)
+    }
     this._valuesFor(labels)
     checkIncrement(this.name, value)
     this._childFor(labels)._series.incWithExemplar(value === null ? 1 : value, names, names.map((n) => String(exemplarLabels[n])))
@@ -1062,6 +1078,10 @@ class Histogram extends Metric {
   _observeWithExemplar({ labels = {}, value, exemplarLabels = {} } = {}) {
     const names = Object.keys(exemplarLabels)
     if (names.length === 0) return Histogram.prototype.observe.call(this, labels, value)
+    if (exemplarTooLong(exemplarLabels)) {
+      Histogram.prototype.observe.call(this, labels, value) // recorded, as prom-client records it
+      throw exemplarError(this.name)
+    }
     this._valuesFor(labels)
     if (typeof value !== 'number' || !Number.isFinite(value)) throw valueError(this.name, value)
     lanes.flushHistograms()

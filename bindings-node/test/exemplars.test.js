@@ -48,3 +48,23 @@ test('exemplars need an OpenMetrics registry, as in prom-client', () => {
     })
   }
 })
+
+test('exemplar labels past 128 characters: prom-client\'s RangeError, the value still recorded', async () => {
+  const outcomes = []
+  for (const lib of [prom, m]) {
+    const registry = new lib.Registry(lib.Registry.OPENMETRICS_CONTENT_TYPE)
+    const h = new lib.Histogram({ name: 'long_seconds', help: 'L.', buckets: [1], enableExemplars: true, registers: [registry] })
+    let thrown
+    try {
+      h.observe({ labels: {}, value: 0.5, exemplarLabels: { traceId: 'j'.repeat(100), spanId: 'j'.repeat(100) } })
+    } catch (e) {
+      thrown = { class: e.constructor.name, message: e.message }
+    }
+    // The observation counts in both; prom-client also writes an empty exemplar it made
+    // before refusing the labels, which metricore does not.
+    const text = await registry.metrics()
+    outcomes.push({ thrown, count: /^long_seconds_count (\S+)$/m.exec(text)[1] })
+  }
+  assert.deepEqual(outcomes[1], outcomes[0])
+  assert.deepEqual(outcomes[1], { thrown: { class: 'RangeError', message: 'Label set size must be smaller than 128 UTF-8 chars' }, count: '1' })
+})
