@@ -107,12 +107,13 @@ export declare class CounterSeries {
    */
   inc(value?: number | undefined | null): void
   /**
-   * Adds `value` as `inc` does and keeps an exemplar labelled `names[i] = values[i]`,
-   * written after the total in OpenMetrics text. Exemplar labels past OpenMetrics' 128
+   * Adds `value` as `inc` does and keeps an exemplar labelled `names[i] = values[i]`
+   * (stamped `timestamp`, Unix seconds, when given), written after the total in
+   * OpenMetrics text. Exemplar labels past OpenMetrics' 128
    * characters are a `TypeError` `ERR_METRICORE_INVALID_EXEMPLAR` (the increment is
    * applied).
    */
-  incWithExemplar(value: number, names: Array<string>, values: Array<string>): void
+  incWithExemplar(value: number, names: Array<string>, values: Array<string>, timestamp?: number | undefined | null): void
   /** The current total, whole and fractional increments together. */
   get(): number
   /** The family's name (for messages). */
@@ -284,10 +285,11 @@ export declare class HistogramSeries {
   observe(value: number): void
   /**
    * Records `value` as `observe` does and keeps an exemplar labelled `names[i] =
-   * values[i]` on its bucket, written after the bucket in OpenMetrics text; bad exemplar
+   * values[i]` (stamped `timestamp`, Unix seconds, when given) on its bucket, written
+   * after the bucket in OpenMetrics text; bad exemplar
    * labels are a `TypeError` `ERR_METRICORE_INVALID_EXEMPLAR` (the value is recorded).
    */
-  observeWithExemplar(value: number, names: Array<string>, values: Array<string>): void
+  observeWithExemplar(value: number, names: Array<string>, values: Array<string>, timestamp?: number | undefined | null): void
   /** Records a duration in milliseconds (the TypeScript-era unit). */
   recordMs(ms: number): void
   /**
@@ -924,6 +926,22 @@ export interface ProcessFigures {
   involuntaryContextSwitches: number | null
 }
 
+/** An exemplar and where it belongs. */
+export interface PromExemplar {
+  /** The series' index in series order. */
+  series: number
+  /** The bucket's index (0 for a counter). */
+  bucket: number
+  /** Label names, in the order given. */
+  labelNames: Array<string>
+  /** Label values, as `labelNames`. */
+  labelValues: Array<string>
+  /** The value recorded with it. */
+  value: number
+  /** When, in Unix seconds. */
+  timestamp: number
+}
+
 /** A family's series, collected now, for prom-client's `get()`. */
 export interface PromSeries {
   /** Every series' label values, concatenated, in series order and label-name order. */
@@ -944,6 +962,8 @@ export interface PromSeries {
    * counters and gauges.
    */
   bounds: Array<number>
+  /** The exemplars kept: a counter series' latest, a histogram bucket's latest. */
+  exemplars: Array<PromExemplar>
 }
 
 /**

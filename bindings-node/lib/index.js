@@ -405,8 +405,17 @@ function validateLabelName(names = []) {
  * `NAME_count`; a summary series its quantiles `{labels: {quantile, ...}, value}` (0 for an
  * empty window, as prom-client writes), then `NAME_sum` and `NAME_count`.
  */
-function promValues(type, name, labelNames, { labelText, labelLengths, numbers, bounds }) {
+function promValues(type, name, labelNames, { labelText, labelLengths, numbers, bounds, exemplars }, exemplarsEnabled) {
   const out = []
+  // Exemplars by series and bucket, as prom-client's {labelSet, value, timestamp}.
+  const kept = new Map()
+  for (const e of exemplars) {
+    const labelSet = {}
+    e.labelNames.forEach((n, k) => {
+      labelSet[n] = e.labelValues[k]
+    })
+    kept.set(`${e.series}:${e.bucket}`, { labelSet, value: e.value, timestamp: e.timestamp })
+  }
   const names = labelNames.length
   let at = 0
   let li = 0
@@ -423,16 +432,23 @@ function promValues(type, name, labelNames, { labelText, labelLengths, numbers, 
   let n = 0
   for (let i = 0; i < series; i++, li += names) {
     if (type === 'counter' || type === 'gauge') {
-      out.push({ value: numbers[n++], labels: labelsOf() })
+      const v = { value: numbers[n++], labels: labelsOf() }
+      const e = kept.get(`${i}:0`)
+      if (e !== undefined) v.exemplar = e
+      out.push(v)
       continue
     }
     const start = at
     const histogram = type === 'histogram'
-    for (const bound of bounds) {
+    for (let b = 0; b < bounds.length; b++) {
+      const bound = bounds[b]
       at = start
       if (histogram) {
         const le = bound === Infinity ? '+Inf' : bound
-        out.push({ labels: labelsOf('le', le), value: numbers[n++], metricName: `${name}_bucket`, exemplar: null })
+        const entry = { labels: labelsOf('le', le), value: numbers[n++], metricName: `${name}_bucket`, exemplar: kept.get(`${i}:${b}`) ?? null }
+        // prom-client's +Inf bucket of an exemplar-enabled histogram has no exemplar key until one is kept.
+        if (entry.exemplar === null && exemplarsEnabled && bound === Infinity) delete entry.exemplar
+        out.push(entry)
       } else {
         const v = numbers[n++]
         out.push({ labels: labelsOf('quantile', bound), value: Number.isNaN(v) ? 0 : v })
@@ -517,7 +533,7 @@ class Metric {
   }
 
   _values() {
-    return promValues(this.type, this.name, this.labelNames, this._family.promClientSeries())
+    return promValues(this.type, this.name, this.labelNames, this._family.promClientSeries(), this._exemplars)
   }
 
   /** The error prom-client throws for label values that do not match the label names. */
@@ -763,7 +779,8 @@ class Counter extends Metric {
     }
     this._valuesFor(labels)
     checkIncrement(this.name, value)
-    this._childFor(labels)._series.incWithExemplar(value === null ? 1 : value, names, names.map((n) => String(exemplarLabels[n])))
+    // Stamped with JavaScript's time, as prom-client stamps it (fake timers move it too).
+    this._childFor(labels)._series.incWithExemplar(value === null ? 1 : value, names, names.map((n) => String(exemplarLabels[n])), Date.now() / 1000)
   }
 
   _child(series) {
@@ -1085,7 +1102,7 @@ class Histogram extends Metric {
     this._valuesFor(labels)
     if (typeof value !== 'number' || !Number.isFinite(value)) throw valueError(this.name, value)
     lanes.flushHistograms()
-    this._childFor(labels)._series.observeWithExemplar(value, names, names.map((n) => String(exemplarLabels[n])))
+    this._childFor(labels)._series.observeWithExemplar(value, names, names.map((n) => String(exemplarLabels[n])), Date.now() / 1000)
   }
 
   _startTimerWithExemplar(labels, exemplarLabels) {

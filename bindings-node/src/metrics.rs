@@ -219,8 +219,9 @@ impl CounterSeries {
         }
     }
 
-    /// Adds `value` as `inc` does and keeps an exemplar labelled `names[i] = values[i]`,
-    /// written after the total in OpenMetrics text. Exemplar labels past OpenMetrics' 128
+    /// Adds `value` as `inc` does and keeps an exemplar labelled `names[i] = values[i]`
+    /// (stamped `timestamp`, Unix seconds, when given), written after the total in
+    /// OpenMetrics text. Exemplar labels past OpenMetrics' 128
     /// characters are a `TypeError` `ERR_METRICORE_INVALID_EXEMPLAR` (the increment is
     /// applied).
     #[napi(catch_unwind)]
@@ -230,9 +231,12 @@ impl CounterSeries {
         value: f64,
         names: Vec<String>,
         values: Vec<String>,
+        timestamp: Option<f64>,
     ) -> napi::Result<()> {
         let labels = pairs(env, &self.name, &names, &values)?;
-        self.handle.add_with_exemplar(value, &labels).or_throw(env)
+        self.handle
+            .add_with_exemplar_at(value, &labels, timestamp)
+            .or_throw(env)
     }
 
     /// The current total, whole and fractional increments together.
@@ -348,7 +352,8 @@ impl HistogramSeries {
     }
 
     /// Records `value` as `observe` does and keeps an exemplar labelled `names[i] =
-    /// values[i]` on its bucket, written after the bucket in OpenMetrics text; bad exemplar
+    /// values[i]` (stamped `timestamp`, Unix seconds, when given) on its bucket, written
+    /// after the bucket in OpenMetrics text; bad exemplar
     /// labels are a `TypeError` `ERR_METRICORE_INVALID_EXEMPLAR` (the value is recorded).
     #[napi(catch_unwind)]
     pub fn observe_with_exemplar(
@@ -357,10 +362,11 @@ impl HistogramSeries {
         value: f64,
         names: Vec<String>,
         values: Vec<String>,
+        timestamp: Option<f64>,
     ) -> napi::Result<()> {
         let labels = pairs(env, &self.name, &names, &values)?;
         self.handle
-            .observe_with_exemplar(value, &labels)
+            .observe_with_exemplar_at(value, &labels, timestamp)
             .or_throw(env)
     }
 

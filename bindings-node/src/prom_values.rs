@@ -4,6 +4,7 @@
 //! not as 10k objects made one property at a time through napi.
 
 use metricore::collect::{FamilySnapshot, SeriesValue};
+use metricore::exemplar::Exemplar;
 use napi::bindgen_prelude::{Float64Array, Uint32Array};
 use napi_derive::napi;
 
@@ -22,6 +23,36 @@ pub struct PromSeries {
     /// The bucket bounds, `Infinity` last (histogram), or the quantiles (summary); empty for
     /// counters and gauges.
     pub bounds: Vec<f64>,
+    /// The exemplars kept: a counter series' latest, a histogram bucket's latest.
+    pub exemplars: Vec<PromExemplar>,
+}
+
+/// An exemplar and where it belongs.
+#[napi(object)]
+pub struct PromExemplar {
+    /// The series' index in series order.
+    pub series: u32,
+    /// The bucket's index (0 for a counter).
+    pub bucket: u32,
+    /// Label names, in the order given.
+    pub label_names: Vec<String>,
+    /// Label values, as `labelNames`.
+    pub label_values: Vec<String>,
+    /// The value recorded with it.
+    pub value: f64,
+    /// When, in Unix seconds.
+    pub timestamp: f64,
+}
+
+fn exemplar(series: usize, bucket: usize, e: &Exemplar) -> PromExemplar {
+    PromExemplar {
+        series: u32::try_from(series).unwrap_or(u32::MAX),
+        bucket: u32::try_from(bucket).unwrap_or(u32::MAX),
+        label_names: e.labels.iter().map(|(k, _)| k.clone()).collect(),
+        label_values: e.labels.iter().map(|(_, v)| v.clone()).collect(),
+        value: e.value,
+        timestamp: e.timestamp,
+    }
 }
 
 #[allow(
@@ -33,22 +64,38 @@ pub(crate) fn of(family: &FamilySnapshot) -> PromSeries {
     let mut label_lengths = Vec::with_capacity(family.series.len() * family.label_names.len());
     let mut numbers = Vec::with_capacity(family.series.len());
     let mut bounds = Vec::new();
-    for s in &family.series {
+    let mut exemplars = Vec::new();
+    for (i, s) in family.series.iter().enumerate() {
         for v in s.labels.iter() {
             label_text.push_str(v);
             let units = v.encode_utf16().count();
             label_lengths.push(u32::try_from(units).unwrap_or(u32::MAX));
         }
         match &s.value {
-            SeriesValue::Counter { value, .. }
-            | SeriesValue::SampledCounter { value }
-            | SeriesValue::Gauge { value } => numbers.push(*value),
+            SeriesValue::Counter {
+                value,
+                exemplar: kept,
+                ..
+            } => {
+                numbers.push(*value);
+                if let Some(e) = kept {
+                    exemplars.push(exemplar(i, 0, e));
+                }
+            }
+            SeriesValue::SampledCounter { value } | SeriesValue::Gauge { value } => {
+                numbers.push(*value);
+            }
             SeriesValue::Histogram(h) => {
                 let buckets = h.buckets();
                 if bounds.is_empty() {
                     bounds = buckets.iter().map(|b| b.le).collect();
                 }
                 numbers.extend(buckets.iter().map(|b| b.cumulative_count as f64));
+                for (b, bucket) in buckets.iter().enumerate() {
+                    if let Some(e) = &bucket.exemplar {
+                        exemplars.push(exemplar(i, b, e));
+                    }
+                }
                 numbers.push(h.sum());
                 numbers.push(h.count() as f64);
             }
@@ -73,5 +120,6 @@ pub(crate) fn of(family: &FamilySnapshot) -> PromSeries {
         label_lengths: Uint32Array::new(label_lengths),
         numbers: Float64Array::new(numbers),
         bounds,
+        exemplars,
     }
 }
