@@ -439,10 +439,11 @@ export declare class Registry {
    * histograms of any magnitude and sign (or of `histogram`'s range, when `lowest` or
    * `highest` is given) at its precision, exposing `quantiles` (default
    * prom-client's percentiles) over its window (`windowSeconds`/`subWindows`, prom-client's
-   * `maxAgeSeconds`/`ageBuckets`; all time without). A quantile outside 0..=1 is
-   * `ERR_METRICORE_INVALID_CONFIG`.
+   * `maxAgeSeconds`/`ageBuckets`; all time without), read on `clock` when given (a
+   * `WindowClock` JavaScript moves) instead of the monotonic clock. A quantile outside
+   * 0..=1 is `ERR_METRICORE_INVALID_CONFIG`.
    */
-  summaryFamily(options: MetricOptions, histogram?: HistogramOptions | undefined | null, quantiles?: Array<number> | undefined | null): SummaryFamily
+  summaryFamily(options: MetricOptions, histogram?: HistogramOptions | undefined | null, quantiles?: Array<number> | undefined | null, clock?: WindowClock | undefined | null): SummaryFamily
   /** Removes the family `name` (as registered); returns whether there was one. */
   unregister(name: string): boolean
   /**
@@ -553,6 +554,18 @@ export declare class SummaryFamily {
   /** Number of series. */
   get size(): number
 }
+
+/** A window clock moved forward from JavaScript by the milliseconds `Date.now()` advanced. */
+export declare class WindowClock {
+  /** A clock at an arbitrary origin. */
+  constructor()
+  /**
+   * Moves the clock forward by `ms` whole milliseconds; anything not a finite number
+   * >= 1 leaves it where it is (it never goes back).
+   */
+  advanceMs(ms: number): void
+}
+export type JsWindowClock = WindowClock
 
 /** One cumulative Prometheus bucket. */
 export interface BucketCount {

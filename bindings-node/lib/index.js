@@ -82,6 +82,12 @@ class Registry {
     this._hidden.add(metric)
   }
 
+  /** Moves what the lanes hold into the core, then the summaries' windows to JavaScript's time. */
+  _flush() {
+    lanes.flushAll()
+    for (const metric of this._metrics.values()) if (metric._time !== undefined) metric._time.sync()
+  }
+
   /** Runs the metrics' collect callbacks; a Promise when any of them returned one. */
   _collect() {
     let pending
@@ -94,7 +100,7 @@ class Registry {
   }
 
   _renderAsync() {
-    lanes.flushAll()
+    this._flush()
     return this._openMetrics()
       ? this._native.renderOpenMetricsAsync(this._dialect)
       : this._native.renderTextAsync(this._dialect)
@@ -126,7 +132,7 @@ class Registry {
   /** The exposition, rendered on the calling thread (collect callbacks must be synchronous). */
   metricsSync() {
     this._collect()
-    lanes.flushAll()
+    this._flush()
     return this._openMetrics() ? this._native.renderOpenMetrics(this._dialect) : this._native.renderText(this._dialect)
   }
 
@@ -158,7 +164,7 @@ class Registry {
   /** Every family in metricore's JSON shape (not prom-client's getMetricsAsJSON). */
   toJSON() {
     this._collect()
-    lanes.flushAll()
+    this._flush()
     return this._native.families()
   }
 
@@ -516,7 +522,12 @@ class Metric {
     const reg = home._native
     if (kind === 'counter') this._family = reg.counterFamily(opts)
     else if (kind === 'gauge') this._family = reg.gaugeFamily(opts)
-    else if (kind === 'summary') this._family = reg.summaryFamily(opts, this._histogramOptions(config), config.percentiles)
+    else if (kind === 'summary') {
+      const histogram = this._histogramOptions(config)
+      // A windowed summary's window follows JavaScript's time, as prom-client's does.
+      if (histogram.windowSeconds !== undefined) this._time = new JsTime()
+      this._family = reg.summaryFamily(opts, histogram, config.percentiles, this._time?.clock)
+    }
     else this._family = reg.histogramFamily(opts, this._histogramOptions(config))
     this._cache = new ChildCache(this.labelNames.length, cardinalityLimit === undefined ? DEFAULT_CARDINALITY_LIMIT : cardinalityLimit)
     // Without labels the metric's own calls go to its one child, fetched once.
@@ -1253,6 +1264,15 @@ class Summary extends Histogram {
     super(config, 'summary')
   }
 
+  _child(series) {
+    return this._time === undefined ? new HistogramChild(series, this.name) : new WindowedSummaryChild(series, this.name, this._time)
+  }
+
+  _values() {
+    if (this._time !== undefined) this._time.sync()
+    return super._values()
+  }
+
   /** A summary's values go to the exposition as get() gives them, as prom-client's do. */
   getForPromString() {
     return this.get()
@@ -1292,6 +1312,40 @@ class Summary extends Histogram {
       windowSeconds: windowed ? maxAgeSeconds : undefined,
       subWindows: windowed ? ageBuckets : undefined,
     }
+  }
+}
+
+/**
+ * JavaScript's time for a summary's window: a native WindowClock moved forward by what
+ * `Date.now()` advanced since the last move (fake timers included). A step back (a fake
+ * clock set earlier) moves nothing; time counts again from there.
+ */
+class JsTime {
+  constructor() {
+    this.clock = new native.WindowClock()
+    this._last = Date.now()
+  }
+
+  sync() {
+    const now = Date.now()
+    if (now > this._last) this.clock.advanceMs(now - this._last)
+    this._last = now
+  }
+}
+
+/**
+ * A windowed summary's series: an observation first brings the window to JavaScript's time,
+ * so the lanes hand it to the core at (within a flush of) the time it was made.
+ */
+class WindowedSummaryChild extends HistogramChild {
+  constructor(series, name, time) {
+    super(series, name)
+    this._time = time
+  }
+
+  observe(value) {
+    this._time.sync()
+    super.observe(value)
   }
 }
 

@@ -25,6 +25,7 @@
     reason = "#[napi] docs are JSDoc; error codes are named in the text"
 )]
 
+mod clock;
 mod convert;
 mod errors;
 mod lanes;
