@@ -126,9 +126,9 @@ function expectTotal(what, got, want) {
   if (got !== want) throw new Error(`${what}: read back ${got}, expected ${want}`)
 }
 
-/** A counter's total for one label set: metricore's get() is a number, prom-client's a Promise. */
+/** A counter's total for one label set: metricore's value() is a number, prom-client's a Promise. */
 async function counterTotal(impl, counter, labels) {
-  if (impl === 'metricore') return counter.get(labels)
+  if (impl === 'metricore') return counter.value(labels)
   const { values } = await counter.get()
   const key = JSON.stringify(labels ?? {})
   return values.filter((v) => JSON.stringify(v.labels) === key).reduce((sum, v) => sum + v.value, 0)
@@ -322,6 +322,19 @@ async function render10k(impl) {
   return timeRenders(renderOf(impl, tenThousandCounters(libOf(impl))))
 }
 
+/** Median time of `await counter.get()` (prom-client's shape) on a family of 10k series. */
+async function get10k(impl) {
+  const lib = load(impl)
+  const { registers } = privateRegistry(lib)
+  const counter = new lib.Counter({ name: 'get_requests', help: 'R.', labelNames: ['route', 'code'], registers })
+  for (let i = 0; i < SERIES; i++) counter.inc({ route: `/api/item/${i >> 2}`, code: CODES[i & 3] }, i + 1)
+  return timeRenders(async () => {
+    const { values } = await counter.get()
+    if (values.length !== SERIES) throw new Error(`get() gave ${values.length} values, expected ${SERIES}`)
+    return values
+  })
+}
+
 /** Median time of one render of the mixed set. */
 async function renderMixed(impl) {
   return timeRenders(renderOf(impl, mixedSet(libOf(impl))))
@@ -462,6 +475,7 @@ const WORKLOADS = [
     run: hdrRecord,
   },
   { id: 'render-10k', title: 'render 10k counter series', stat: '/render', bar: 4 * MS, ours: ['metricore (async)', 'metricore (sync)'], peers: ['prom-client'], run: render10k },
+  { id: 'get-10k', title: 'await get() on a 10k-series family', stat: '/get', bar: undefined, ours: ['metricore'], peers: ['prom-client'], run: get10k },
   { id: 'render-mixed', title: 'render 1k histograms+1k+1k', stat: '/render', bar: undefined, ours: ['metricore (async)', 'metricore (sync)'], peers: ['prom-client'], run: renderMixed },
   { id: 'loop-block', title: 'loop held by an async 10k render', stat: ' max', bar: 1 * MS, ours: ['metricore'], peers: ['prom-client', POOL_CONTROL], run: loopBlock },
 ]

@@ -51,6 +51,11 @@ export declare class CounterFamily {
    * are no longer collected. Returns whether one was removed.
    */
   remove(values: Array<string>): boolean
+  /**
+   * This family's series collected now, compactly, for prom-client's `get()`
+   * (see `PromSeries`).
+   */
+  promClientSeries(): PromSeries
   /** Removes every series. */
   clear(): void
   /** Number of series. */
@@ -108,6 +113,14 @@ export declare class CounterSeries {
    * `ERR_METRICORE_INVALID_VALUE`, and nothing is added.
    */
   inc(value?: number | undefined | null): void
+  /**
+   * Adds `value` as `inc` does and keeps an exemplar labelled `names[i] = values[i]`
+   * (stamped `timestamp`, Unix seconds, when given), written after the total in
+   * OpenMetrics text. Exemplar labels past OpenMetrics' 128
+   * characters are a `TypeError` `ERR_METRICORE_INVALID_EXEMPLAR` (the increment is
+   * applied).
+   */
+  incWithExemplar(value: number, names: Array<string>, values: Array<string>, timestamp?: number | undefined | null): void
   /** The current total, whole and fractional increments together. */
   get(): number
   /** The family's name (for messages). */
@@ -137,6 +150,11 @@ export declare class GaugeFamily {
    * are no longer collected. Returns whether one was removed.
    */
   remove(values: Array<string>): boolean
+  /**
+   * This family's series collected now, compactly, for prom-client's `get()`
+   * (see `PromSeries`).
+   */
+  promClientSeries(): PromSeries
   /** Removes every series. */
   clear(): void
   /** Number of series. */
@@ -259,6 +277,11 @@ export declare class HistogramFamily {
    * are no longer collected. Returns whether one was removed.
    */
   remove(values: Array<string>): boolean
+  /**
+   * This family's series collected now, compactly, for prom-client's `get()`
+   * (see `PromSeries`).
+   */
+  promClientSeries(): PromSeries
   /** Removes every series. */
   clear(): void
   /** Number of series. */
@@ -281,6 +304,13 @@ export declare class HistogramSeries {
    * NaN, negative and infinite values are a `RangeError` `ERR_METRICORE_INVALID_VALUE`.
    */
   observe(value: number): void
+  /**
+   * Records `value` as `observe` does and keeps an exemplar labelled `names[i] =
+   * values[i]` (stamped `timestamp`, Unix seconds, when given) on its bucket, written
+   * after the bucket in OpenMetrics text; bad exemplar
+   * labels are a `TypeError` `ERR_METRICORE_INVALID_EXEMPLAR` (the value is recorded).
+   */
+  observeWithExemplar(value: number, names: Array<string>, values: Array<string>, timestamp?: number | undefined | null): void
   /** Records a duration in milliseconds (the TypeScript-era unit). */
   recordMs(ms: number): void
   /**
@@ -430,12 +460,19 @@ export declare class Registry {
    * histograms of any magnitude and sign (or of `histogram`'s range, when `lowest` or
    * `highest` is given) at its precision, exposing `quantiles` (default
    * prom-client's percentiles) over its window (`windowSeconds`/`subWindows`, prom-client's
-   * `maxAgeSeconds`/`ageBuckets`; all time without). A quantile outside 0..=1 is
-   * `ERR_METRICORE_INVALID_CONFIG`.
+   * `maxAgeSeconds`/`ageBuckets`; all time without), read on `clock` when given (a
+   * `WindowClock` JavaScript moves) instead of the monotonic clock. A quantile outside
+   * 0..=1 is `ERR_METRICORE_INVALID_CONFIG`.
    */
-  summaryFamily(options: MetricOptions, histogram?: HistogramOptions | undefined | null, quantiles?: Array<number> | undefined | null): SummaryFamily
+  summaryFamily(options: MetricOptions, histogram?: HistogramOptions | undefined | null, quantiles?: Array<number> | undefined | null, clock?: WindowClock | undefined | null): SummaryFamily
   /** Removes the family `name` (as registered); returns whether there was one. */
   unregister(name: string): boolean
+  /**
+   * Removes every collector (the resource sampler among them: its figures are no longer
+   * rendered); returns how many there were. A sampler handle kept from before goes on
+   * working but is no longer this registry's.
+   */
+  unregisterCollectors(): number
   /** The registered family names, in registration order. */
   familyNames(): Array<string>
   /**
@@ -528,11 +565,28 @@ export declare class SummaryFamily {
    * are no longer collected. Returns whether one was removed.
    */
   remove(values: Array<string>): boolean
+  /**
+   * This family's series collected now, compactly, for prom-client's `get()`
+   * (see `PromSeries`).
+   */
+  promClientSeries(): PromSeries
   /** Removes every series. */
   clear(): void
   /** Number of series. */
   get size(): number
 }
+
+/** A window clock moved forward from JavaScript by the milliseconds `Date.now()` advanced. */
+export declare class WindowClock {
+  /** A clock at an arbitrary origin. */
+  constructor()
+  /**
+   * Moves the clock forward by `ms` whole milliseconds; anything not a finite number
+   * >= 1 leaves it where it is (it never goes back).
+   */
+  advanceMs(ms: number): void
+}
+export type JsWindowClock = WindowClock
 
 /** One cumulative Prometheus bucket. */
 export interface BucketCount {
@@ -918,6 +972,46 @@ export interface ProcessFigures {
   voluntaryContextSwitches: number | null
   /** Times the process was preempted. */
   involuntaryContextSwitches: number | null
+}
+
+/** An exemplar and where it belongs. */
+export interface PromExemplar {
+  /** The series' index in series order. */
+  series: number
+  /** The bucket's index (0 for a counter). */
+  bucket: number
+  /** Label names, in the order given. */
+  labelNames: Array<string>
+  /** Label values, as `labelNames`. */
+  labelValues: Array<string>
+  /** The value recorded with it. */
+  value: number
+  /** When, in Unix seconds. */
+  timestamp: number
+}
+
+/** A family's series, collected now, for prom-client's `get()`. */
+export interface PromSeries {
+  /** Every series' label values, concatenated, in series order and label-name order. */
+  labelText: string
+  /**
+   * The length of each label value in `labelText`, in UTF-16 code units (series × label
+   * names of them).
+   */
+  labelLengths: Uint32Array
+  /**
+   * Per series, in series order: its value (counter, gauge); its cumulative bucket counts,
+   * then sum and count (histogram); its quantile values (NaN for an empty window), then
+   * sum and count (summary).
+   */
+  numbers: Float64Array
+  /**
+   * The bucket bounds, `Infinity` last (histogram), or the quantiles (summary); empty for
+   * counters and gauges.
+   */
+  bounds: Array<number>
+  /** The exemplars kept: a counter series' latest, a histogram bucket's latest. */
+  exemplars: Array<PromExemplar>
 }
 
 /**

@@ -854,5 +854,7 @@ module.exports.JsRegistry = nativeBinding.JsRegistry
 module.exports.Sampler = nativeBinding.Sampler
 module.exports.JsSampler = nativeBinding.JsSampler
 module.exports.SummaryFamily = nativeBinding.SummaryFamily
+module.exports.WindowClock = nativeBinding.WindowClock
+module.exports.JsWindowClock = nativeBinding.JsWindowClock
 module.exports.contentType = nativeBinding.contentType
 module.exports.errorCodes = nativeBinding.errorCodes

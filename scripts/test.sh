@@ -9,7 +9,7 @@
 #   expo          exposition sample openmetrics
 #   python        py-build py-test py-stubtest py-bench (the `metricore` Python package)
 #   c             c-header c-test c-install c-bench (the C ABI: libmetricore, include/metricore.h)
-#   node          node-build dialect-goldens node-typings node-types node-lint node-test node-pack node-bench (the `metricore` npm package)
+#   node          node-build dialect-goldens node-typings node-types node-lint node-test compat-node node-pack node-bench (the `metricore` npm package)
 #   STEP          any single step name below, e.g. `scripts/test.sh clippy loom`
 #
 # Self-sufficient on a fresh Debian 12 machine: installs promtool and the Python
@@ -23,12 +23,12 @@ cd "$(dirname "$0")/.." || exit 2
 # shellcheck source=scripts/lib.sh
 . scripts/lib.sh
 
-ALL_STEPS=(setup fmt clippy doc test loom soak bench exposition sample openmetrics py-build py-test py-stubtest py-bench c-header c-test c-install c-bench node-build dialect-goldens node-typings node-types node-lint node-test node-pack node-bench)
+ALL_STEPS=(setup fmt clippy doc test loom soak bench exposition sample openmetrics py-build py-test py-stubtest py-bench c-header c-test c-install c-bench node-build dialect-goldens node-typings node-types node-lint node-test compat-node node-pack node-bench)
 RUST_STEPS=(fmt clippy doc test loom soak bench)
 EXPO_STEPS=(exposition sample openmetrics)
 PY_STEPS=(py-build py-test py-stubtest py-bench)
 C_STEPS=(c-header c-test c-install c-bench)
-NODE_STEPS=(node-build dialect-goldens node-typings node-types node-lint node-test node-pack node-bench)
+NODE_STEPS=(node-build dialect-goldens node-typings node-types node-lint node-test compat-node node-pack node-bench)
 
 # ---------------------------------------------------------------- selection
 declare -A WANT=()
@@ -109,7 +109,7 @@ setup_tools() {
     # The npm package: Node and the pinned devDependencies (@napi-rs/cli, prom-client);
     # node-test checks the exposition with promtool too.
     if wanted node-build || wanted node-typings || wanted node-types || wanted node-lint \
-        || wanted node-test || wanted node-pack || wanted node-bench; then
+        || wanted node-test || wanted compat-node || wanted node-pack || wanted node-bench; then
         ensure_node_deps || return 1
     fi
     if wanted node-test; then ensure_promtool || return 1; fi
@@ -284,7 +284,7 @@ node_pack_into() {
         const legacy = require('metricore/legacy')
         const { experiment } = require('metricore/shadow')
         const reg = new m.Registry()
-        const c = new m.Counter({ name: 'packed', help: 'P.', registers: [reg] })
+        const c = new m.Counter({ name: 'packed_total', help: 'P.', registers: [reg] })
         c.inc(3)
         const p = legacy.calculatePercentiles([1, 2, 3, 4])
         const same = experiment({ name: 'pack', control: () => 1, candidate: () => 1, registry: reg })()
@@ -349,6 +349,10 @@ step node-typings node_typings
 step node-types node_types
 step node-lint env -C bindings-node npm run --silent lint
 step node-test env -C bindings-node npm test --silent
+# The prom-client API, differentially: the same seeded call sequences through prom-client
+# (the devDependency) and metricore; tests/compat/node/accepted-differences.json lists the
+# only differences allowed.
+step compat-node node tests/compat/node/run.js
 step node-pack node_pack
 step node-bench env -C bindings-node node bench.js --quick
 

@@ -239,6 +239,7 @@ pub extern "C" fn metricore_collector_sink_family(
         }
         sink.seen.clear();
         sink.families.push(FamilySnapshot {
+            named_total: true,
             name: name.to_owned(),
             help: help.to_owned(),
             unit: None,

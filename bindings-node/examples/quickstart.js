@@ -10,7 +10,7 @@ const { Counter, Gauge, Histogram, Registry, experiment, legacy } = require('..'
 const reference = require('../legacy/dist/index.js')
 
 const registry = new Registry()
-const requests = new Counter({ name: 'http_requests', help: 'Requests served.', labelNames: ['method', 'code'], registers: [registry] })
+const requests = new Counter({ name: 'http_requests_total', help: 'Requests served.', labelNames: ['method', 'code'], registers: [registry] })
 const inFlight = new Gauge({ name: 'http_requests_in_flight', help: 'Requests being served.', registers: [registry] })
 const latency = new Histogram({ name: 'http_request_duration_seconds', help: 'Request latency.', labelNames: ['route'], registers: [registry] })
 

@@ -5,6 +5,7 @@
 // from the core's resource sampler, which publishes them into the registry itself.
 
 const { monitorEventLoopDelay, PerformanceObserver, performance, constants } = require('node:perf_hooks')
+const fs = require('node:fs')
 const v8 = require('node:v8')
 const { invalidType, invalidConfig } = require('./errors.js')
 
@@ -91,6 +92,12 @@ function checkOptions(config, metricore) {
   return { register, prefix, labels: labelValues, gcDurationBuckets, eventLoopMonitoringPrecision, samplerIntervalSeconds }
 }
 
+/** Stops the default metrics running in `registry`, if any (its clear() calls this). */
+function stopFor(registry) {
+  const handle = running.get(registry)
+  if (handle !== undefined) handle.stop()
+}
+
 /** What collectDefaultMetrics() started in one registry; stop() ends it. */
 class DefaultMetrics {
   constructor(options, metricore) {
@@ -105,6 +112,7 @@ class DefaultMetrics {
     this._gcObserver = undefined
     try {
       this._startSampler()
+      this._processFigures()
       this._eventLoop()
       this._gc()
       this._heap()
@@ -138,6 +146,47 @@ class DefaultMetrics {
     if (sampler.isRunning) return
     sampler.start(this._options.samplerIntervalSeconds)
     this._sampler = sampler
+    // A sample now, so the process_* and node_* figures are there from the first scrape on.
+    sampler.sampleNow()
+  }
+
+  /**
+   * prom-client's process figures that the sampler does not publish: user and system CPU
+   * seconds (counted, as prom-client counts them, from this call on) and, on Linux, the
+   * data segment as process_heap_bytes.
+   */
+  _processFigures() {
+    let last = process.cpuUsage()
+    const counter = (name, help, collect) => {
+      const c = new this._metricore.Counter({
+        name: this._options.prefix + name,
+        help,
+        labelNames: this._labelNames,
+        registers: [this.registry],
+        collect,
+      })
+      this.metricNames.push(c.name)
+      return c
+    }
+    const user = counter('process_cpu_user_seconds_total', 'Total user CPU time spent in seconds.', () => {
+      const now = process.cpuUsage()
+      user.inc(this._options.labels, Math.max(0, now.user - last.user) / 1e6)
+      system.inc(this._options.labels, Math.max(0, now.system - last.system) / 1e6)
+      last = now
+    })
+    const system = counter('process_cpu_system_seconds_total', 'Total system CPU time spent in seconds.')
+    if (process.platform === 'linux') {
+      const heap = this._gauge('process_heap_bytes', 'Process heap size in bytes.', [], () => {
+        let status
+        try {
+          status = fs.readFileSync('/proc/self/status', 'utf8')
+        } catch {
+          return // as prom-client: a failed read leaves the last value
+        }
+        const data = /^VmData:\s*(\d+)\s*kB$/m.exec(status)
+        if (data !== null) this._set(heap, Number(data[1]) * 1024)
+      })
+    }
   }
 
   /** A gauge with `extraLabels` before the configured labels. */
@@ -305,4 +354,4 @@ class DefaultMetrics {
   }
 }
 
-module.exports = { collectDefaultMetrics, DEFAULT_GC_DURATION_BUCKETS }
+module.exports = { collectDefaultMetrics, stopFor, DEFAULT_GC_DURATION_BUCKETS }

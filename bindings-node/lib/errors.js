@@ -1,6 +1,10 @@
 'use strict'
 // Errors made by the JS skin, shaped like the addon's (src/errors.rs): a TypeError or
 // RangeError with a stable `code` and a message that begins `metric 'NAME': `.
+//
+// Where prom-client throws, the skin throws what prom-client throws (its class and its
+// message, which users' snapshots and log matchers hold), with metricore's `code` and the
+// metric's name in `metric` added.
 
 function metricError(Class, code, metric, rule) {
   const err = new Class(metric === undefined ? rule : `metric '${metric}': ${rule}`)
@@ -18,4 +22,12 @@ function invalidConfig(metric, rule) {
   return metricError(RangeError, 'ERR_METRICORE_INVALID_CONFIG', metric, rule)
 }
 
-module.exports = { invalidType, invalidConfig }
+/** prom-client's error: its class and message, with metricore's `code` and the metric's name. */
+function promClientError(Class, code, metric, message) {
+  const err = new Class(message)
+  err.code = code
+  if (metric !== undefined) err.metric = metric
+  return err
+}
+
+module.exports = { invalidType, invalidConfig, promClientError }

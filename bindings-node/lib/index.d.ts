@@ -5,14 +5,48 @@ import type * as native from '../index'
 /** Label values by label name; numbers and booleans are turned into strings. */
 export type LabelValues = Record<string, string | number | boolean>
 
-export interface MetricConfiguration {
-  /** The metric name (a counter renders with `_total`). */
+/** prom-client's metric types. */
+export type MetricType = 'counter' | 'gauge' | 'histogram' | 'summary'
+/** How prom-client's cluster aggregation combines workers' values. */
+export type Aggregator = 'omit' | 'sum' | 'first' | 'min' | 'max' | 'average'
+
+/** One value of prom-client's get(): a sample's value and labels, and its name for histograms and summaries. */
+export interface MetricValue<T extends string = string> {
+  value: number
+  labels: Partial<Record<T, string | number>>
+}
+export interface MetricValueWithName<T extends string = string> extends MetricValue<T> {
+  metricName?: string
+}
+/** What prom-client's get() resolves to. */
+export interface MetricObject {
   name: string
-  /** Help text. */
-  help?: string
+  help: string
+  type: MetricType
+  aggregator: Aggregator
+}
+export interface MetricObjectWithValues<T extends MetricValue<string>> extends MetricObject {
+  values: T[]
+}
+/** Any object a registry can hold (registerMetric): a name and prom-client's get(). */
+export interface Metric {
+  name: string
+  get(): Promise<MetricObjectWithValues<MetricValue<string>>>
+  reset(): void
+}
+
+export interface MetricConfiguration {
+  /** The metric name (a counter is written under the name given). */
+  name: string
+  /** Help text (required, as in prom-client). */
+  help: string
+  /** How cluster aggregation combines workers' values (default `sum`). */
+  aggregator?: Aggregator
+  /** Record exemplars (OpenMetrics registries only). */
+  enableExemplars?: boolean
   /** Label names, in the order positional values are given to labels(). */
   labelNames?: readonly string[]
-  /** At most one registry; omitted: the default `register`; `[]`: none. */
+  /** Registries to register with; omitted: the default `register`; `[]`: none. The series live in the first metricore registry. */
   registers?: Registry[]
   /** Unit (`seconds`, `bytes`, ...), appended to the name unless already there. */
   unit?: string
@@ -46,7 +80,10 @@ export interface HistogramConfiguration extends MetricConfiguration {
 export declare class Registry {
   static readonly PROMETHEUS_CONTENT_TYPE: string
   static readonly OPENMETRICS_CONTENT_TYPE: string
-  constructor()
+  /** A registry writing `contentType` (default Prometheus text 0.0.4). */
+  constructor(contentType?: string)
+  /** A registry holding every metric of `registries` (one content type). */
+  static merge(registries: Registry[]): Registry
   /** The Content-Type of what metrics() returns. */
   readonly contentType: string
   /** Switch metrics() between Prometheus text and OpenMetrics text. */
@@ -64,7 +101,17 @@ export declare class Registry {
   metricsSync(): string
   /** Every family in metricore's JSON shape. */
   toJSON(): unknown
-  getSingleMetric(name: string): Counter | Gauge | Histogram | Summary | undefined
+  /** Every metric's get(), with the default labels added. */
+  getMetricsAsJSON(): Promise<MetricObjectWithValues<MetricValue<string>>[]>
+  /** Every metric, in registration order. */
+  getMetricsAsArray(): Metric[]
+  /** One metric's exposition. */
+  getSingleMetricAsString(name: string): Promise<string>
+  /** Adds a metric (metricore's, or any object with `name` and `get()`). */
+  registerMetric(metric: Metric): void
+  /** Labels added to every value written, where the value does not set them. */
+  setDefaultLabels(labels: Record<string, string | number>): void
+  getSingleMetric(name: string): Metric | undefined
   removeSingleMetric(name: string): void
   clear(): void
   resetMetrics(): void
@@ -105,13 +152,37 @@ export declare class Sampler {
 
 /** The default registry. */
 export declare const register: Registry
+/** The default registry's Content-Type (settable, as in prom-client). */
+export declare let contentType: string
 /** Prometheus text format 0.0.4 Content-Type. */
-export declare const contentType: string
+export declare const prometheusContentType: string
+/** OpenMetrics 1.0.0 Content-Type. */
+export declare const openMetricsContentType: string
+/** Whether `name` is a valid metric name. */
+export declare function validateMetricName(name: string): boolean
+/** Pushes a registry's exposition to a Prometheus Pushgateway, as prom-client's does. */
+export declare class Pushgateway {
+  constructor(url: string, options?: Record<string, unknown> & { requireJobName?: boolean }, registry?: Registry)
+  /** POST: adds to the group's samples. */
+  pushAdd(params?: { jobName?: string; groupings?: Record<string, string> }): Promise<{ resp?: unknown; body?: unknown }>
+  /** PUT: replaces the group's samples. */
+  push(params?: { jobName?: string; groupings?: Record<string, string> }): Promise<{ resp?: unknown; body?: unknown }>
+  /** DELETE: removes the group. */
+  delete(params?: { jobName?: string; groupings?: Record<string, string> }): Promise<{ resp?: unknown; body?: unknown }>
+}
+/** `count` bucket bounds from `start`, `width` apart. */
+export declare function linearBuckets(start: number, width: number, count: number): number[]
+/** `count` bucket bounds from `start`, each `factor` times the last. */
+export declare function exponentialBuckets(start: number, factor: number, count: number): number[]
 
-declare class Metric<Child> {
+declare class BaseMetric<Child> {
   readonly name: string
   readonly help: string
+  readonly type: MetricType
+  readonly aggregator: Aggregator
   readonly labelNames: string[]
+  /** prom-client's get(): the metric's values, after its collect callback. */
+  get(): Promise<MetricObjectWithValues<MetricValueWithName<string>>>
   /** The child for label values, positional or one object; keep it for the fast path. */
   labels(...values: Array<string | number>): Child
   labels(values: LabelValues): Child
@@ -128,12 +199,15 @@ export interface CounterChild {
   get(): number
 }
 
-export declare class Counter extends Metric<CounterChild> {
+export declare class Counter extends BaseMetric<CounterChild> {
   constructor(config: MetricConfiguration)
-  /** Adds a finite number >= 0 (default 1), fractions included; negative, NaN or infinite is a RangeError ERR_METRICORE_INVALID_VALUE. */
+  /** Adds a finite number >= 0 (default 1), fractions included; negative is prom-client's Error (code ERR_METRICORE_INVALID_VALUE), NaN, infinite or not a number its TypeError (ERR_METRICORE_INVALID_TYPE). */
   inc(value?: number): void
   inc(labels: LabelValues, value?: number): void
-  get(labels?: LabelValues): number
+  /** With `enableExemplars` (OpenMetrics registries): adds `value` (default 1) and keeps an exemplar. */
+  inc(data: { labels?: LabelValues; value?: number; exemplarLabels?: LabelValues }): void
+  /** metricore: the current total of a series. */
+  value(labels?: LabelValues): number
   readonly family: native.CounterFamily
 }
 
@@ -146,7 +220,7 @@ export interface GaugeChild {
   get(): number
 }
 
-export declare class Gauge extends Metric<GaugeChild> {
+export declare class Gauge extends BaseMetric<GaugeChild> {
   constructor(config: MetricConfiguration)
   set(value: number): void
   set(labels: LabelValues, value: number): void
@@ -157,7 +231,8 @@ export declare class Gauge extends Metric<GaugeChild> {
   setToCurrentTime(labels?: LabelValues): void
   /** The returned function sets the gauge to the seconds elapsed and returns them. */
   startTimer(labels?: LabelValues): (labels?: LabelValues) => number
-  get(labels?: LabelValues): number
+  /** metricore: the current value of a series. */
+  value(labels?: LabelValues): number
   readonly family: native.GaugeFamily
 }
 
@@ -184,13 +259,15 @@ export interface HistogramChild {
   merge(snapshot: native.HistogramSnapshot): void
 }
 
-export declare class Histogram extends Metric<HistogramChild> {
+export declare class Histogram extends BaseMetric<HistogramChild> {
   constructor(config: HistogramConfiguration | SummaryConfiguration)
   /** Records a value in base units (seconds for time). */
   observe(value: number): void
   observe(labels: LabelValues, value: number): void
-  /** The returned function observes the seconds elapsed and returns them. */
-  startTimer(labels?: LabelValues): (labels?: LabelValues) => number
+  /** With `enableExemplars` (OpenMetrics registries): records `value` and keeps an exemplar on its bucket. */
+  observe(data: { labels?: LabelValues; value: number; exemplarLabels?: LabelValues }): void
+  /** The returned function observes the seconds elapsed and returns them (with exemplar labels when enabled). */
+  startTimer(labels?: LabelValues, exemplarLabels?: LabelValues): (labels?: LabelValues, exemplarLabels?: LabelValues) => number
   /** metricore: records a duration in milliseconds (the TypeScript-era unit). */
   recordMs(ms: number): void
   recordMs(labels: LabelValues, ms: number): void
@@ -210,6 +287,8 @@ export declare class Histogram extends Metric<HistogramChild> {
   snapshot(labels?: LabelValues): native.HistogramSnapshot
   /** metricore: adds a snapshot's counts into a series. */
   merge(snapshot: native.HistogramSnapshot, labels?: LabelValues): void
+  /** Creates the series for `labels` with every bucket at zero. */
+  zero(labels: LabelValues): void
   readonly family: native.HistogramFamily
 }
 
@@ -233,7 +312,7 @@ export { Meter, MeterSnapshot } from '../index'
 /**
  * prom-client's Summary: quantiles over a sliding window of `maxAgeSeconds` rotating through
  * `ageBuckets` (only when both are given; otherwise all time), plus all-time `_sum` and
- * `_count`, recorded into an HDR histogram. An empty window's quantiles are NaN.
+ * `_count`, recorded into an HDR histogram. An empty window's quantiles are written 0, as prom-client writes them.
  */
 export declare class Summary extends Histogram {
   constructor(config: SummaryConfiguration)

@@ -7,7 +7,9 @@
 
 const native = require('../index.js')
 const lanes = require('./lanes.js')
-const { invalidType, invalidConfig } = require('./errors.js')
+const util = require('node:util')
+const { invalidType, invalidConfig, promClientError } = require('./errors.js')
+const promFormat = require('./prom-format.js')
 
 const { COUNTER_DIRTY_AT, GAUGE_DIRTY_AT } = lanes
 const DEFAULT_CARDINALITY_LIMIT = 10000
@@ -18,17 +20,31 @@ class Registry {
   /** OpenMetrics 1.0.0 text. */
   static OPENMETRICS_CONTENT_TYPE = native.contentType(true)
 
-  constructor(nativeRegistry) {
-    this._native = nativeRegistry instanceof native.Registry ? nativeRegistry : new native.Registry()
+  /**
+   * A registry writing `contentType` (prom-client's: Prometheus text unless given OpenMetrics's);
+   * metricore's own global registry is made from its native one.
+   */
+  constructor(contentType = Registry.PROMETHEUS_CONTENT_TYPE) {
+    if (contentType instanceof native.Registry) {
+      this._native = contentType
+      contentType = Registry.PROMETHEUS_CONTENT_TYPE
+    } else {
+      checkContentType(contentType, TypeError)
+      this._native = new native.Registry()
+    }
+    this._contentType = contentType
+    /** Every metric by name, in registration order: metricore's own and any registerMetric() gave. */
     this._metrics = new Map()
-    this._contentType = Registry.PROMETHEUS_CONTENT_TYPE
-    // prom-client's dialect is selectable; it becomes the default once a soak render in it
-    // keeps RSS flat (test/soak.test.js grows 13 MiB with it today).
-    this._dialect = 'canonical'
+    /** How many of them render through get() (not registered in this native registry). */
+    this._foreign = 0
+    /** Histograms without labels reset since their last recording (see Histogram#reset). */
+    this._hidden = new Set()
+    this._defaultLabels = {}
+    this._dialect = 'prom-client'
     this._sampler = undefined
   }
 
-  /** Whose spelling metrics() writes: 'canonical' (the default), 'prom-client' or 'prometheus_client'. */
+  /** Whose spelling metrics() writes: 'prom-client' (the default), 'canonical' or 'prometheus_client'. */
   get dialect() {
     return this._dialect
   }
@@ -48,9 +64,7 @@ class Registry {
 
   /** Switch metrics() between Prometheus text and OpenMetrics text. */
   setContentType(type) {
-    if (type !== Registry.PROMETHEUS_CONTENT_TYPE && type !== Registry.OPENMETRICS_CONTENT_TYPE) {
-      throw invalidConfig(undefined, `unknown content type '${type}'`)
-    }
+    checkContentType(type, Error)
     this._contentType = type
   }
 
@@ -58,11 +72,27 @@ class Registry {
     return this._contentType === Registry.OPENMETRICS_CONTENT_TYPE
   }
 
+  /** Whether metrics() must be written from get() results (see lib/prom-format.js). */
+  _throughGet() {
+    return this._foreign > 0 || this._hidden.size > 0 || Object.keys(this._defaultLabels).length > 0
+  }
+
+  /** Leaves `metric`'s one series out of what get() and metrics() write until it records again. */
+  _hide(metric) {
+    this._hidden.add(metric)
+  }
+
+  /** Moves what the lanes hold into the core, then the summaries' windows to JavaScript's time. */
+  _flush() {
+    lanes.flushAll()
+    for (const metric of this._metrics.values()) if (metric._time !== undefined) metric._time.sync()
+  }
+
   /** Runs the metrics' collect callbacks; a Promise when any of them returned one. */
   _collect() {
     let pending
     for (const metric of this._metrics.values()) {
-      if (metric._collect === undefined) continue
+      if (metric._collect === undefined || metric._registry !== this) continue
       const r = metric._collect.call(metric)
       if (r !== null && typeof r === 'object' && typeof r.then === 'function') (pending ??= []).push(r)
     }
@@ -70,14 +100,26 @@ class Registry {
   }
 
   _renderAsync() {
-    lanes.flushAll()
+    this._flush()
     return this._openMetrics()
       ? this._native.renderOpenMetricsAsync(this._dialect)
       : this._native.renderTextAsync(this._dialect)
   }
 
+  async _renderThroughGet() {
+    const open = this._openMetrics()
+    const results = await Promise.all(
+      [...this._metrics.values()].map((m) => (typeof m.getForPromString === 'function' ? m.getForPromString() : m.get())),
+    )
+    return promFormat.joinFamilies(
+      results.map((r) => promFormat.familyText(r, this._defaultLabels, open)),
+      open,
+    )
+  }
+
   /** The exposition, gathered and encoded off the event loop (metricore's worker thread). */
   metrics() {
+    if (this._throughGet()) return this._renderThroughGet()
     let pending
     try {
       pending = this._collect()
@@ -90,14 +132,39 @@ class Registry {
   /** The exposition, rendered on the calling thread (collect callbacks must be synchronous). */
   metricsSync() {
     this._collect()
-    lanes.flushAll()
+    this._flush()
     return this._openMetrics() ? this._native.renderOpenMetrics(this._dialect) : this._native.renderText(this._dialect)
+  }
+
+  /** Every metric's get(), with the default labels added to each value that lacks them. */
+  async getMetricsAsJSON() {
+    const results = await Promise.all([...this._metrics.values()].map((m) => m.get()))
+    const defaults = Object.keys(this._defaultLabels)
+    if (defaults.length > 0) {
+      for (const r of results) {
+        for (const v of r.values || []) {
+          v.labels = { ...v.labels }
+          for (const n of defaults) v.labels[n] = v.labels[n] || this._defaultLabels[n]
+        }
+      }
+    }
+    return results
+  }
+
+  /** Every metric registered here, in registration order. */
+  getMetricsAsArray() {
+    return [...this._metrics.values()]
+  }
+
+  /** One metric's exposition, written from its get(). */
+  async getSingleMetricAsString(name) {
+    return promFormat.familyText(await this._metrics.get(name).get(), this._defaultLabels, this._openMetrics())
   }
 
   /** Every family in metricore's JSON shape (not prom-client's getMetricsAsJSON). */
   toJSON() {
     this._collect()
-    lanes.flushAll()
+    this._flush()
     return this._native.families()
   }
 
@@ -105,23 +172,69 @@ class Registry {
     return this._metrics.get(name)
   }
 
-  removeSingleMetric(name) {
-    const metric = this._metrics.get(name)
-    if (metric !== undefined) {
-      this._native.unregister(metric._family.name)
-      this._metrics.delete(name)
+  /**
+   * Adds a metric: metricore's, or any object with `name` and `get()` (prom-client's
+   * registerMetric). A second metric under a taken name is an error.
+   */
+  registerMetric(metric) {
+    const had = this._metrics.get(metric.name)
+    if (had !== undefined && had !== metric) {
+      throw promClientError(Error, 'ERR_METRICORE_CONFLICT', metric.name, `A metric with the name ${metric.name} has already been registered.`)
+    }
+    if (had === undefined) {
+      this._metrics.set(metric.name, metric)
+      if (metric._registry !== this) this._foreign++
     }
   }
 
-  /** Unregisters every metric. */
+  /** Labels added to every value this registry writes, where the value does not set them. */
+  setDefaultLabels(labels) {
+    this._defaultLabels = labels
+  }
+
+  removeSingleMetric(name) {
+    const metric = this._metrics.get(name)
+    if (metric === undefined) return
+    if (metric._registry === this) this._native.unregister(metric._family.name)
+    else this._foreign--
+    this._hidden.delete(metric)
+    this._metrics.delete(name)
+  }
+
+  /**
+   * Unregisters every metric, the default metrics and the resource sampler's figures among
+   * them (collectDefaultMetrics() may be called again), and forgets the default labels.
+   */
   clear() {
+    require('./default-metrics.js').stopFor(this)
+    if (this._sampler !== undefined) {
+      this._sampler.stop()
+      this._sampler = undefined
+    }
+    this._native.unregisterCollectors()
     for (const name of this._native.familyNames()) this._native.unregister(name)
     this._metrics.clear()
+    this._hidden.clear()
+    this._foreign = 0
+    this._defaultLabels = {}
   }
 
   /** Sets every metric back to its initial state. */
   resetMetrics() {
     for (const metric of this._metrics.values()) metric.reset()
+  }
+
+  /** A registry holding every metric of `registries` (which must share a content type). */
+  static merge(registries) {
+    const type = registries[0].contentType
+    for (const r of registries) {
+      if (r.contentType !== type) {
+        throw promClientError(Error, 'ERR_METRICORE_INVALID_CONFIG', undefined, 'Registers can only be merged if they have the same content type')
+      }
+    }
+    const merged = new Registry(type)
+    for (const r of registries) for (const m of r.getMetricsAsArray()) merged.registerMetric(m)
+    return merged
   }
 
   /**
@@ -133,8 +246,15 @@ class Registry {
     return this._sampler
   }
 
-  _add(name, metric) {
-    this._metrics.set(name, metric)
+  _add(metric) {
+    this._metrics.set(metric.name, metric)
+  }
+}
+
+
+function checkContentType(type, Class) {
+  if (type !== Registry.PROMETHEUS_CONTENT_TYPE && type !== Registry.OPENMETRICS_CONTENT_TYPE) {
+    throw promClientError(Class, 'ERR_METRICORE_INVALID_CONFIG', undefined, `Content type ${type} is unsupported`)
   }
 }
 
@@ -198,17 +318,6 @@ class Sampler {
 
 /** The default registry, as prom-client's `register`. */
 const register = new Registry(native.Registry.global())
-
-function registryFor(name, registers) {
-  if (registers === undefined) return register
-  if (!Array.isArray(registers)) throw invalidType(name, 'registers must be an array of Registry')
-  if (registers.length === 0) return new Registry()
-  if (registers.length > 1) {
-    throw invalidConfig(name, 'metricore registers a metric in one registry; give at most one in registers')
-  }
-  if (!(registers[0] instanceof Registry)) throw invalidType(name, 'registers must be an array of Registry')
-  return registers[0]
-}
 
 function checkNumber(name, value, what) {
   if (typeof value !== 'number') {
@@ -297,40 +406,222 @@ class ChildCache {
   }
 }
 
+const METRIC_NAME = /^[a-zA-Z_:][a-zA-Z0-9_:]*$/
+const LABEL_NAME = /^[a-zA-Z_][a-zA-Z0-9_]*$/
+
+/** prom-client's validateMetricName. */
+function validateMetricName(name) {
+  return METRIC_NAME.test(name)
+}
+
+/** prom-client's validateLabelName (every name of an array). */
+function validateLabelName(names = []) {
+  return names.every((n) => LABEL_NAME.test(n))
+}
+
+/**
+ * prom-client's get() values from a family's compact series (src/prom_values.rs): a counter
+ * or gauge series is `{value, labels}`; a histogram series its cumulative buckets
+ * `{labels: {le, ...}, value, metricName: NAME_bucket, exemplar: null}`, then `NAME_sum` and
+ * `NAME_count`; a summary series its quantiles `{labels: {quantile, ...}, value}` (0 for an
+ * empty window, as prom-client writes), then `NAME_sum` and `NAME_count`.
+ */
+function promValues(type, name, labelNames, { labelText, labelLengths, numbers, bounds, exemplars }, exemplarsEnabled, makeLabels) {
+  const out = []
+  // Exemplars by series and bucket, as prom-client's {labelSet, value, timestamp}.
+  const kept = exemplars.length === 0 ? undefined : new Map()
+  for (const e of exemplars) {
+    const labelSet = {}
+    e.labelNames.forEach((n, k) => {
+      labelSet[n] = e.labelValues[k]
+    })
+    kept.set(`${e.series}:${e.bucket}`, { labelSet, value: e.value, timestamp: e.timestamp })
+  }
+  const names = labelNames.length
+  let at = 0
+  let li = 0
+  if (type === 'counter' || type === 'gauge') {
+    // The common case, written out: one object per series, its labels made by the
+    // metric's object maker (see labelObjectMaker) from the values in order.
+    const values = []
+    for (let i = 0; i < numbers.length; i++) {
+      for (let k = 0; k < names; k++) {
+        const end = at + labelLengths[li++]
+        values[k] = labelText.slice(at, end)
+        at = end
+      }
+      const v = { value: numbers[i], labels: makeLabels(values) }
+      const e = kept === undefined ? undefined : kept.get(`${i}:0`)
+      if (e !== undefined) v.exemplar = e
+      out.push(v)
+    }
+    return out
+  }
+  const labelsOf = (first, firstValue) => {
+    const labels = first === undefined ? {} : { [first]: firstValue }
+    for (let k = 0; k < names; k++) {
+      const end = at + labelLengths[li + k]
+      labels[labelNames[k]] = labelText.slice(at, end)
+      at = end
+    }
+    return labels
+  }
+  const series = names === 0 ? numbers.length / (type === 'counter' || type === 'gauge' ? 1 : bounds.length + 2) : labelLengths.length / names
+  let n = 0
+  for (let i = 0; i < series; i++, li += names) {
+    const start = at
+    const histogram = type === 'histogram'
+    for (let b = 0; b < bounds.length; b++) {
+      const bound = bounds[b]
+      at = start
+      if (histogram) {
+        const le = bound === Infinity ? '+Inf' : bound
+        const entry = { labels: labelsOf('le', le), value: numbers[n++], metricName: `${name}_bucket`, exemplar: kept?.get(`${i}:${b}`) ?? null }
+        // prom-client's +Inf bucket of an exemplar-enabled histogram has no exemplar key until one is kept.
+        if (entry.exemplar === null && exemplarsEnabled && bound === Infinity) delete entry.exemplar
+        out.push(entry)
+      } else {
+        const v = numbers[n++]
+        out.push({ labels: labelsOf('quantile', bound), value: Number.isNaN(v) ? 0 : v })
+      }
+    }
+    at = start
+    out.push({ labels: labelsOf(), value: numbers[n++], metricName: `${name}_sum` })
+    at = start
+    out.push({ labels: labelsOf(), value: numbers[n++], metricName: `${name}_count` })
+  }
+  return out
+}
+
+/**
+ * A function making `{name0: values[0], name1: values[1], ...}` for these label names: an
+ * object literal compiled once per metric, which V8 builds several times faster than an
+ * object filled key by key (a 10k-series get() spent most of its time there). The names
+ * passed validateLabelName (and the core refuses names starting with `__`, such as
+ * `__proto__`, which a literal would take as the prototype), so each is a plain identifier.
+ */
+function labelObjectMaker(names) {
+  return new Function('v', `return {${names.map((n, k) => `${n}: v[${k}]`).join(', ')}}`)
+}
+
+/** The label name a kind reserves for its own series (a histogram's `le`, a summary's `quantile`). */
+const RESERVED_LABEL = { histogram: 'le', summary: 'quantile' }
+
 class Metric {
   constructor(config, kind) {
     if (config === null || typeof config !== 'object') {
-      throw invalidType(undefined, 'the metric configuration must be an object')
+      throw promClientError(TypeError, 'ERR_METRICORE_INVALID_TYPE', undefined, 'constructor expected a config object')
     }
-    const { name, help = '', labelNames = [], registers, unit, cardinalityLimit, collect } = config
-    if (typeof name !== 'string') throw invalidType(undefined, 'name must be a string')
+    const { name, help, labelNames = [], registers, unit, cardinalityLimit, collect, aggregator = 'sum', enableExemplars = false } = config
+    if (!help) throw promClientError(Error, 'ERR_METRICORE_INVALID_CONFIG', name, 'Missing mandatory help parameter')
+    if (!name) throw promClientError(Error, 'ERR_METRICORE_INVALID_NAME', undefined, 'Missing mandatory name parameter')
+    if (typeof name !== 'string' || !validateMetricName(name)) {
+      throw promClientError(Error, 'ERR_METRICORE_INVALID_NAME', name, 'Invalid metric name')
+    }
     if (typeof help !== 'string') throw invalidType(name, 'help must be a string')
-    if (!Array.isArray(labelNames) || labelNames.some((l) => typeof l !== 'string')) {
-      throw invalidType(name, 'labelNames must be an array of strings')
+    if (!Array.isArray(labelNames) || labelNames.some((l) => typeof l !== 'string') || !validateLabelName(labelNames)) {
+      throw promClientError(Error, 'ERR_METRICORE_INVALID_NAME', name, 'Invalid label name')
     }
-    if (collect !== undefined && typeof collect !== 'function') throw invalidType(name, 'collect must be a function')
+    if (collect && typeof collect !== 'function') {
+      throw promClientError(Error, 'ERR_METRICORE_INVALID_TYPE', name, 'Optional "collect" parameter must be a function')
+    }
+    const reserved = RESERVED_LABEL[kind]
+    if (reserved !== undefined && labelNames.includes(reserved)) {
+      throw promClientError(Error, 'ERR_METRICORE_INVALID_NAME', name, `${reserved} is a reserved label keyword`)
+    }
+    if (registers !== undefined && registers !== null && !Array.isArray(registers)) {
+      throw invalidType(name, 'registers must be an array of registries')
+    }
+    const regs = registers === undefined || registers === null ? [register] : registers
+    if (enableExemplars && regs.some((r) => r.contentType === Registry.PROMETHEUS_CONTENT_TYPE)) {
+      throw promClientError(TypeError, 'ERR_METRICORE_INVALID_CONFIG', name, 'Exemplars are supported only on OpenMetrics registries')
+    }
+    // The metric's series live in the first metricore registry given (or one of its own);
+    // the other registries hold it as registerMetric() holds any metric.
+    const home = regs.find((r) => r instanceof Registry) ?? new Registry()
+    // Every registry is checked before any is touched, so a refused metric is registered nowhere.
+    for (const r of regs) {
+      const had = typeof r.getSingleMetric === 'function' ? r.getSingleMetric(name) : undefined
+      if (had !== undefined) {
+        throw promClientError(Error, 'ERR_METRICORE_CONFLICT', name, `A metric with the name ${name} has already been registered.`)
+      }
+    }
     this.name = name
     this.help = help
+    this.type = kind
+    this.aggregator = aggregator
     this.labelNames = labelNames.slice()
-    this._collect = collect
-    this._registry = registryFor(name, registers)
+    this._collect = collect || undefined
+    this._exemplars = enableExemplars === true
+    this._registry = home
     const opts = { name, help, labelNames: this.labelNames, unit, cardinalityLimit }
-    const reg = this._registry._native
+    const reg = home._native
     if (kind === 'counter') this._family = reg.counterFamily(opts)
     else if (kind === 'gauge') this._family = reg.gaugeFamily(opts)
-    else if (kind === 'summary') this._family = reg.summaryFamily(opts, this._histogramOptions(config), config.percentiles)
+    else if (kind === 'summary') {
+      const histogram = this._histogramOptions(config)
+      // A windowed summary's window follows JavaScript's time, as prom-client's does.
+      if (histogram.windowSeconds !== undefined) this._time = new JsTime()
+      this._family = reg.summaryFamily(opts, histogram, config.percentiles, this._time?.clock)
+    }
     else this._family = reg.histogramFamily(opts, this._histogramOptions(config))
+    this._makeLabels = labelObjectMaker(this.labelNames)
     this._cache = new ChildCache(this.labelNames.length, cardinalityLimit === undefined ? DEFAULT_CARDINALITY_LIMIT : cardinalityLimit)
     // Without labels the metric's own calls go to its one child, fetched once.
     this._one = this.labelNames.length === 0 ? this._child(this._family.labels([])) : null
-    this._registry._add(name, this)
+    home._add(this)
+    for (const r of regs) if (r !== home) r.registerMetric(this)
+  }
+
+  /** prom-client's get(): `{name, help, type, values, aggregator}`, after the collect callback. */
+  async get() {
+    if (this._collect !== undefined) await this._collect.call(this)
+    lanes.flushAll()
+    return { name: this.name, help: this.help, type: this.type, values: this._values(), aggregator: this.aggregator }
+  }
+
+  _values() {
+    return promValues(this.type, this.name, this.labelNames, this._family.promClientSeries(), this._exemplars, this._makeLabels)
+  }
+
+  /** The error prom-client throws for label values that do not match the label names. */
+  _argumentCountError(args) {
+    const names = this.labelNames
+    return promClientError(
+      Error,
+      'ERR_METRICORE_INVALID_LABELS',
+      this.name,
+      `Invalid number of arguments (${args.length}): "${args.join(', ')}" for label names (${names.length}): "${names.join(', ')}".`,
+    )
+  }
+
+  /** The label values for a labels object: an unknown name is an error, a missing one is empty. */
+  _valuesFor(labels) {
+    for (const k in labels) {
+      if (Object.hasOwn(labels, k) && !this.labelNames.includes(k)) {
+        throw promClientError(
+          Error,
+          'ERR_METRICORE_INVALID_LABELS',
+          this.name,
+          `Added label "${k}" is not included in initial labelset: ${util.inspect(this.labelNames)}`,
+        )
+      }
+    }
+    return this.labelNames.map((n) => {
+      const v = labels[n]
+      if (v === undefined) return ''
+      if (typeof v !== 'string' && typeof v !== 'number' && typeof v !== 'boolean') {
+        throw invalidType(this.name, `label '${n}' must be a string or number, not ${v === null ? 'null' : typeof v}`)
+      }
+      return String(v)
+    })
   }
 
   /** The child for a labels object (cached by its values in label-name order). */
   _childFor(labels) {
     if (labels === undefined) {
       if (this._one !== null) return this._one
-      return this._family.labels([]) // throws ERR_METRICORE_INVALID_LABELS naming the metric
+      return this._childOf(this.labelNames.map(() => ''))
     }
     if (labels === null || typeof labels !== 'object') {
       throw invalidType(this.name, `labels must be an object, not ${labels === null ? 'null' : typeof labels}`)
@@ -350,32 +641,20 @@ class Metric {
   }
 
   _slowChild(labels) {
-    const names = Object.keys(labels)
-    for (const n of names) {
-      const v = labels[n]
-      if (typeof v !== 'string' && typeof v !== 'number' && typeof v !== 'boolean') {
-        throw invalidType(this.name, `label '${n}' must be a string or number, not ${typeof v}`)
-      }
-    }
-    const child = this._child(this._family.labelsByName(names, names.map((n) => String(labels[n]))))
-    // The core accepted the names: they are the label names, each once.
-    this._cache.set(
-      this.labelNames.map((n) => String(labels[n])),
-      child,
-    )
+    return this._childOf(this._valuesFor(labels))
+  }
+
+  /** The child for label values in label-name order, kept while there is room. */
+  _childOf(values) {
+    if (values.length === 0 && this._one !== null) return this._one
+    const child = this._child(this._family.labels(values))
+    this._cache.set(values, child)
     return child
   }
 
   _valuesOf(args) {
-    if (args.length === 1 && args[0] !== null && typeof args[0] === 'object') {
-      const labels = args[0]
-      const names = Object.keys(labels)
-      if (names.some((k) => !this.labelNames.includes(k)) || this.labelNames.some((n) => labels[n] === undefined)) {
-        // Let the core name the unknown or missing label.
-        this._family.labelsByName(names, names.map((k) => String(labels[k])))
-      }
-      return this.labelNames.map((n) => String(labels[n]))
-    }
+    if (args.length >= 1 && args[0] !== null && typeof args[0] === 'object') return this._valuesFor(args[0])
+    if (args.length !== this.labelNames.length) throw this._argumentCountError(args)
     return args.map(String)
   }
 
@@ -385,7 +664,7 @@ class Metric {
     // index: V8 then makes no array per call (a rest parameter, or `arguments` walked in
     // a loop from the first value, cost a 3-label lookup an allocation each).
     const n = arguments.length
-    if (n === 1 && a !== null && typeof a === 'object') return this._childFor(a)
+    if (n >= 1 && a !== null && typeof a === 'object') return this._childFor(a)
     if (n === this.labelNames.length) {
       if (n === 0) return this._one
       let node = this._cache.root.get(typeof a === 'string' ? a : String(a))
@@ -396,12 +675,12 @@ class Metric {
         node = node.get(typeof v === 'string' ? v : String(v))
       }
       if (node !== undefined) return node
+    } else {
+      throw this._argumentCountError(Array.from(arguments))
     }
     const values = []
     for (let i = 0; i < n; i++) values.push(String(arguments[i]))
-    const child = this._child(this._family.labels(values))
-    this._cache.set(values, child)
-    return child
+    return this._childOf(values)
   }
 
   /**
@@ -411,6 +690,8 @@ class Metric {
    */
   remove(...args) {
     const values = this._valuesOf(args)
+    // A metric without labels keeps its one series: removing it starts it again from zero.
+    if (values.length === 0 && this._one !== null) return this._one._reset()
     this._family.remove(values)
     const child = this._cache.delete(values)
     if (child !== undefined) detach(child, this, values)
@@ -531,15 +812,64 @@ function defineDetached(Child) {
   DETACHED.set(Child.prototype, proto)
 }
 
-/** An increment the lane does not take: past MAX_PENDING it goes to the core directly; anything else is refused there. */
+/**
+ * An increment the lane does not take: a finite one past MAX_PENDING goes to the core
+ * directly; anything else is refused as prom-client refuses it (NaN too, which prom-client
+ * would add).
+ */
 function incOutsideLane(name, series, value) {
-  checkNumber(name, value, 'the increment')
-  series.inc(value) // adds a large finite value, or throws the core's RangeError naming the metric
+  if (value === null) return series.inc(1)
+  checkIncrement(name, value)
+  series.inc(value)
+}
+
+/** Throws prom-client's error for a counter increment that is not a finite number >= 0 (null counts as 1). */
+function checkIncrement(name, value) {
+  if (value === null) return
+  if (typeof value !== 'number' || !Number.isFinite(value)) throw valueError(name, value)
+  if (value < 0) throw promClientError(Error, 'ERR_METRICORE_INVALID_VALUE', name, 'It is not possible to decrease a counter')
+}
+
+/** prom-client's error for a value that is not a (finite) number. */
+function valueError(name, value) {
+  return promClientError(TypeError, 'ERR_METRICORE_INVALID_TYPE', name, `Value is not a valid number: ${util.format(value)}`)
+}
+
+/** prom-client's limit on an exemplar's labels: names and values together over 128 characters. */
+function exemplarTooLong(labels) {
+  let size = 0
+  for (const [k, v] of Object.entries(labels)) size += k.length + String(v).length
+  return size > 128
+}
+
+/** prom-client's error for exemplar labels past its limit. */
+function exemplarError(name) {
+  return promClientError(RangeError, 'ERR_METRICORE_INVALID_EXEMPLAR', name, 'Label set size must be smaller than 128 UTF-8 chars')
+}
+
+/** prom-client's error for a gauge's increment or decrement that is not a number. */
+function deltaError(name, value) {
+  return promClientError(TypeError, 'ERR_METRICORE_INVALID_TYPE', name, `Delta is not a valid number: ${util.format(value)}`)
 }
 
 class Counter extends Metric {
   constructor(config) {
     super(config, 'counter')
+    // prom-client's calling form with exemplars: inc({labels, value, exemplarLabels}).
+    if (this._exemplars) this.inc = this._incWithExemplar
+  }
+
+  _incWithExemplar({ labels = {}, value = 1, exemplarLabels = {} } = {}) {
+    const names = Object.keys(exemplarLabels)
+    if (names.length === 0) return Counter.prototype.inc.call(this, labels, value)
+    if (exemplarTooLong(exemplarLabels)) {
+      Counter.prototype.inc.call(this, labels, value) // recorded, as prom-client records it
+      throw exemplarError(this.name)
+    }
+    this._valuesFor(labels)
+    checkIncrement(this.name, value)
+    // Stamped with JavaScript's time, as prom-client stamps it (fake timers move it too).
+    this._childFor(labels)._series.incWithExemplar(value === null ? 1 : value, names, names.map((n) => String(exemplarLabels[n])), Date.now() / 1000)
   }
 
   _child(series) {
@@ -553,11 +883,18 @@ class Counter extends Metric {
       one.inc(labels)
       return
     }
+    if (!isLabels(labels)) return this._childFor(undefined).inc(labels)
+    // Refused before the series is made, so a refused call leaves nothing behind; the
+    // labels are checked first, as prom-client checks them.
+    if (value !== undefined && !(typeof value === 'number' && value >= 0 && value <= MAX_PENDING)) {
+      this._valuesFor(labels)
+      checkIncrement(this.name, value)
+    }
     this._childFor(labels).inc(value)
   }
 
-  /** The current total (metricore's own). */
-  get(labels) {
+  /** metricore: the current total of a series, a number. */
+  value(labels) {
     return this._childFor(labels).get()
   }
 }
@@ -577,7 +914,7 @@ class GaugeChild {
   }
 
   set(value) {
-    if (typeof value !== 'number') checkNumber(this._name, value, 'the value')
+    if (typeof value !== 'number') throw valueError(this._name, value)
     const c = this._cells
     const i = this._index
     c[i] = GAUGE_SET
@@ -600,13 +937,15 @@ class GaugeChild {
   inc(value) {
     if (value === undefined) this._add(1)
     else if (typeof value === 'number') this._add(value)
-    else checkNumber(this._name, value, 'the increment')
+    else throw deltaError(this._name, value)
   }
 
+  /** Subtracts `value` (default 1); like prom-client it takes anything whose negation is a number (null as 0), and refuses NaN. */
   dec(value) {
-    if (value === undefined) this._add(-1)
-    else if (typeof value === 'number') this._add(-value)
-    else checkNumber(this._name, value, 'the decrement')
+    if (value === undefined) return this._add(-1)
+    const delta = -value
+    if (Number.isNaN(delta)) throw deltaError(this._name, value)
+    this._add(delta)
   }
 
   setToCurrentTime() {
@@ -650,24 +989,30 @@ class Gauge extends Metric {
   set(labels, value) {
     if (typeof labels === 'number' && this._one !== null) return this._one.set(labels)
     if (!isLabels(labels)) {
-      checkNumber(this.name, labels, 'the value')
+      if (typeof labels !== 'number') throw valueError(this.name, labels)
       return this._childFor(undefined).set(labels)
     }
-    checkNumber(this.name, value, 'the value')
+    if (typeof value !== 'number') throw valueError(this.name, value)
     this._childFor(labels).set(value)
   }
 
   /** inc(), inc(value), inc(labels, value?). */
   inc(labels, value) {
-    if (isLabels(labels)) return this._childFor(labels).inc(value)
-    if (labels !== undefined) checkNumber(this.name, labels, 'the increment')
+    if (isLabels(labels)) {
+      if (value !== undefined && typeof value !== 'number') throw deltaError(this.name, value)
+      return this._childFor(labels).inc(value)
+    }
+    if (labels !== undefined && typeof labels !== 'number') throw deltaError(this.name, labels)
     this._childFor(undefined).inc(labels)
   }
 
   /** dec(), dec(value), dec(labels, value?). */
   dec(labels, value) {
-    if (isLabels(labels)) return this._childFor(labels).dec(value)
-    if (labels !== undefined) checkNumber(this.name, labels, 'the decrement')
+    if (isLabels(labels)) {
+      if (value !== undefined && Number.isNaN(-value)) throw deltaError(this.name, value)
+      return this._childFor(labels).dec(value)
+    }
+    if (labels !== undefined && Number.isNaN(-labels)) throw deltaError(this.name, labels)
     this._childFor(undefined).dec(labels)
   }
 
@@ -686,7 +1031,8 @@ class Gauge extends Metric {
     }
   }
 
-  get(labels) {
+  /** metricore: the current value of a series, a number. */
+  value(labels) {
     return this._childFor(labels).get()
   }
 }
@@ -704,8 +1050,9 @@ class HistogramChild {
     if (typeof value === 'number' && value >= 0 && value < Infinity) {
       lanes.pushHistogram(this._code, value)
     } else {
-      checkNumber(this._name, value, 'the observed value')
-      this._series.observe(value) // the core's RangeError, naming the metric
+      if (typeof value !== 'number' || !Number.isFinite(value)) throw valueError(this._name, value)
+      lanes.flushHistograms()
+      this._series.observe(value) // a negative value, recorded by the core directly
     }
   }
 
@@ -806,9 +1153,62 @@ class HistogramChild {
   }
 }
 
+/** prom-client's default buckets, in seconds. */
+const DEFAULT_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10]
+
+/** Whether the configuration asks for metricore's HDR histogram (whose buckets follow its range). */
+function hdrConfigured(config) {
+  return ['lowest', 'highest', 'significantFigures', 'resolution', 'windowSeconds'].some((k) => config[k] !== undefined)
+}
+
+/** prom-client's linearBuckets: `count` bounds from `start`, `width` apart. */
+function linearBuckets(start, width, count) {
+  if (count < 1) throw promClientError(Error, 'ERR_METRICORE_INVALID_CONFIG', undefined, 'Linear buckets needs a positive count')
+  return Array.from({ length: count }, (_, i) => start + i * width)
+}
+
+/** prom-client's exponentialBuckets: `count` bounds from `start`, each `factor` times the last. */
+function exponentialBuckets(start, factor, count) {
+  if (start <= 0) throw promClientError(Error, 'ERR_METRICORE_INVALID_CONFIG', undefined, 'Exponential buckets needs a positive start')
+  if (count < 1) throw promClientError(Error, 'ERR_METRICORE_INVALID_CONFIG', undefined, 'Exponential buckets needs a positive count')
+  if (factor <= 1) throw promClientError(Error, 'ERR_METRICORE_INVALID_CONFIG', undefined, 'Exponential buckets needs a factor greater than 1')
+  // Each bound is the last times the factor, as prom-client computes them (a power of
+  // the factor would differ in the last digits).
+  const out = []
+  for (let b = start; out.length < count; b *= factor) out.push(b)
+  return out
+}
+
 class Histogram extends Metric {
   constructor(config, kind = 'histogram') {
     super(config, kind)
+    // prom-client's calling form with exemplars: observe({labels, value, exemplarLabels}).
+    if (this._exemplars && kind === 'histogram') {
+      this.observe = this._observeWithExemplar
+      this.startTimer = this._startTimerWithExemplar
+    }
+  }
+
+  _observeWithExemplar({ labels = {}, value, exemplarLabels = {} } = {}) {
+    const names = Object.keys(exemplarLabels)
+    if (names.length === 0) return Histogram.prototype.observe.call(this, labels, value)
+    if (exemplarTooLong(exemplarLabels)) {
+      Histogram.prototype.observe.call(this, labels, value) // recorded, as prom-client records it
+      throw exemplarError(this.name)
+    }
+    this._valuesFor(labels)
+    if (typeof value !== 'number' || !Number.isFinite(value)) throw valueError(this.name, value)
+    lanes.flushHistograms()
+    this._childFor(labels)._series.observeWithExemplar(value, names, names.map((n) => String(exemplarLabels[n])), Date.now() / 1000)
+  }
+
+  _startTimerWithExemplar(labels, exemplarLabels) {
+    const start = process.hrtime.bigint()
+    return (endLabels, endExemplarLabels) => {
+      const value = elapsedSeconds(start)
+      this._observeWithExemplar({ labels: { ...labels, ...endLabels }, value, exemplarLabels: { ...exemplarLabels, ...endExemplarLabels } })
+      return value
+    }
   }
 
   _child(series) {
@@ -816,7 +1216,7 @@ class Histogram extends Metric {
   }
 
   _histogramOptions(config) {
-    const { buckets, lowest, highest, significantFigures, resolution, windowSeconds, subWindows } = config
+    const { buckets = hdrConfigured(config) ? undefined : DEFAULT_BUCKETS, lowest, highest, significantFigures, resolution, windowSeconds, subWindows } = config
     if (buckets !== undefined && (!Array.isArray(buckets) || buckets.some((b) => typeof b !== 'number'))) {
       throw invalidType(config.name, 'buckets must be an array of numbers')
     }
@@ -826,12 +1226,31 @@ class Histogram extends Metric {
   /** observe(value) or observe(labels, value), in base units (seconds for time). */
   observe(labels, value) {
     if (typeof labels === 'number' && this._one !== null) return this._one.observe(labels)
-    if (!isLabels(labels)) {
-      checkNumber(this.name, labels, 'the observed value')
-      return this._childFor(undefined).observe(labels)
+    if (!isLabels(labels)) return this._childFor(undefined).observe(labels)
+    if (typeof value !== 'number' || !Number.isFinite(value)) {
+      this._valuesFor(labels) // an unknown label name is reported first, as prom-client does
+      throw valueError(this.name, value)
     }
-    checkNumber(this.name, value, 'the observed value')
     this._childFor(labels).observe(value)
+  }
+
+  /**
+   * get() with each value's series labels in `sharedLabels` and only `le` in `labels`, as
+   * prom-client's histograms hand them to the exposition (default labels then follow `le`).
+   */
+  async getForPromString() {
+    const r = await this.get()
+    r.values = r.values.map(({ labels, ...rest }) => {
+      const { le, ...shared } = labels
+      return { ...rest, labels: le === undefined ? {} : { le }, sharedLabels: shared }
+    })
+    return r
+  }
+
+  /** Sets the series for `labels` to zero in every bucket (making it if needed), so that it is written before its next observation. */
+  zero(labels) {
+    this._childFor(labels)._reset()
+    this._registry._hidden.delete(this)
   }
 
   /** metricore: recordMs(ms) or recordMs(labels, ms), a duration in milliseconds. */
@@ -897,10 +1316,25 @@ class Histogram extends Metric {
     this._childFor(labels).merge(snapshot)
   }
 
-  /** Removes every series (the unlabelled one starts again from empty). */
+  /**
+   * Removes every series. A histogram without labels then writes nothing until its next
+   * observation or zero(), as prom-client's does (its one series is kept, empty, and hidden).
+   */
   reset() {
     lanes.flushHistograms()
     super.reset()
+    if (this._one !== null && this.type === 'histogram') this._registry._hide(this)
+  }
+
+  _values() {
+    const values = super._values()
+    if (!this._registry._hidden.has(this)) return values
+    // Hidden after reset() until something is recorded (the count is the last value).
+    if (values.length > 0 && values[values.length - 1].value > 0) {
+      this._registry._hidden.delete(this)
+      return values
+    }
+    return []
   }
 }
 
@@ -914,6 +1348,37 @@ class Histogram extends Metric {
 class Summary extends Histogram {
   constructor(config) {
     super(config, 'summary')
+  }
+
+  _child(series) {
+    return this._time === undefined ? new HistogramChild(series, this.name) : new WindowedSummaryChild(series, this.name, this._time)
+  }
+
+  _values() {
+    if (this._time !== undefined) this._time.sync()
+    return super._values()
+  }
+
+  /** A summary's values go to the exposition as get() gives them, as prom-client's do. */
+  getForPromString() {
+    return this.get()
+  }
+
+  /** Sets every series back to empty, keeping them (as prom-client's reset() does for a summary). */
+  reset() {
+    lanes.flushHistograms()
+    const names = this.labelNames.length
+    const { labelText, labelLengths } = this._family.promClientSeries()
+    let at = 0
+    for (let i = 0; i < labelLengths.length; i += names) {
+      const values = []
+      for (let k = 0; k < names; k++) {
+        values.push(labelText.slice(at, at + labelLengths[i + k]))
+        at += labelLengths[i + k]
+      }
+      this._family.labels(values).reset()
+    }
+    if (this._one !== null) this._one._reset()
   }
 
   _histogramOptions(config) {
@@ -933,6 +1398,40 @@ class Summary extends Histogram {
       windowSeconds: windowed ? maxAgeSeconds : undefined,
       subWindows: windowed ? ageBuckets : undefined,
     }
+  }
+}
+
+/**
+ * JavaScript's time for a summary's window: a native WindowClock moved forward by what
+ * `Date.now()` advanced since the last move (fake timers included). A step back (a fake
+ * clock set earlier) moves nothing; time counts again from there.
+ */
+class JsTime {
+  constructor() {
+    this.clock = new native.WindowClock()
+    this._last = Date.now()
+  }
+
+  sync() {
+    const now = Date.now()
+    if (now > this._last) this.clock.advanceMs(now - this._last)
+    this._last = now
+  }
+}
+
+/**
+ * A windowed summary's series: an observation first brings the window to JavaScript's time,
+ * so the lanes hand it to the core at (within a flush of) the time it was made.
+ */
+class WindowedSummaryChild extends HistogramChild {
+  constructor(series, name, time) {
+    super(series, name)
+    this._time = time
+  }
+
+  observe(value) {
+    this._time.sync()
+    super.observe(value)
   }
 }
 
@@ -979,9 +1478,23 @@ module.exports = {
   flush: lanes.flushAll,
   collectDefaultMetrics,
   experiment,
-  contentType: Registry.PROMETHEUS_CONTENT_TYPE,
+  prometheusContentType: Registry.PROMETHEUS_CONTENT_TYPE,
+  openMetricsContentType: Registry.OPENMETRICS_CONTENT_TYPE,
+  validateMetricName,
+  linearBuckets,
+  exponentialBuckets,
+  Pushgateway: require('./pushgateway.js').Pushgateway,
   native,
 }
+
+// prom-client's `contentType`: the default registry's, live, and settable.
+Object.defineProperty(module.exports, 'contentType', {
+  enumerable: true,
+  get: () => register.contentType,
+  set: (type) => {
+    register.setContentType(type)
+  },
+})
 
 // The TypeScript-era API over the native core, loaded on first use so that
 // requiring metricore does not load it: require('metricore').legacy or 'metricore/legacy'.

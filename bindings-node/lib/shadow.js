@@ -17,15 +17,15 @@ const DURATION_BUCKETS = [
 
 // One family per metric and registry, shared by every experiment through the `experiment` label.
 const METRICS = [
-  { key: 'runs', Class: Counter, name: 'metricore_shadow_runs',
+  { key: 'runs', Class: Counter, name: 'metricore_shadow_runs_total',
     help: 'Calls that ran both the control and the candidate.', labelNames: ['experiment'] },
-  { key: 'mismatches', Class: Counter, name: 'metricore_shadow_mismatches',
+  { key: 'mismatches', Class: Counter, name: 'metricore_shadow_mismatches_total',
     help: 'Runs whose candidate did not match the control.', labelNames: ['experiment'] },
-  { key: 'ignored', Class: Counter, name: 'metricore_shadow_ignored',
+  { key: 'ignored', Class: Counter, name: 'metricore_shadow_ignored_total',
     help: 'Mismatches that an ignore function accepted.', labelNames: ['experiment'] },
-  { key: 'candidateErrors', Class: Counter, name: 'metricore_shadow_candidate_errors',
+  { key: 'candidateErrors', Class: Counter, name: 'metricore_shadow_candidate_errors_total',
     help: 'Runs whose candidate threw or rejected.', labelNames: ['experiment'] },
-  { key: 'errors', Class: Counter, name: 'metricore_shadow_errors',
+  { key: 'errors', Class: Counter, name: 'metricore_shadow_errors_total',
     help: 'Errors thrown by an experiment\'s own functions (compare, clean, ignore, publish, ...).',
     labelNames: ['experiment', 'operation'] },
   { key: 'duration', Class: Histogram, name: 'metricore_shadow_duration_seconds',

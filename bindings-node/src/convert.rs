@@ -1,5 +1,6 @@
 //! Option objects from JavaScript, checked and turned into the core's builders.
 
+use metricore::clock::ManualClock;
 use metricore::{ErrorKind, HistogramOpts, MetricOpts, Resolution, WindowOpts};
 use napi::Env;
 use napi_derive::napi;
@@ -134,6 +135,7 @@ pub fn histogram_opts(
     metric: &str,
     base: HistogramOpts,
     o: Option<HistogramOptions>,
+    clock: Option<&ManualClock>,
 ) -> napi::Result<HistogramOpts> {
     let mut opts = base;
     let Some(o) = o else { return Ok(opts) };
@@ -171,7 +173,11 @@ pub fn histogram_opts(
             o.window_seconds.unwrap_or(60.0),
             u32::try_from(sub_windows).unwrap_or(u32::MAX),
         );
-        opts = opts.window(window.map_err(|e| crate::errors::core_error(env, &e))?);
+        let window = window.map_err(|e| crate::errors::core_error(env, &e))?;
+        opts = opts.window(match clock {
+            Some(c) => window.with_clock(c.clone()),
+            None => window,
+        });
     }
     Ok(opts)
 }

@@ -25,11 +25,13 @@
     reason = "#[napi] docs are JSDoc; error codes are named in the text"
 )]
 
+mod clock;
 mod convert;
 pub mod errors;
 mod lanes;
 mod meter;
 mod metrics;
+mod prom_values;
 mod record;
 pub mod registry;
 mod sampler;

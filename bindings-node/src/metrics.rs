@@ -87,6 +87,13 @@ macro_rules! family_methods {
                 self.family.remove(&values).or_throw(env)
             }
 
+            /// This family's series collected now, compactly, for prom-client's `get()`
+            /// (see `PromSeries`).
+            #[napi(catch_unwind)]
+            pub fn prom_client_series(&self) -> crate::prom_values::PromSeries {
+                crate::prom_values::of(&self.family.snapshot())
+            }
+
             /// Removes every series.
             #[napi(catch_unwind)]
             pub fn clear(&self) {
@@ -256,6 +263,26 @@ impl CounterSeries {
         }
     }
 
+    /// Adds `value` as `inc` does and keeps an exemplar labelled `names[i] = values[i]`
+    /// (stamped `timestamp`, Unix seconds, when given), written after the total in
+    /// OpenMetrics text. Exemplar labels past OpenMetrics' 128
+    /// characters are a `TypeError` `ERR_METRICORE_INVALID_EXEMPLAR` (the increment is
+    /// applied).
+    #[napi(catch_unwind)]
+    pub fn inc_with_exemplar(
+        &self,
+        env: Env,
+        value: f64,
+        names: Vec<String>,
+        values: Vec<String>,
+        timestamp: Option<f64>,
+    ) -> napi::Result<()> {
+        let labels = pairs(env, &self.name, &names, &values)?;
+        self.handle
+            .add_with_exemplar_at(value, &labels, timestamp)
+            .or_throw(env)
+    }
+
     /// The current total, whole and fractional increments together.
     #[napi(catch_unwind)]
     pub fn get(&self) -> f64 {
@@ -366,6 +393,25 @@ impl HistogramSeries {
     #[napi(catch_unwind)]
     pub fn observe(&self, env: Env, value: f64) -> napi::Result<()> {
         self.handle.observe(value).or_throw(env)
+    }
+
+    /// Records `value` as `observe` does and keeps an exemplar labelled `names[i] =
+    /// values[i]` (stamped `timestamp`, Unix seconds, when given) on its bucket, written
+    /// after the bucket in OpenMetrics text; bad exemplar
+    /// labels are a `TypeError` `ERR_METRICORE_INVALID_EXEMPLAR` (the value is recorded).
+    #[napi(catch_unwind)]
+    pub fn observe_with_exemplar(
+        &self,
+        env: Env,
+        value: f64,
+        names: Vec<String>,
+        values: Vec<String>,
+        timestamp: Option<f64>,
+    ) -> napi::Result<()> {
+        let labels = pairs(env, &self.name, &names, &values)?;
+        self.handle
+            .observe_with_exemplar_at(value, &labels, timestamp)
+            .or_throw(env)
     }
 
     /// Records a duration in milliseconds (the TypeScript-era unit).

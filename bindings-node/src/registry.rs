@@ -7,6 +7,7 @@ use napi::bindgen_prelude::{Object, ToNapiValue, TypeName, ValueType};
 use napi::{Env, Status, sys};
 use napi_derive::napi;
 
+use crate::clock::JsWindowClock;
 use crate::convert::{HistogramOptions, MetricOptions, histogram_opts, metric_opts};
 use crate::errors::OrThrow;
 use crate::metrics::{CounterFamily, GaugeFamily, HistogramFamily, SummaryFamily};
@@ -202,7 +203,13 @@ impl JsRegistry {
         options: MetricOptions,
         histogram: Option<HistogramOptions>,
     ) -> napi::Result<HistogramFamily> {
-        let hopts = histogram_opts(env, &options.name, HistogramOpts::latency(), histogram)?;
+        let hopts = histogram_opts(
+            env,
+            &options.name,
+            HistogramOpts::latency(),
+            histogram,
+            None,
+        )?;
         let family = self
             .inner
             .histogram_family(metric_opts(env, options)?, hopts)
@@ -223,8 +230,9 @@ impl JsRegistry {
     /// histograms of any magnitude and sign (or of `histogram`'s range, when `lowest` or
     /// `highest` is given) at its precision, exposing `quantiles` (default
     /// prom-client's percentiles) over its window (`windowSeconds`/`subWindows`, prom-client's
-    /// `maxAgeSeconds`/`ageBuckets`; all time without). A quantile outside 0..=1 is
-    /// `ERR_METRICORE_INVALID_CONFIG`.
+    /// `maxAgeSeconds`/`ageBuckets`; all time without), read on `clock` when given (a
+    /// `WindowClock` JavaScript moves) instead of the monotonic clock. A quantile outside
+    /// 0..=1 is `ERR_METRICORE_INVALID_CONFIG`.
     #[napi(catch_unwind)]
     pub fn summary_family(
         &self,
@@ -232,8 +240,15 @@ impl JsRegistry {
         options: MetricOptions,
         histogram: Option<HistogramOptions>,
         quantiles: Option<Vec<f64>>,
+        clock: Option<&JsWindowClock>,
     ) -> napi::Result<SummaryFamily> {
-        let hopts = histogram_opts(env, &options.name, HistogramOpts::new(), histogram)?;
+        let hopts = histogram_opts(
+            env,
+            &options.name,
+            HistogramOpts::new(),
+            histogram,
+            clock.map(|c| &c.inner),
+        )?;
         let mut sopts = SummaryOpts::new().histogram(hopts);
         if let Some(q) = quantiles {
             sopts = sopts.quantiles(q);
@@ -249,6 +264,20 @@ impl JsRegistry {
     #[napi(catch_unwind)]
     pub fn unregister(&self, name: String) -> bool {
         self.inner.unregister(&name)
+    }
+
+    /// Removes every collector (the resource sampler among them: its figures are no longer
+    /// rendered); returns how many there were. A sampler handle kept from before goes on
+    /// working but is no longer this registry's.
+    #[napi(catch_unwind)]
+    pub fn unregister_collectors(&self) -> u32 {
+        let removed = self
+            .inner
+            .collector_names()
+            .iter()
+            .filter(|name| self.inner.unregister_collector(name))
+            .count();
+        u32::try_from(removed).unwrap_or(u32::MAX)
     }
 
     /// The registered family names, in registration order.

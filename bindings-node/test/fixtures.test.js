@@ -57,18 +57,24 @@ class Case {
     if (kind !== 'histogram' && Object.keys(decl).some((k) => HISTOGRAM_KEYS.has(k))) {
       throw new BrokenFixture(`${name}: histogram option on a ${kind}`)
     }
-    const config = { name, help: decl.help ?? '', labelNames: decl.labels ?? [], registers: [this.registry], unit: decl.unit }
-    if ('cardinality_limit' in decl) config.cardinalityLimit = asUint(decl.cardinality_limit, 'cardinality_limit')
+    // The fixtures hold the core's registration rules (the same shape registers once, the
+    // core's default bounds), so families are registered through the addon's registry; the
+    // prom-client skin's own rules (a second registration throws, prom-client's default
+    // buckets) are checked against prom-client in tests/compat/node.
+    const opts = { name, help: decl.help ?? '', labelNames: decl.labels ?? [], unit: decl.unit }
+    if ('cardinality_limit' in decl) opts.cardinalityLimit = asUint(decl.cardinality_limit, 'cardinality_limit')
+    const reg = this.registry._native
     let metric
-    if (kind === 'counter') metric = new metricore.Counter(config)
-    else if (kind === 'gauge') metric = new metricore.Gauge(config)
+    if (kind === 'counter') metric = { kind, family: reg.counterFamily(opts) }
+    else if (kind === 'gauge') metric = { kind, family: reg.gaugeFamily(opts) }
     else if (kind === 'histogram') {
-      if ('buckets' in decl) config.buckets = decl.buckets.map((b) => asFloat(b, 'bucket bound'))
-      if ('lowest' in decl) config.lowest = asUint(decl.lowest, 'lowest')
-      if ('highest' in decl) config.highest = asUint(decl.highest, 'highest')
-      if ('significant_figures' in decl) config.significantFigures = asUint(decl.significant_figures, 'significant_figures')
-      if ('resolution' in decl) config.resolution = decl.resolution
-      metric = new metricore.Histogram(config)
+      const h = {}
+      if ('buckets' in decl) h.buckets = decl.buckets.map((b) => asFloat(b, 'bucket bound'))
+      if ('lowest' in decl) h.lowest = asUint(decl.lowest, 'lowest')
+      if ('highest' in decl) h.highest = asUint(decl.highest, 'highest')
+      if ('significant_figures' in decl) h.significantFigures = asUint(decl.significant_figures, 'significant_figures')
+      if ('resolution' in decl) h.resolution = decl.resolution
+      metric = { kind, family: reg.histogramFamily(opts, h) }
     } else throw new BrokenFixture(`unknown metric kind '${kind}'`)
     return [name, { metric, decl }]
   }
@@ -85,7 +91,7 @@ class Case {
   }
 
   histogram(key, labels) {
-    if (!(this.entry(key).metric instanceof metricore.Histogram)) throw new BrokenFixture(`'${key}' is not a histogram`)
+    if (this.entry(key).metric.kind !== 'histogram') throw new BrokenFixture(`'${key}' is not a histogram`)
     return this.series(key, labels)
   }
 
@@ -100,30 +106,30 @@ class Case {
     const labels = op.labels ?? []
     const value = op.value
     const m = this.entry(key).metric
-    if (m instanceof metricore.Counter && name === 'inc') {
+    if (m.kind === 'counter' && name === 'inc') {
       this.series(key, labels).inc(value === undefined ? undefined : asUint(value, 'counter increment'))
-    } else if (m instanceof metricore.Gauge && ['inc', 'dec', 'set', 'add', 'sub'].includes(name)) {
+    } else if (m.kind === 'gauge' && ['inc', 'dec', 'set', 'add', 'sub'].includes(name)) {
       if (value === undefined && name !== 'inc' && name !== 'dec') throw new BrokenFixture(`${name} needs a 'value'`)
       const x = value === undefined ? 1 : asFloat(value, 'gauge value')
       const g = this.series(key, labels)
       if (name === 'inc' || name === 'add') g.inc(x)
       else if (name === 'dec' || name === 'sub') g.dec(x)
       else g.set(x)
-    } else if (m instanceof metricore.Histogram && name === 'record') {
+    } else if (m.kind === 'histogram' && name === 'record') {
       this.histogram(key, labels).record(asUint(value, 'recorded integer'), asUint(op.count ?? 1, 'count'))
-    } else if (m instanceof metricore.Histogram && (name === 'observe' || name === 'record_ms')) {
+    } else if (m.kind === 'histogram' && (name === 'observe' || name === 'record_ms')) {
       const x = asFloat(value, 'value')
       const h = this.histogram(key, labels)
       if (name === 'observe') h.observe(x)
       else h.recordMs(x)
-    } else if (m instanceof metricore.Histogram && name === 'merge') {
+    } else if (m.kind === 'histogram' && name === 'merge') {
       const source = this.histogram(op.from, op.from_labels ?? [])
       this.histogram(key, labels).merge(source.snapshot())
-    } else if (m instanceof metricore.Histogram && name === 'merge_v2') {
+    } else if (m.kind === 'histogram' && name === 'merge_v2') {
       const target = this.histogram(key, labels)
       const blob = Buffer.from(op.blob_hex, 'hex')
       target.merge(metricore.decodeV2(blob, this.entry(key).decl.resolution))
-    } else if (m instanceof metricore.Histogram && name === 'v2_round_trip') {
+    } else if (m.kind === 'histogram' && name === 'v2_round_trip') {
       const encoding = op.encoding ?? 'plain'
       if (encoding !== 'plain' && encoding !== 'deflate') throw new BrokenFixture(`unknown encoding '${encoding}'`)
       const target = this.histogram(op.into, op.into_labels ?? [])

@@ -572,7 +572,7 @@ test('metrics: the global register by default, recreated after clear(), conflict
   assert.equal((await read()).runs, 1, 'counted in fresh metrics after clear()')
 
   const taken = new m.Registry()
-  new m.Gauge({ name: 'metricore_shadow_runs', help: 'not ours', registers: [taken] })
+  new m.Gauge({ name: 'metricore_shadow_runs_total', help: 'not ours', registers: [taken] })
   assert.throws(() => experiment({ name: 'x', registry: taken, control() {}, candidate() {} }),
     { name: 'RangeError', code: 'ERR_METRICORE_INVALID_CONFIG', message: /^experiment 'x': .*metricore_shadow_runs/ })
 })

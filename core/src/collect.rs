@@ -136,6 +136,11 @@ pub struct FamilySnapshot {
     pub label_names: Vec<String>,
     /// The series.
     pub series: Vec<SeriesSnapshot>,
+    /// Whether a counter was registered under a name ending in `_total` (`name` never has
+    /// it): prom-client's 0.0.4 text writes a counter under the name it was given. True for
+    /// collected counters and for every other kind.
+    #[serde(skip)]
+    pub named_total: bool,
 }
 
 /// What [`Collector::collect`] returns: the families, or why there are none this time.

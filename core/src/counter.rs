@@ -232,8 +232,26 @@ impl Counter {
     /// [`crate::ErrorKind::InvalidExemplar`] if the exemplar labels break the OpenMetrics
     /// rules; the increment is applied then.
     pub fn add_with_exemplar(&self, v: f64, exemplar_labels: &[(&str, &str)]) -> Result<()> {
+        self.add_with_exemplar_at(v, exemplar_labels, None)
+    }
+
+    /// As [`Counter::add_with_exemplar`], the exemplar stamped `timestamp` (Unix seconds)
+    /// when given: a binding whose callers keep their own time (JavaScript's `Date.now()`,
+    /// fake timers) stamps it with theirs.
+    ///
+    /// # Errors
+    /// As [`Counter::add_with_exemplar`].
+    pub fn add_with_exemplar_at(
+        &self,
+        v: f64,
+        exemplar_labels: &[(&str, &str)],
+        timestamp: Option<f64>,
+    ) -> Result<()> {
         self.add(v)?;
-        let e = Exemplar::new("counter", exemplar_labels, v)?;
+        let mut e = Exemplar::new("counter", exemplar_labels, v)?;
+        if let Some(t) = timestamp {
+            e.timestamp = t;
+        }
         self.series.metric.exemplar.set(e);
         Ok(())
     }

@@ -15,6 +15,7 @@ use metricore::{
 
 fn gauge_family(name: &str, label_names: &[&str], series: &[(&[&str], f64)]) -> FamilySnapshot {
     FamilySnapshot {
+        named_total: true,
         name: name.to_owned(),
         help: "From a collector.".to_owned(),
         unit: None,
@@ -83,6 +84,7 @@ impl Collector for Sneaky {
     fn collect(&self) -> CollectResult {
         Ok(vec![
             FamilySnapshot {
+                named_total: true,
                 kind: MetricKind::Counter,
                 ..gauge_family("jobs", &[], &[])
             },
@@ -255,6 +257,7 @@ fn a_described_name_clash_is_refused_at_registration_both_ways() {
     let e = r
         .register_collector("dup", move || -> CollectResult {
             Ok(vec![FamilySnapshot {
+                named_total: true,
                 kind: MetricKind::Counter,
                 ..gauge_family("jobs", &[], &[])
             }])
@@ -321,6 +324,7 @@ fn families_that_would_break_the_exposition_are_dropped_and_reported() {
         (
             "kind",
             FamilySnapshot {
+                named_total: true,
                 kind: MetricKind::Histogram,
                 ..gauge_family("g4", &[], &[(&[], 1.0)])
             },

@@ -17,7 +17,8 @@
 //! Numbers are JavaScript's `String(number)` (`17`, `1e+21`, `1.5e-7`), NaN is
 //! `Nan` as prom-client writes it; labels come in label-name order after `le`
 //! or `quantile`; HELP is written even when empty. In 0.0.4 families are
-//! separated by an empty line and counters keep the `_total` name. OpenMetrics
+//! separated by an empty line and a counter keeps the name it was registered
+//! with, `_total` or not. OpenMetrics
 //! has no empty lines, names a counter family without `_total` (its samples
 //! with), and has no `_created` samples and no UNIT lines; exemplars follow
 //! counter totals and buckets, as in prom-client.
@@ -61,7 +62,15 @@ fn encode_family(
     bound: &mut Vec<u8>,
 ) {
     let name = family.name.as_str();
-    let family_suffix = if family.kind == MetricKind::Counter && !openmetrics {
+    // 0.0.4 writes a counter under the name it was registered with; OpenMetrics names the
+    // family without `_total` and its samples with it.
+    let family_suffix = if family.kind == MetricKind::Counter && !openmetrics && family.named_total
+    {
+        "_total"
+    } else {
+        ""
+    };
+    let total_suffix = if openmetrics || family.named_total {
         "_total"
     } else {
         ""
@@ -85,7 +94,7 @@ fn encode_family(
             SeriesValue::Counter {
                 value, exemplar, ..
             } => {
-                write_sample_start(out, name, "_total", pairs, None);
+                write_sample_start(out, name, total_suffix, pairs, None);
                 write_f64_js(out, *value);
                 if let (true, Some(e)) = (openmetrics, exemplar) {
                     write_exemplar(out, e);
@@ -93,7 +102,7 @@ fn encode_family(
                 out.push(b'\n');
             }
             SeriesValue::SampledCounter { value } => {
-                write_sample_start(out, name, "_total", pairs, None);
+                write_sample_start(out, name, total_suffix, pairs, None);
                 line_f64(out, *value);
             }
             SeriesValue::Gauge { value } => {
@@ -125,7 +134,8 @@ fn encode_family(
                     bound.clear();
                     write_f64_js(bound, q);
                     write_start_extra_first(out, name, "", ("quantile", bound), pairs);
-                    line_f64(out, v);
+                    // prom-client writes 0 for a quantile of an empty window.
+                    line_f64(out, if v.is_nan() { 0.0 } else { v });
                 }
                 write_sample_start(out, name, "_sum", pairs, None);
                 line_f64(out, snapshot.sum());

@@ -1040,6 +1040,21 @@ impl Histogram {
         value: f64,
         exemplar_labels: &[(&str, &str)],
     ) -> Result<()> {
+        self.observe_with_exemplar_at(value, exemplar_labels, None)
+    }
+
+    /// As [`Histogram::observe_with_exemplar`], the exemplar stamped `timestamp` (Unix
+    /// seconds) when given: a binding whose callers keep their own time (JavaScript's
+    /// `Date.now()`, fake timers) stamps it with theirs.
+    ///
+    /// # Errors
+    /// As [`Histogram::observe_with_exemplar`].
+    pub fn observe_with_exemplar_at(
+        &self,
+        value: f64,
+        exemplar_labels: &[(&str, &str)],
+        timestamp: Option<f64>,
+    ) -> Result<()> {
         self.observe(value)?;
         let cell = self.cell();
         if value.is_nan() {
@@ -1049,7 +1064,10 @@ impl Histogram {
                 "an exemplar needs a value with a bucket, not NaN",
             ));
         }
-        let exemplar = Exemplar::new(&cell.shape.name, exemplar_labels, value)?;
+        let mut exemplar = Exemplar::new(&cell.shape.name, exemplar_labels, value)?;
+        if let Some(t) = timestamp {
+            exemplar.timestamp = t;
+        }
         cell.set_exemplar(cell.bucket_of(value), exemplar);
         Ok(())
     }

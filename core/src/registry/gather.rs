@@ -51,10 +51,14 @@ impl<M: Metric> Family<M> {
         sorted.series = Vec::new();
     }
 
-    pub(super) fn snapshot(&self) -> FamilySnapshot {
+    /// This family alone, collected now, as [`Registry::gather`] collects it (the unlabelled
+    /// series, then the labelled ones in label-value order, then the overflow series); a
+    /// binding answering for one metric need not gather the whole registry.
+    pub fn snapshot(&self) -> FamilySnapshot {
         let d = &self.inner.desc;
         let _fork = fork::section();
         FamilySnapshot {
+            named_total: d.named_total,
             name: d.name.clone(),
             help: d.help.clone(),
             unit: d.unit.clone(),
@@ -195,6 +199,7 @@ fn self_family_labelled(
     rows: Vec<(String, u64, f64)>,
 ) -> FamilySnapshot {
     FamilySnapshot {
+        named_total: true,
         name: name.to_owned(),
         help: help.to_owned(),
         unit: None,

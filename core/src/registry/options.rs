@@ -83,6 +83,7 @@ impl MetricOpts {
             .collect::<Vec<_>>()
             .join("_");
         validate_metric_name(&name)?;
+        let named_total = kind != MetricKind::Counter || name.ends_with("_total");
         if kind == MetricKind::Counter {
             // As prometheus_client: `requests_total` and `requests` name the same counter.
             if name.ends_with("_total") {
@@ -135,6 +136,7 @@ impl MetricOpts {
             ));
         }
         Ok(Desc {
+            named_total,
             name,
             help: self.help,
             unit,
@@ -147,15 +149,33 @@ impl MetricOpts {
 }
 
 /// A validated family description.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone)]
 pub(crate) struct Desc {
     pub(crate) name: String,
     pub(crate) help: String,
     pub(crate) unit: Option<String>,
     pub(crate) kind: MetricKind,
     pub(crate) label_names: Vec<String>,
+    /// A counter registered as `NAME_total` (see [`FamilySnapshot::named_total`]).
+    ///
+    /// [`FamilySnapshot::named_total`]: crate::collect::FamilySnapshot::named_total
+    pub(crate) named_total: bool,
     pub(super) cardinality_limit: usize,
     pub(super) idle_ttl: Option<Duration>,
+}
+
+/// Two descriptions of one family: how a counter's name was spelled (`x` or `x_total`) is
+/// not part of it, so registering either spelling again returns the same family.
+impl PartialEq for Desc {
+    fn eq(&self, other: &Self) -> bool {
+        self.name == other.name
+            && self.help == other.help
+            && self.unit == other.unit
+            && self.kind == other.kind
+            && self.label_names == other.label_names
+            && self.cardinality_limit == other.cardinality_limit
+            && self.idle_ttl == other.idle_ttl
+    }
 }
 
 impl Desc {

@@ -89,6 +89,7 @@ impl Builder {
             return;
         }
         self.out.push(FamilySnapshot {
+            named_total: true,
             name: name.to_owned(),
             help: help.to_owned(),
             unit: None,

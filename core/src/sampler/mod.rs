@@ -445,6 +445,7 @@ impl Collector for Sampler {
         Ok(FAMILY_NAMES
             .iter()
             .map(|&(name, kind)| FamilySnapshot {
+                named_total: true,
                 name: name.to_owned(),
                 help: String::new(),
                 unit: None,
