@@ -1,8 +1,5 @@
 """The prometheus_client metric types the core has no kind for, built on core families.
 
-- ``Summary`` is a ``Histogram`` whose bounds are derived from its HDR counts: it exposes the
-  ``_count`` and ``_sum`` a prometheus_client summary has (so ``rate(x_sum) / rate(x_count)``
-  keeps working), typed ``histogram``, plus ``_bucket`` lines, and answers any quantile.
 - ``Info`` is a gauge family ``NAME_info`` whose series carry the info as labels and the value
   1, which is what prometheus_client writes in the 0.0.4 text format.
 - ``Enum`` is a gauge family ``NAME`` with one series per state, labelled ``NAME="state"``,
@@ -18,6 +15,7 @@ from typing import Any, Dict, Iterable, List, Optional, Sequence, Tuple
 
 from . import _native
 from ._errors import make
+from ._registry import REGISTRY
 
 _MISSING: Any = object()
 
@@ -60,28 +58,6 @@ def _resolve_labels(
             f"expected {len(labelnames)} label values ({', '.join(labelnames)}), got {len(values)}",
         )
     return tuple(str(v) for v in values)
-
-
-class Summary(_native.Histogram):
-    """prometheus_client's ``Summary``: ``observe``, ``time()``, ``labels()``; backed by an HDR
-    histogram, so ``quantile()`` and ``latency_stats()`` work too (see the module docs for how
-    it is exposed)."""
-
-    def __new__(
-        cls,
-        name: str,
-        documentation: str,
-        labelnames: Iterable[str] = (),
-        namespace: str = "",
-        subsystem: str = "",
-        unit: str = "",
-        registry: Any = _MISSING,
-        **kwargs: Any,
-    ) -> "Summary":
-        kwargs.update(_registry_kw(registry))
-        return super().__new__(  # type: ignore[no-any-return]
-            cls, name, documentation, labelnames, namespace, subsystem, unit, buckets=None, **kwargs
-        )
 
 
 class Info:
@@ -151,7 +127,7 @@ class _InfoFamily:
         self.name = name
         self.documentation = documentation
         self.labelnames = labelnames
-        self.registry = _native.REGISTRY if registry is _MISSING else registry
+        self.registry = REGISTRY if registry is _MISSING else registry
         self.keys: Optional[Tuple[str, ...]] = None
         self.values: Dict[Tuple[str, ...], Dict[str, str]] = {}
         self.lock = threading.Lock()

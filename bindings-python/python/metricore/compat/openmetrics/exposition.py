@@ -1,0 +1,7 @@
+"""``prometheus_client.openmetrics.exposition``."""
+
+from ...exposition import ALLOWUTF8, DOTS, UNDERSCORES, VALUES
+from ...exposition import CONTENT_TYPE_OPENMETRICS as CONTENT_TYPE_LATEST
+from ...exposition import generate_latest_openmetrics as generate_latest
+
+__all__ = ("ALLOWUTF8", "CONTENT_TYPE_LATEST", "DOTS", "UNDERSCORES", "VALUES", "generate_latest")
