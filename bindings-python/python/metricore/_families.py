@@ -236,7 +236,7 @@ def _bucket_samples(
 ) -> List[Sample]:
     out = []
     for b in buckets:
-        bound, value = b[0], b[1]
+        bound, value = b[:2]
         exemplar = b[2] if len(b) == 3 else None
         out.append(Sample(name + "_bucket", {**labels, "le": bound}, value, timestamp, exemplar))
     return out
@@ -265,8 +265,9 @@ class HistogramMetricFamily(Metric):
     ) -> None:
         d = dict(zip(self._labelnames, labels))
         self.samples.extend(_bucket_samples(self.name, d, buckets, timestamp))
-        if sum_value is not None:
-            # The count is the +Inf bucket's.
+        # The count is the +Inf bucket's; with negative bounds the sum means nothing, and
+        # neither is written.
+        if float(buckets[0][0]) >= 0 and sum_value is not None:
             self.samples.append(Sample(self.name + "_count", d, buckets[-1][1], timestamp))
             self.samples.append(Sample(self.name + "_sum", d, sum_value, timestamp))
 
@@ -292,9 +293,9 @@ class GaugeHistogramMetricFamily(Metric):
     ) -> None:
         d = dict(zip(self._labelnames, labels))
         self.samples.extend(_bucket_samples(self.name, d, buckets, timestamp))
-        if gsum_value is not None:
-            self.samples.append(Sample(self.name + "_gcount", d, buckets[-1][1], timestamp))
-            self.samples.append(Sample(self.name + "_gsum", d, gsum_value, timestamp))
+        # Written even without a sum, which then fails at exposition, as in prometheus_client.
+        self.samples.append(Sample(self.name + "_gcount", d, buckets[-1][1], timestamp))
+        self.samples.append(Sample(self.name + "_gsum", d, gsum_value, timestamp))  # type: ignore[arg-type]
 
 
 class InfoMetricFamily(Metric):

@@ -87,6 +87,8 @@ class Info:
             self._root = _parent._root
             self._labelvalues = _labelvalues or ()
             return
+        if unit:
+            raise make(_native.InvalidConfigError, "invalid_config", name, "an Info has no unit")
         self._root = _InfoFamily(
             _full_name(name, namespace, subsystem, unit),
             documentation,
@@ -144,7 +146,7 @@ class _InfoFamily:
         if not isinstance(val, dict) or not all(
             isinstance(k, str) and isinstance(v, str) for k, v in val.items()
         ):
-            raise make(_native.MetricTypeError, "invalid_type", self.name, "info() takes a dict of str to str")
+            raise make(_native.InvalidValueError, "invalid_value", self.name, "info() takes a dict of str to str")
         clash = set(val) & set(self.labelnames)
         if clash:
             raise _label_error(self.name, f"info key '{sorted(clash)[0]}' is also a label name")
@@ -216,6 +218,8 @@ class Enum:
             self._lock = _parent._lock
             self._set_state(self._states[0])
             return
+        if unit:
+            raise make(_native.InvalidConfigError, "invalid_config", name, "an Enum has no unit")
         full = _full_name(name, namespace, subsystem, unit)
         self._name = full
         self._labelnames = tuple(labelnames)

@@ -34,10 +34,7 @@ CONTENT_TYPE_LATEST: str = CONTENT_TYPE_PLAIN_1_0_0
 #: OpenMetrics 1.0.0.
 CONTENT_TYPE_OPENMETRICS: str = "application/openmetrics-text; version=1.0.0; charset=utf-8"
 
-UNDERSCORES = "underscores"
-ALLOWUTF8 = "allow-utf-8"
-DOTS = "dots"
-VALUES = "values"
+from ._escaping import ALLOWUTF8, DOTS, UNDERSCORES, VALUES  # noqa: E402
 _ESCAPINGS = (ALLOWUTF8, UNDERSCORES, DOTS, VALUES)
 
 
@@ -281,9 +278,12 @@ def start_wsgi_server(
     client_capath: Optional[str] = None,
     protocol: int = ssl.PROTOCOL_TLS_SERVER,
     client_auth_required: bool = False,
+    tls_min_version: Optional[ssl.TLSVersion] = None,
+    tls_max_version: Optional[ssl.TLSVersion] = None,
 ) -> Tuple[WSGIServer, threading.Thread]:
     """Serves ``registry`` on ``addr:port`` from a daemon thread (TLS with ``certfile`` and
-    ``keyfile``); returns the server and the thread (``server.shutdown()`` stops it)."""
+    ``keyfile``, client certificates checked against ``client_cafile``/``client_capath``,
+    versions bounded by ``tls_min_version``/``tls_max_version``); returns the server and the thread (``server.shutdown()`` stops it)."""
 
     class TmpServer(ThreadingWSGIServer):
         """Binds to the address family of ``addr``."""
@@ -293,6 +293,10 @@ def start_wsgi_server(
     httpd = make_server(addr, port, app, TmpServer, handler_class=_SilentHandler)
     if certfile and keyfile:
         ctx = _ssl_context(certfile, keyfile, protocol, client_cafile, client_capath, client_auth_required)
+        if tls_min_version is not None:
+            ctx.minimum_version = tls_min_version
+        if tls_max_version is not None:
+            ctx.maximum_version = tls_max_version
         httpd.socket = ctx.wrap_socket(httpd.socket, server_side=True)
     t = threading.Thread(target=httpd.serve_forever, name="metricore-http", daemon=True)
     t.start()
@@ -397,7 +401,7 @@ def tls_auth_handler(
 def _escape_grouping_key(k: str, v: str) -> Tuple[str, str]:
     if v == "":
         return k + "@base64", "="
-    if "/" in v:
+    if "/" in v or " " in v:
         return k + "@base64", base64.urlsafe_b64encode(v.encode("utf-8")).decode("utf-8")
     return k, quote_plus(v)
 
@@ -412,12 +416,11 @@ def _use_gateway(
     gateway = gateway.rstrip("/")
     url = "{}/metrics/{}/{}".format(gateway, *_escape_grouping_key("job", job))
     data = b""
-    headers: List[Tuple[str, str]] = []
+    headers = [("Content-Type", CONTENT_TYPE_PLAIN_0_0_4)]
     if method != "DELETE":
         if registry is None:
             registry = REGISTRY
         data = generate_latest(registry)
-        headers = [("Content-Type", CONTENT_TYPE_PLAIN_0_0_4)]
         if compression is not None:
             if compression != "gzip":
                 raise ValueError(f"Unsupported compression type: {compression}")

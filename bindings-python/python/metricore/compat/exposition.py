@@ -1,11 +1,8 @@
-"""``prometheus_client.exposition``."""
+"""``prometheus_client.exposition``: metricore's exposition module itself, so that patching
+a name here (``_bake_output``, ``REGISTRY``) reaches the apps that use it."""
 
-from ..exposition import *  # noqa: F403 (the module's whole public surface)
-from ..exposition import (  # noqa: F401 (private names libraries reach for)
-    REGISTRY,
-    ThreadingWSGIServer,
-    _bake_output,
-    _SilentHandler,
-    choose_encoder,
-    gzip_accepted,
-)
+import sys
+
+from .. import exposition as _exposition
+
+sys.modules[__name__] = _exposition
