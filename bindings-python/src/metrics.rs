@@ -13,7 +13,8 @@ use metricore::registry::{Family, Metric, OVERFLOW_LABEL_VALUE};
 use metricore::stats::check_quantile;
 use metricore::window::WindowOpts;
 use metricore::{
-    Counter, ErrorKind, Gauge, Histogram, HistogramOpts, MetricOpts, Summary, SummaryOpts,
+    Counter, ErrorKind, Gauge, Histogram, HistogramOpts, MetricOpts, SeriesOrder, Summary,
+    SummaryOpts,
 };
 use pyo3::prelude::*;
 use pyo3::pybacked::PyBackedStr;
@@ -57,7 +58,9 @@ fn metric_opts(
         .namespace(namespace)
         .subsystem(subsystem)
         .unit(unit)
-        .cardinality_limit(cardinality_limit);
+        .cardinality_limit(cardinality_limit)
+        // Children are exposed in the order they were first used, as prometheus_client does.
+        .series_order(SeriesOrder::FirstUse);
     if let Some(secs) = idle_ttl.filter(|v| !v.is_none()) {
         let secs = float_value(name, "idle_ttl", secs)?;
         let ttl = clock::duration_from_secs(name, "idle_ttl", secs).py(py)?;
@@ -704,7 +707,10 @@ impl PyGauge {
 
     /// Removes every child.
     fn clear(&self, py: Python<'_>) {
-        self.functions.forget(self.family.name(), None);
+        // An unlabelled gauge keeps its one series, and so its function.
+        if !self.family.label_names().is_empty() {
+            self.functions.forget(self.family.name(), None);
+        }
         match &self.cache {
             Some(c) => c.invalidate(py, || self.family.clear()),
             None => self.family.clear(),

@@ -7,7 +7,7 @@ use metricore::registry::{FamilySnapshot, SeriesValue};
 use metricore::{Dialect, ErrorKind, Format, Gauge, Registry};
 use pyo3::prelude::*;
 use pyo3::sync::PyOnceLock;
-use pyo3::types::{PyBytes, PyDict, PyList, PyString, PyTuple};
+use pyo3::types::{PyBytes, PyDict, PyFloat, PyList, PyString, PyTuple};
 
 use crate::convert::{Arg, type_name};
 use crate::errors::{IntoPyResult, type_error, unnamed_error};
@@ -68,18 +68,21 @@ impl FunctionGauges {
             .retain(|(n, l), _| n != name || labels.is_some_and(|want| want != l.as_slice()));
     }
 
-    /// Calls every function and sets its gauge; a function that raises propagates, as in
-    /// prometheus_client (the collection fails).
-    fn refresh(&self, py: Python<'_>) -> PyResult<()> {
+    /// Calls every function (of the families in `only`, if given) and sets its gauge; a
+    /// function that raises propagates, as in prometheus_client (the collection fails).
+    fn refresh(&self, py: Python<'_>, only: Option<&HashSet<String>>) -> PyResult<()> {
         let calls: Vec<(Gauge, Py<PyAny>)> = self
             .entries
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
-            .values()
-            .map(|(g, f)| (g.clone(), f.clone_ref(py)))
+            .iter()
+            .filter(|((name, _), _)| only.is_none_or(|o| o.contains(name)))
+            .map(|(_, (g, f))| (g.clone(), f.clone_ref(py)))
             .collect();
+        // `float(f())`, so a str or None raises as prometheus_client's does.
+        let float = py.get_type::<PyFloat>();
         for (gauge, f) in calls {
-            let v: f64 = f.bind(py).call0()?.extract()?;
+            let v: f64 = float.call1((f.bind(py).call0()?,))?.extract()?;
             gauge.set(v);
         }
         Ok(())
@@ -238,14 +241,11 @@ fn parse_dialect(py: Python<'_>, name: &str, created: Option<bool>) -> PyResult<
 /// The families named in `names` (all without it), less those named in `exclude`.
 fn select(
     mut families: Vec<FamilySnapshot>,
-    names: Option<Vec<String>>,
+    names: Option<&HashSet<String>>,
     exclude: Option<Vec<String>>,
 ) -> Vec<FamilySnapshot> {
-    let names: Option<HashSet<String>> = names.map(|n| n.into_iter().collect());
     let exclude: HashSet<String> = exclude.into_iter().flatten().collect();
-    families.retain(|f| {
-        names.as_ref().is_none_or(|n| n.contains(&f.name)) && !exclude.contains(&f.name)
-    });
+    families.retain(|f| names.is_none_or(|n| n.contains(&f.name)) && !exclude.contains(&f.name));
     families
 }
 
@@ -297,13 +297,14 @@ impl PyRegistry {
         names: Option<Vec<String>>,
         exclude: Option<Vec<String>>,
     ) -> PyResult<String> {
-        self.functions.refresh(py)?;
+        self.functions.refresh(py, None)?;
         let dialect = parse_dialect(py, dialect, created)?;
         Ok(py.detach(|| {
             into_text(match (names, exclude) {
                 (None, None) => self.inner.render_with(Format::Text, dialect),
                 (names, exclude) => {
-                    let families = select(self.inner.gather(), names, exclude);
+                    let names: Option<HashSet<String>> = names.map(|n| n.into_iter().collect());
+                    let families = select(self.inner.gather(), names.as_ref(), exclude);
                     metricore::encode_with(&families, Format::Text, dialect)
                 }
             })
@@ -324,13 +325,14 @@ impl PyRegistry {
         names: Option<Vec<String>>,
         exclude: Option<Vec<String>>,
     ) -> PyResult<String> {
-        self.functions.refresh(py)?;
+        self.functions.refresh(py, None)?;
         let dialect = parse_dialect(py, dialect, created)?;
         Ok(py.detach(|| {
             into_text(match (names, exclude) {
                 (None, None) => self.inner.render_with(Format::OpenMetrics, dialect),
                 (names, exclude) => {
-                    let families = select(self.inner.gather(), names, exclude);
+                    let names: Option<HashSet<String>> = names.map(|n| n.into_iter().collect());
+                    let families = select(self.inner.gather(), names.as_ref(), exclude);
                     metricore::encode_with(&families, Format::OpenMetrics, dialect)
                 }
             })
@@ -350,7 +352,7 @@ impl PyRegistry {
         dialect: &str,
         created: Option<bool>,
     ) -> PyResult<(Bound<'py, PyBytes>, &'static str)> {
-        self.functions.refresh(py)?;
+        self.functions.refresh(py, None)?;
         let dialect = parse_dialect(py, dialect, created)?;
         let (body, content_type) = py.detach(|| self.inner.render_for_accept_with(accept, dialect));
         Ok((PyBytes::new(py, &body), content_type))
@@ -382,10 +384,26 @@ impl PyRegistry {
     /// Collects every family: a list of dicts with `name`, `help`, `unit`, `kind`
     /// (`"counter"`, `"gauge"`, `"histogram"`), `label_names` and `series`, each series a dict
     /// with `labels` (a tuple of values), `created` (Unix seconds) and `value` (an int for
-    /// counters, a float for gauges, a `HistogramSnapshot` for histograms).
-    fn gather<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyList>> {
-        self.functions.refresh(py)?;
-        let families = py.detach(|| self.inner.gather());
+    /// counters, a float for gauges, a `HistogramSnapshot` for histograms and summaries).
+    /// With `names`, only the families of those names (and only their `set_function`s are
+    /// called).
+    #[pyo3(signature = (names = None))]
+    fn gather<'py>(
+        &self,
+        py: Python<'py>,
+        names: Option<Vec<String>>,
+    ) -> PyResult<Bound<'py, PyList>> {
+        let families = match names {
+            None => {
+                self.functions.refresh(py, None)?;
+                py.detach(|| self.inner.gather())
+            }
+            Some(names) => {
+                let names: HashSet<String> = names.into_iter().collect();
+                self.functions.refresh(py, Some(&names))?;
+                py.detach(|| select(self.inner.gather(), Some(&names), None))
+            }
+        };
         let out = PyList::empty(py);
         for f in families {
             out.append(family_dict(py, f)?)?;
@@ -396,6 +414,12 @@ impl PyRegistry {
     /// Names of the registered families, in registration order (counters without `_total`).
     fn family_names(&self) -> Vec<String> {
         self.inner.family_names()
+    }
+
+    /// Each family's name with the sample names it exposes (`x`, `x_total`, `x_bucket`, …),
+    /// in registration order.
+    fn sample_names(&self) -> Vec<(String, Vec<String>)> {
+        self.inner.sample_names()
     }
 
     /// Removes a metric (or a family by name) from the registry; returns whether it was there.

@@ -227,8 +227,12 @@ def test_info(registry: CollectorRegistry) -> None:
     labelled.labels("prod").info({"region": "eu"})
     labelled.labels(env="dev").info({"region": "us"})
     assert registry.get_sample_value("target_info", {"env": "dev", "region": "us"}) == 1.0
+    # Each child may carry other keys, as in prometheus_client.
+    labelled.labels("prod").info({"zone": "a"})
+    assert registry.get_sample_value("target_info", {"env": "prod", "zone": "a"}) == 1.0
+    assert registry.get_sample_value("target_info", {"env": "prod", "region": "eu"}) is None
     with pytest.raises(metricore.InvalidLabelsError, match="metric 'target'"):
-        labelled.labels("prod").info({"zone": "a"})
+        labelled.labels("prod").info({"env": "a"})
     # prometheus_client raises ValueError for a value that is not a str.
     with pytest.raises(metricore.InvalidValueError):
         i.info({"version": 2})  # type: ignore[dict-item]

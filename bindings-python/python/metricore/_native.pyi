@@ -123,10 +123,14 @@ class CollectorRegistry:
         """Every series at a glance: counters, gauges, sampled_counters, histograms, collected_at."""
     def snapshot(self) -> Dict[str, Dict[str, Any]]:
         """The registry as a dict: family name -> the family's record, as ``to_json()`` writes it."""
-    def gather(self) -> List[Dict[str, Any]]:
-        """Collects every family: dicts with name, help, unit, kind, label_names and series."""
+    def gather(self, names: Optional[List[str]] = None) -> List[Dict[str, Any]]:
+        """Collects every family (or those named in ``names``): dicts with name, help, unit,
+        kind, label_names and series."""
     def family_names(self) -> List[str]:
         """Names of the registered families, in registration order."""
+    def sample_names(self) -> List[Tuple[str, List[str]]]:
+        """Each family's name with the sample names it exposes (``x``, ``x_total``,
+        ``x_bucket``, …), in registration order."""
     def unregister(self, metric: Any) -> bool:
         """Removes a metric (or a family by name); returns whether it was there."""
     def evict_idle(self) -> int:

@@ -9,6 +9,7 @@ import threading
 from typing import Any, Dict, Iterable, Iterator, List, Optional, Set, Tuple
 
 from . import _native
+from ._errors import make
 from ._families import Metric, Sample, float_to_go_string
 
 _SUFFIXES = {
@@ -42,16 +43,15 @@ def enable_created_metrics() -> None:
     _created_enabled = True
 
 
-class DuplicateTimeseries(_native.ConflictError):  # type: ignore[misc, valid-type]
-    """A collector yields a sample name another collector or metric of the registry has."""
+#: prometheus_client's name for a name clash: metricore's ``ConflictError`` itself, so that
+#: ``except DuplicateTimeseries`` catches every clash, the core's included.
+DuplicateTimeseries = _native.ConflictError
 
-    def __init__(self, duplicates: Set[str]) -> None:
-        rule = "Duplicated timeseries in CollectorRegistry: {}".format(duplicates)
-        super().__init__(rule)
-        self.kind = "conflict"
-        self.metric = None
-        self.rule = rule
-        self.duplicates = duplicates
+
+def _duplicates(names: Set[str]) -> _native.MetricoreError:
+    return make(
+        _native.ConflictError, "conflict", None, "Duplicated timeseries in CollectorRegistry: {}".format(names)
+    )
 
 
 def sample_names(name: str, typ: str) -> List[str]:
@@ -76,11 +76,16 @@ def _native_metric(family: Dict[str, Any], created: bool) -> Metric:
         elif kind == "gauge":
             add(Sample(name, labels, float(value)))
         else:
+            with_sum = True
             if kind == "histogram":
-                for le, count in value.buckets():
+                buckets = value.buckets()
+                # As prometheus_client: no _sum when the lowest bound is negative.
+                with_sum = not buckets or buckets[0][0] >= 0
+                for le, count in buckets:
                     add(Sample(name + "_bucket", {**labels, "le": float_to_go_string(le)}, float(count)))
             add(Sample(name + "_count", labels, float(value.count)))
-            add(Sample(name + "_sum", labels, float(value.sum)))
+            if with_sum:
+                add(Sample(name + "_sum", labels, float(value.sum)))
             if created:
                 add(Sample(name + "_created", labels, float(series["created"])))
     return m
@@ -118,9 +123,7 @@ class CollectorRegistry(_native.CollectorRegistry):
         return out
 
     def _used_names(self) -> Set[str]:
-        used: Set[str] = set()
-        for f in self._families(refresh=False):
-            used.update(sample_names(f["name"], f["kind"]))
+        used: Set[str] = {n for _, names in self.sample_names() for n in names}
         for _, _, names in self._collectors:
             used |= names
         if self._target_info is not None:
@@ -142,7 +145,7 @@ class CollectorRegistry(_native.CollectorRegistry):
             names = self._names_of(collector)
             duplicates = self._used_names() & names
             if duplicates:
-                raise DuplicateTimeseries(duplicates)
+                raise _duplicates(duplicates)
             self._collectors.append((collector, set(self.family_names()), names))
 
     def unregister(self, collector: Any) -> bool:  # type: ignore[override]
@@ -155,10 +158,7 @@ class CollectorRegistry(_native.CollectorRegistry):
         return bool(super().unregister(collector))
 
     # ------------------------------------------------------------------ collection
-    def _families(self, refresh: bool = True) -> List[Dict[str, Any]]:
-        return list(self.gather())
-
-    def _segments(self) -> Iterator[Any]:
+    def _segments(self, wanted: Optional[Set[str]] = None) -> Iterator[Any]:
         """What a collection is made of, in registration order: ``("core", names)`` for a run
         of core families and ``("metrics", [Metric, ...])`` for a custom collector's
         (``target_info`` first)."""
@@ -168,25 +168,35 @@ class CollectorRegistry(_native.CollectorRegistry):
         emitted: Set[str] = set()
         with self._lock:
             collectors = list(self._collectors)
-        for collector, before, _ in collectors:
+        for collector, before, claimed in collectors:
             run = [n for n in names if n in before and n not in emitted]
             if run:
                 emitted.update(run)
                 yield "core", run
-            yield "metrics", list(collector.collect())
+            if wanted is None or not claimed or wanted & claimed:
+                yield "metrics", list(collector.collect())
         # The rest, the registry's own metricore_* families included.
         yield "core_except", sorted(emitted)
 
     def collect(self) -> Iterator[Metric]:
         """Every family as a prometheus_client ``Metric``, in registration order."""
+        return self._collect_named(None)
+
+    def _collect_named(self, wanted: Optional[Set[str]]) -> Iterator[Metric]:
+        """``collect()``; with ``wanted`` (sample names), only the core families and the
+        collectors (those that ``describe()`` themselves) that may write one of them are
+        collected, as prometheus_client's restricted registry does."""
         created = use_created()
         families: Optional[Dict[str, Dict[str, Any]]] = None
-        for what, segment in self._segments():
+        core_names: Optional[List[str]] = None
+        if wanted is not None:
+            core_names = [n for n, samples in self.sample_names() if wanted & set(samples)]
+        for what, segment in self._segments(wanted):
             if what == "metrics":
                 yield from segment
                 continue
             if families is None:
-                families = {f["name"]: f for f in self._families()}
+                families = {f["name"]: f for f in self.gather(names=core_names)}
             if what == "core":
                 chosen = [families[n] for n in segment if n in families]
             else:
@@ -207,10 +217,8 @@ class CollectorRegistry(_native.CollectorRegistry):
         """Sets (or, with ``None``, removes) the ``target_info`` family's labels."""
         with self._lock:
             if labels:
-                if self._target_info is None and "target_info" in {
-                    n for f in self._families(refresh=False) for n in sample_names(f["name"], f["kind"])
-                }:
-                    raise DuplicateTimeseries({"target_info"})
+                if self._target_info is None and "target_info" in self._used_names():
+                    raise _duplicates({"target_info"})
                 self._target_info = dict(labels)
             else:
                 self._target_info = None
@@ -246,7 +254,7 @@ class RestrictedRegistry:
         self._registry = registry
 
     def collect(self) -> Iterator[Metric]:
-        for metric in self._registry.collect():
+        for metric in self._registry._collect_named(self._name_set):
             m = metric._restricted_metric(self._name_set)
             if m is not None:
                 yield m
