@@ -503,6 +503,30 @@ impl PyCounter {
             .unwrap_or_default()
     }
 
+    /// The family's name, as prometheus_client's private `_name` (libraries read it).
+    #[getter(_name)]
+    fn private_name(&self) -> &str {
+        self.family.name()
+    }
+
+    /// The label names, as prometheus_client's private `_labelnames`.
+    #[getter(_labelnames)]
+    fn private_labelnames<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyTuple>> {
+        PyTuple::new(py, self.family.label_names())
+    }
+
+    /// The help text, as prometheus_client's private `_documentation`.
+    #[getter(_documentation)]
+    fn private_documentation(&self) -> &str {
+        self.family.help()
+    }
+
+    /// The OpenMetrics type, as prometheus_client's private `_type`.
+    #[getter(_type)]
+    fn private_type(&self) -> &'static str {
+        "counter"
+    }
+
     fn __repr__(&self) -> String {
         repr(
             "Counter",
@@ -738,6 +762,30 @@ impl PyGauge {
             .unwrap_or_default()
     }
 
+    /// The family's name, as prometheus_client's private `_name` (libraries read it).
+    #[getter(_name)]
+    fn private_name(&self) -> &str {
+        self.family.name()
+    }
+
+    /// The label names, as prometheus_client's private `_labelnames`.
+    #[getter(_labelnames)]
+    fn private_labelnames<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyTuple>> {
+        PyTuple::new(py, self.family.label_names())
+    }
+
+    /// The help text, as prometheus_client's private `_documentation`.
+    #[getter(_documentation)]
+    fn private_documentation(&self) -> &str {
+        self.family.help()
+    }
+
+    /// The OpenMetrics type, as prometheus_client's private `_type`.
+    #[getter(_type)]
+    fn private_type(&self) -> &'static str {
+        "gauge"
+    }
+
     fn __repr__(&self) -> String {
         repr(
             "Gauge",
@@ -822,6 +870,15 @@ impl PyHistogram {
 
 #[pymethods]
 impl PyHistogram {
+    /// prometheus_client's default bounds in seconds, `+Inf` last (`Histogram.DEFAULT_BUCKETS`).
+    #[classattr]
+    #[pyo3(name = "DEFAULT_BUCKETS")]
+    fn default_buckets(py: Python<'_>) -> PyResult<Py<PyTuple>> {
+        let mut buckets = DEFAULT_BUCKETS.to_vec();
+        buckets.push(f64::INFINITY);
+        Ok(PyTuple::new(py, buckets)?.unbind())
+    }
+
     /// Registers (or finds the identical) histogram family.
     ///
     /// `buckets` left out gives prometheus_client's defaults (0.005 .. 10 s), kept exact;
@@ -1091,6 +1148,30 @@ impl PyHistogram {
             .unwrap_or_default()
     }
 
+    /// The family's name, as prometheus_client's private `_name` (libraries read it).
+    #[getter(_name)]
+    fn private_name(&self) -> &str {
+        self.family.name()
+    }
+
+    /// The label names, as prometheus_client's private `_labelnames`.
+    #[getter(_labelnames)]
+    fn private_labelnames<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyTuple>> {
+        PyTuple::new(py, self.family.label_names())
+    }
+
+    /// The help text, as prometheus_client's private `_documentation`.
+    #[getter(_documentation)]
+    fn private_documentation(&self) -> &str {
+        self.family.help()
+    }
+
+    /// The OpenMetrics type, as prometheus_client's private `_type`.
+    #[getter(_type)]
+    fn private_type(&self) -> &'static str {
+        "histogram"
+    }
+
     fn __repr__(&self) -> String {
         repr(
             "Histogram",
@@ -1296,6 +1377,30 @@ impl PySummary {
             .as_ref()
             .map(|c| c.label_values().to_vec())
             .unwrap_or_default()
+    }
+
+    /// The family's name, as prometheus_client's private `_name` (libraries read it).
+    #[getter(_name)]
+    fn private_name(&self) -> &str {
+        self.family.name()
+    }
+
+    /// The label names, as prometheus_client's private `_labelnames`.
+    #[getter(_labelnames)]
+    fn private_labelnames<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyTuple>> {
+        PyTuple::new(py, self.family.label_names())
+    }
+
+    /// The help text, as prometheus_client's private `_documentation`.
+    #[getter(_documentation)]
+    fn private_documentation(&self) -> &str {
+        self.family.help()
+    }
+
+    /// The OpenMetrics type, as prometheus_client's private `_type`.
+    #[getter(_type)]
+    fn private_type(&self) -> &'static str {
+        "summary"
     }
 
     fn __repr__(&self) -> String {

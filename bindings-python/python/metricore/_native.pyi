@@ -159,6 +159,18 @@ class Counter:
         """Registers (or finds the identical) counter family."""
     def inc(self, amount: Optional[Union[int, float]] = None, exemplar: Optional[Mapping[str, str]] = None) -> None:
         """Adds ``amount`` (any finite number from 0 up, 1 by default)."""
+    @property
+    def _name(self) -> str:
+        """The family's name (prometheus_client's private ``_name``)."""
+    @property
+    def _labelnames(self) -> Tuple[str, ...]:
+        """The label names (prometheus_client's private ``_labelnames``)."""
+    @property
+    def _documentation(self) -> str:
+        """The help text (prometheus_client's private ``_documentation``)."""
+    @property
+    def _type(self) -> str:
+        """The OpenMetrics type (prometheus_client's private ``_type``)."""
     def labels(self, *labelvalues: Any, **labelkwargs: Any) -> Self:
         """The child for these label values, by position or by name."""
     def remove(self, *labelvalues: Any) -> None:
@@ -216,6 +228,18 @@ class Gauge:
         """Makes the value ``f()``, called at every collection."""
     def time(self) -> _Decorator:
         """Context manager and decorator setting the gauge to the duration in seconds."""
+    @property
+    def _name(self) -> str:
+        """The family's name (prometheus_client's private ``_name``)."""
+    @property
+    def _labelnames(self) -> Tuple[str, ...]:
+        """The label names (prometheus_client's private ``_labelnames``)."""
+    @property
+    def _documentation(self) -> str:
+        """The help text (prometheus_client's private ``_documentation``)."""
+    @property
+    def _type(self) -> str:
+        """The OpenMetrics type (prometheus_client's private ``_type``)."""
     def labels(self, *labelvalues: Any, **labelkwargs: Any) -> Self:
         """The child for these label values."""
     def remove(self, *labelvalues: Any) -> None:
@@ -236,6 +260,9 @@ class Gauge:
 class Histogram:
     """A distribution (prometheus_client's ``Histogram``), HDR-backed: exact buckets plus any
     quantile within 0.1 %, mergeable through HdrHistogram V2 blobs."""
+
+    DEFAULT_BUCKETS: Tuple[float, ...]
+    """prometheus_client's default bounds in seconds, ``+Inf`` last."""
 
     def __new__(
         cls,
@@ -278,6 +305,18 @@ class Histogram:
         """How many values were recorded."""
     def merge(self, other: Union[HistogramSnapshot, bytes, str]) -> None:
         """Adds another histogram's counts (a snapshot or a V2 blob)."""
+    @property
+    def _name(self) -> str:
+        """The family's name (prometheus_client's private ``_name``)."""
+    @property
+    def _labelnames(self) -> Tuple[str, ...]:
+        """The label names (prometheus_client's private ``_labelnames``)."""
+    @property
+    def _documentation(self) -> str:
+        """The help text (prometheus_client's private ``_documentation``)."""
+    @property
+    def _type(self) -> str:
+        """The OpenMetrics type (prometheus_client's private ``_type``)."""
     def labels(self, *labelvalues: Any, **labelkwargs: Any) -> Histogram:
         """The child for these label values."""
     def remove(self, *labelvalues: Any) -> None:
@@ -470,6 +509,18 @@ class Summary:
         """A consistent copy of the counts."""
     def count(self) -> int:
         """How many values were recorded."""
+    @property
+    def _name(self) -> str:
+        """The family's name (prometheus_client's private ``_name``)."""
+    @property
+    def _labelnames(self) -> Tuple[str, ...]:
+        """The label names (prometheus_client's private ``_labelnames``)."""
+    @property
+    def _documentation(self) -> str:
+        """The help text (prometheus_client's private ``_documentation``)."""
+    @property
+    def _type(self) -> str:
+        """The OpenMetrics type (prometheus_client's private ``_type``)."""
     def labels(self, *labelvalues: Any, **labelkwargs: Any) -> Self:
         """The child for these label values."""
     def remove(self, *labelvalues: Any) -> None:
