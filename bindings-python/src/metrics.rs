@@ -128,6 +128,41 @@ fn remove<M: Metric>(
     family.remove(&vals).py(py).map(|_| ())
 }
 
+/// `remove_by_labels` for any kind: every child whose labels include all of `labels`.
+fn remove_by_labels<M: Metric>(
+    py: Python<'_>,
+    family: &Family<M>,
+    cache: Option<&Arc<ChildCache>>,
+    labels: &Bound<'_, PyAny>,
+) -> PyResult<()> {
+    if family.label_names().is_empty() {
+        return Err(binding_error(
+            py,
+            ErrorKind::InvalidLabels,
+            family.name(),
+            "has no label names; there is no child to remove",
+        ));
+    }
+    let Ok(labels) = labels.cast::<PyDict>() else {
+        return Err(type_error(
+            py,
+            family.name(),
+            &format!(
+                "remove_by_labels() takes a dict of label names to values, not {}",
+                type_name(labels)
+            ),
+        ));
+    };
+    let pairs = label_pairs(family.name(), labels)?;
+    let refs: Vec<(&str, &str)> = pairs.iter().map(|(k, v)| (&**k, &**v)).collect();
+    match cache {
+        Some(c) => c.invalidate(py, || family.remove_matching(&refs)),
+        None => family.remove_matching(&refs),
+    }
+    .py(py)
+    .map(|_| ())
+}
+
 #[cold]
 fn missing_labels(py: Python<'_>, kind: &str, name: &str, labels: &[String]) -> PyErr {
     binding_error(
@@ -503,6 +538,15 @@ impl PyCounter {
             .unwrap_or_default()
     }
 
+    /// Removes every child whose labels include all of `labels` (a dict of label names to
+    /// values), as prometheus_client's `remove_by_labels`; `{}` removes nothing.
+    ///
+    /// Raises:
+    ///     `InvalidLabelsError`: a name that is not a label name, or no label names.
+    fn remove_by_labels(&self, py: Python<'_>, labels: &Bound<'_, PyAny>) -> PyResult<()> {
+        remove_by_labels(py, &self.family, self.cache.as_ref(), labels)
+    }
+
     /// The family's name, as prometheus_client's private `_name` (libraries read it).
     #[getter(_name)]
     fn private_name(&self) -> &str {
@@ -718,15 +762,16 @@ impl PyGauge {
     /// Removes the child with these label values.
     #[pyo3(signature = (*labelvalues))]
     fn remove(&self, py: Python<'_>, labelvalues: &Bound<'_, PyTuple>) -> PyResult<()> {
+        match &self.cache {
+            Some(c) => c.invalidate(py, || remove(py, &self.family, labelvalues)),
+            None => remove(py, &self.family, labelvalues),
+        }?;
         let values: Vec<String> = labelvalues
             .iter()
             .map(|v| v.str().map(|s| s.to_string()))
             .collect::<PyResult<_>>()?;
         self.functions.forget(self.family.name(), Some(&values));
-        match &self.cache {
-            Some(c) => c.invalidate(py, || remove(py, &self.family, labelvalues)),
-            None => remove(py, &self.family, labelvalues),
-        }
+        Ok(())
     }
 
     /// Removes every child.
@@ -760,6 +805,15 @@ impl PyGauge {
             .as_ref()
             .map(|c| c.label_values().to_vec())
             .unwrap_or_default()
+    }
+
+    /// Removes every child whose labels include all of `labels` (a dict of label names to
+    /// values), as prometheus_client's `remove_by_labels`; `{}` removes nothing.
+    ///
+    /// Raises:
+    ///     `InvalidLabelsError`: a name that is not a label name, or no label names.
+    fn remove_by_labels(&self, py: Python<'_>, labels: &Bound<'_, PyAny>) -> PyResult<()> {
+        remove_by_labels(py, &self.family, self.cache.as_ref(), labels)
     }
 
     /// The family's name, as prometheus_client's private `_name` (libraries read it).
@@ -1148,6 +1202,15 @@ impl PyHistogram {
             .unwrap_or_default()
     }
 
+    /// Removes every child whose labels include all of `labels` (a dict of label names to
+    /// values), as prometheus_client's `remove_by_labels`; `{}` removes nothing.
+    ///
+    /// Raises:
+    ///     `InvalidLabelsError`: a name that is not a label name, or no label names.
+    fn remove_by_labels(&self, py: Python<'_>, labels: &Bound<'_, PyAny>) -> PyResult<()> {
+        remove_by_labels(py, &self.family, self.cache.as_ref(), labels)
+    }
+
     /// The family's name, as prometheus_client's private `_name` (libraries read it).
     #[getter(_name)]
     fn private_name(&self) -> &str {
@@ -1377,6 +1440,15 @@ impl PySummary {
             .as_ref()
             .map(|c| c.label_values().to_vec())
             .unwrap_or_default()
+    }
+
+    /// Removes every child whose labels include all of `labels` (a dict of label names to
+    /// values), as prometheus_client's `remove_by_labels`; `{}` removes nothing.
+    ///
+    /// Raises:
+    ///     `InvalidLabelsError`: a name that is not a label name, or no label names.
+    fn remove_by_labels(&self, py: Python<'_>, labels: &Bound<'_, PyAny>) -> PyResult<()> {
+        remove_by_labels(py, &self.family, self.cache.as_ref(), labels)
     }
 
     /// The family's name, as prometheus_client's private `_name` (libraries read it).

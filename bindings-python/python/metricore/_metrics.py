@@ -157,6 +157,26 @@ class _PythonMetric:
         with self._lock:
             self._children.pop(values, None)
 
+    def remove_by_labels(self, labels: Dict[str, str]) -> None:
+        """Removes every child whose labels include all of ``labels``."""
+        if not self._labelnames:
+            raise _label_error(self._name, "has no label names; there is no child to remove")
+        if not isinstance(labels, dict):
+            raise make(
+                _native.MetricTypeError, "invalid_type", self._name,
+                "remove_by_labels() takes a dict of label names to values",
+            )
+        unknown = [k for k in labels if k not in self._labelnames]
+        if unknown:
+            raise _label_error(self._name, f"unknown label '{unknown[0]}' (label names are: {', '.join(self._labelnames)})")
+        if not labels:
+            return
+        want = {self._labelnames.index(k): str(v) for k, v in labels.items()}
+        with self._lock:
+            for values in list(self._children):
+                if all(values[i] == v for i, v in want.items()):
+                    del self._children[values]
+
     def clear(self) -> None:
         """Removes every child (an unlabelled metric keeps its value)."""
         if not self._labelnames:

@@ -159,6 +159,8 @@ class Counter:
         """Registers (or finds the identical) counter family."""
     def inc(self, amount: Optional[Union[int, float]] = None, exemplar: Optional[Mapping[str, str]] = None) -> None:
         """Adds ``amount`` (any finite number from 0 up, 1 by default)."""
+    def remove_by_labels(self, labels: Dict[str, str]) -> None:
+        """Removes every child whose labels include all of ``labels``."""
     @property
     def _name(self) -> str:
         """The family's name (prometheus_client's private ``_name``)."""
@@ -228,6 +230,8 @@ class Gauge:
         """Makes the value ``f()``, called at every collection."""
     def time(self) -> _Decorator:
         """Context manager and decorator setting the gauge to the duration in seconds."""
+    def remove_by_labels(self, labels: Dict[str, str]) -> None:
+        """Removes every child whose labels include all of ``labels``."""
     @property
     def _name(self) -> str:
         """The family's name (prometheus_client's private ``_name``)."""
@@ -305,6 +309,8 @@ class Histogram:
         """How many values were recorded."""
     def merge(self, other: Union[HistogramSnapshot, bytes, str]) -> None:
         """Adds another histogram's counts (a snapshot or a V2 blob)."""
+    def remove_by_labels(self, labels: Dict[str, str]) -> None:
+        """Removes every child whose labels include all of ``labels``."""
     @property
     def _name(self) -> str:
         """The family's name (prometheus_client's private ``_name``)."""
@@ -509,6 +515,8 @@ class Summary:
         """A consistent copy of the counts."""
     def count(self) -> int:
         """How many values were recorded."""
+    def remove_by_labels(self, labels: Dict[str, str]) -> None:
+        """Removes every child whose labels include all of ``labels``."""
     @property
     def _name(self) -> str:
         """The family's name (prometheus_client's private ``_name``)."""

@@ -109,3 +109,26 @@ fn series_come_in_label_order_or_first_use_order() {
     assert_eq!(order("by_labels"), ["a", "b", "c"]);
     assert_eq!(order("by_first_use"), ["c", "a", "b"]);
 }
+
+#[test]
+fn remove_matching_removes_every_series_with_those_labels() {
+    let r = Registry::new();
+    let f = r
+        .counter_family(MetricOpts::new("hits", "h").labels(["tenant", "path"]))
+        .unwrap();
+    for (t, p) in [("acme", "/"), ("acme", "/buy"), ("globex", "/")] {
+        f.with_label_values(&[t, p]).unwrap().inc();
+    }
+    assert_eq!(f.remove_matching(&[]).unwrap(), 0);
+    let e = f.remove_matching(&[("nope", "x")]).unwrap_err();
+    assert_eq!(e.kind(), crate::ErrorKind::InvalidLabels);
+    assert_eq!(f.len(), 3, "a refused call removes nothing");
+    assert_eq!(f.remove_matching(&[("tenant", "acme")]).unwrap(), 2);
+    assert_eq!(f.len(), 1);
+    assert_eq!(
+        f.remove_matching(&[("tenant", "globex"), ("path", "/buy")])
+            .unwrap(),
+        0
+    );
+    assert_eq!(f.with_label_values(&["globex", "/"]).unwrap().get(), 1);
+}

@@ -122,7 +122,11 @@ def gen_case(rng: random.Random) -> List[Dict[str, Any]]:
                 op["value"] = rng.choice(AMOUNTS)
             ops.append(op)
         elif r < 0.62:
-            ops.append({"op": rng.choice(["remove", "clear"]), "metric": idx, "labels": lv})
+            op = {"op": rng.choice(["remove", "clear", "remove_by_labels"]), "metric": idx, "labels": lv}
+            if op["op"] == "remove_by_labels":
+                names = m["labels"] + (["nope"] if rng.random() < 0.1 else [])
+                op["by"] = {n: rng.choice(LABEL_VALUES[:4]) for n in rng.sample(names, min(len(names), rng.randint(0, 2)))}
+            ops.append(op)
         elif r < 0.72:
             ops.append({"op": "expose", "format": rng.choice(["text", "openmetrics"])})
         elif r < 0.78:
@@ -241,10 +245,12 @@ def run_op(c: Client, state: Dict[str, Any], op: Dict[str, Any]) -> Any:
             return target.set_function(lambda: v)
         method = getattr(target, o)
         return method() if v is None and o in ("inc", "dec") else method(v)
-    if o in ("remove", "clear"):
+    if o in ("remove", "clear", "remove_by_labels"):
         m = state["metrics"][op["metric"]]
         if m is None:
             return "no metric"
+        if o == "remove_by_labels":
+            return m.remove_by_labels(op["by"])
         return m.remove(*op["labels"]) if o == "remove" else m.clear()
     if o == "expose":
         gen = c.exposition.generate_latest if op["format"] == "text" else c.om.generate_latest
