@@ -566,8 +566,9 @@ impl PyCounter {
     }
 
     /// The OpenMetrics type, as prometheus_client's private `_type`.
-    #[getter(_type)]
-    fn private_type(&self) -> &'static str {
+    #[classattr]
+    #[pyo3(name = "_type")]
+    fn private_type() -> &'static str {
         "counter"
     }
 
@@ -835,8 +836,9 @@ impl PyGauge {
     }
 
     /// The OpenMetrics type, as prometheus_client's private `_type`.
-    #[getter(_type)]
-    fn private_type(&self) -> &'static str {
+    #[classattr]
+    #[pyo3(name = "_type")]
+    fn private_type() -> &'static str {
         "gauge"
     }
 
@@ -1230,8 +1232,9 @@ impl PyHistogram {
     }
 
     /// The OpenMetrics type, as prometheus_client's private `_type`.
-    #[getter(_type)]
-    fn private_type(&self) -> &'static str {
+    #[classattr]
+    #[pyo3(name = "_type")]
+    fn private_type() -> &'static str {
         "histogram"
     }
 
@@ -1470,8 +1473,9 @@ impl PySummary {
     }
 
     /// The OpenMetrics type, as prometheus_client's private `_type`.
-    #[getter(_type)]
-    fn private_type(&self) -> &'static str {
+    #[classattr]
+    #[pyo3(name = "_type")]
+    fn private_type() -> &'static str {
         "summary"
     }
 

@@ -170,9 +170,8 @@ class Counter:
     @property
     def _documentation(self) -> str:
         """The help text (prometheus_client's private ``_documentation``)."""
-    @property
-    def _type(self) -> str:
-        """The OpenMetrics type (prometheus_client's private ``_type``)."""
+    _type: str
+    """The OpenMetrics type (prometheus_client's private ``_type``)."""
     def labels(self, *labelvalues: Any, **labelkwargs: Any) -> Self:
         """The child for these label values, by position or by name."""
     def remove(self, *labelvalues: Any) -> None:
@@ -241,9 +240,8 @@ class Gauge:
     @property
     def _documentation(self) -> str:
         """The help text (prometheus_client's private ``_documentation``)."""
-    @property
-    def _type(self) -> str:
-        """The OpenMetrics type (prometheus_client's private ``_type``)."""
+    _type: str
+    """The OpenMetrics type (prometheus_client's private ``_type``)."""
     def labels(self, *labelvalues: Any, **labelkwargs: Any) -> Self:
         """The child for these label values."""
     def remove(self, *labelvalues: Any) -> None:
@@ -320,9 +318,8 @@ class Histogram:
     @property
     def _documentation(self) -> str:
         """The help text (prometheus_client's private ``_documentation``)."""
-    @property
-    def _type(self) -> str:
-        """The OpenMetrics type (prometheus_client's private ``_type``)."""
+    _type: str
+    """The OpenMetrics type (prometheus_client's private ``_type``)."""
     def labels(self, *labelvalues: Any, **labelkwargs: Any) -> Histogram:
         """The child for these label values."""
     def remove(self, *labelvalues: Any) -> None:
@@ -526,9 +523,8 @@ class Summary:
     @property
     def _documentation(self) -> str:
         """The help text (prometheus_client's private ``_documentation``)."""
-    @property
-    def _type(self) -> str:
-        """The OpenMetrics type (prometheus_client's private ``_type``)."""
+    _type: str
+    """The OpenMetrics type (prometheus_client's private ``_type``)."""
     def labels(self, *labelvalues: Any, **labelkwargs: Any) -> Self:
         """The child for these label values."""
     def remove(self, *labelvalues: Any) -> None:
