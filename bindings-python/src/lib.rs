@@ -18,6 +18,7 @@ mod metrics;
 mod record;
 mod registry;
 mod sampler;
+mod samples;
 mod snapshot;
 
 use pyo3::prelude::*;
@@ -33,6 +34,8 @@ mod _native {
     use crate::registry::{PyRegistry, set_default_registry};
     #[pymodule_export]
     use crate::sampler::{PySampler, profile_operation};
+    #[pymodule_export]
+    use crate::samples::render_samples;
     #[pymodule_export]
     use crate::snapshot::PyHistogramSnapshot;
 

@@ -29,6 +29,7 @@ __all__ = [
     "CorruptBlobError",
     "MetricTypeError",
     "Summary",
+    "render_samples",
     "set_context_managers",
     "set_default_registry",
     "DEFAULT_BUCKETS",
@@ -47,6 +48,10 @@ CONTENT_TYPE_TEXT: str
 """``text/plain; version=0.0.4; charset=utf-8``."""
 CONTENT_TYPE_OPENMETRICS: str
 """``application/openmetrics-text; version=1.0.0; charset=utf-8``."""
+
+def render_samples(metrics: Any, openmetrics: bool = False) -> bytes:
+    """Writes prometheus_client ``Metric`` objects as prometheus_client does: OpenMetrics
+    without the closing ``# EOF`` when ``openmetrics``, else the text format 0.0.4."""
 
 def set_context_managers(namespace: Any) -> None:
     """Hands over the object whose attributes ``Timer``, ``InprogressTracker`` and
