@@ -16,7 +16,10 @@ export DEBIAN_FRONTEND=noninteractive
 
 VENV_DIR="${VENV_DIR:-.venv}"
 # Pinned: the Python package's build (maturin), tests (pytest, pytest-timeout, psutil, mypy for
-# stubtest), interop peers (hdrhistogram is `import hdrh`) and the exposition checks.
+# stubtest), interop peers (hdrhistogram is `import hdrh`), the exposition checks, and the
+# apps whose libraries import prometheus_client themselves (metricore.install()'s tests:
+# FastAPI under uvicorn with prometheus-fastapi-instrumentator, Flask with
+# prometheus-flask-exporter).
 PY_PACKAGES=(
     prometheus_client==0.26.0
     maturin==1.16.0
@@ -25,6 +28,11 @@ PY_PACKAGES=(
     hdrhistogram==0.10.8
     mypy==2.4.1
     psutil==7.2.2
+    fastapi==0.163.2
+    uvicorn==0.54.0
+    prometheus-fastapi-instrumentator==8.1.0
+    flask==3.1.3
+    prometheus-flask-exporter==0.23.2
 )
 
 log() {

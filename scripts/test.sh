@@ -7,7 +7,7 @@
 #   no argument   run every step
 #   rust          fmt clippy doc test loom soak bench
 #   expo          exposition sample openmetrics
-#   python        py-build py-test py-stubtest py-bench (the `metricore` Python package)
+#   python        py-build py-test py-stubtest compat-py py-bench (the `metricore` Python package)
 #   c             c-header c-test c-install c-bench (the C ABI: libmetricore, include/metricore.h)
 #   node          node-build dialect-goldens node-typings node-types node-lint node-test compat-node node-pack node-bench (the `metricore` npm package)
 #   STEP          any single step name below, e.g. `scripts/test.sh clippy loom`
@@ -23,10 +23,10 @@ cd "$(dirname "$0")/.." || exit 2
 # shellcheck source=scripts/lib.sh
 . scripts/lib.sh
 
-ALL_STEPS=(setup fmt clippy doc test loom soak bench exposition sample openmetrics py-build py-test py-stubtest py-bench c-header c-test c-install c-bench node-build dialect-goldens node-typings node-types node-lint node-test compat-node node-pack node-bench)
+ALL_STEPS=(setup fmt clippy doc test loom soak bench exposition sample openmetrics py-build py-test py-stubtest compat-py py-bench c-header c-test c-install c-bench node-build dialect-goldens node-typings node-types node-lint node-test compat-node node-pack node-bench)
 RUST_STEPS=(fmt clippy doc test loom soak bench)
 EXPO_STEPS=(exposition sample openmetrics)
-PY_STEPS=(py-build py-test py-stubtest py-bench)
+PY_STEPS=(py-build py-test py-stubtest compat-py py-bench)
 C_STEPS=(c-header c-test c-install c-bench)
 NODE_STEPS=(node-build dialect-goldens node-typings node-types node-lint node-test compat-node node-pack node-bench)
 
@@ -96,7 +96,7 @@ setup_tools() {
     if wanted openmetrics; then ensure_venv || return 1; fi
     # py-test checks the exposition with promtool too.
     if wanted py-test; then ensure_promtool || return 1; fi
-    if wanted py-build || wanted py-test || wanted py-stubtest || wanted py-bench; then
+    if wanted py-build || wanted py-test || wanted py-stubtest || wanted compat-py || wanted py-bench; then
         ensure_venv || return 1
     fi
     # The C ABI: cbindgen (pinned) for the header check; a C compiler, pkg-config, valgrind
@@ -189,6 +189,13 @@ py_stubtest() {
     mkdir -p target/stubtest
     (cd target/stubtest && "${py}" -m mypy.stubtest metricore._native \
         && "${py}" -m mypy --ignore-missing-imports -p metricore)
+}
+
+# The differential suite (tests/compat/python): seeded call sequences through prometheus_client
+# and metricore side by side, every observable result compared; accepted differences only as
+# tests/compat/python/differences.json lists them. COMPAT_SEED / COMPAT_CASES change the run.
+compat_py() {
+    "${VENV_DIR}/bin/python" tests/compat/python/run.py
 }
 
 # Ours beside prometheus_client and hdrh, short run; prints ns/op, ratios and the bars. Bars
@@ -338,6 +345,7 @@ step openmetrics check_openmetrics
 step py-build build_python_wheel
 step py-test py_test
 step py-stubtest py_stubtest
+step compat-py compat_py
 step py-bench py_bench
 step c-header c_header
 step c-test tests/c/run.sh test

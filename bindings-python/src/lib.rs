@@ -18,6 +18,7 @@ mod metrics;
 mod record;
 mod registry;
 mod sampler;
+mod samples;
 mod snapshot;
 
 use pyo3::prelude::*;
@@ -28,11 +29,13 @@ mod _native {
     #[pymodule_export]
     use crate::meter::{PyMeter, PyThroughput};
     #[pymodule_export]
-    use crate::metrics::{PyCounter, PyGauge, PyHistogram};
+    use crate::metrics::{PyCounter, PyGauge, PyHistogram, PySummary, set_context_managers};
     #[pymodule_export]
-    use crate::registry::PyRegistry;
+    use crate::registry::{PyRegistry, set_default_registry};
     #[pymodule_export]
     use crate::sampler::{PySampler, profile_operation};
+    #[pymodule_export]
+    use crate::samples::render_samples;
     #[pymodule_export]
     use crate::snapshot::PyHistogramSnapshot;
 
@@ -56,10 +59,6 @@ mod _native {
     fn init(m: &Bound<'_, PyModule>) -> PyResult<()> {
         let py = m.py();
         crate::errors::add_to_module(m)?;
-        m.add(
-            "REGISTRY",
-            crate::registry::default_registry(py)?.clone_ref(py),
-        )?;
         let mut buckets: Vec<f64> = crate::metrics::DEFAULT_BUCKETS.to_vec();
         buckets.push(f64::INFINITY);
         m.add("DEFAULT_BUCKETS", PyTuple::new(py, buckets)?)?;

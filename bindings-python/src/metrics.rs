@@ -12,9 +12,13 @@ use metricore::clock;
 use metricore::registry::{Family, Metric, OVERFLOW_LABEL_VALUE};
 use metricore::stats::check_quantile;
 use metricore::window::WindowOpts;
-use metricore::{Counter, ErrorKind, Gauge, Histogram, HistogramOpts, MetricOpts};
+use metricore::{
+    Counter, ErrorKind, Gauge, Histogram, HistogramOpts, MetricOpts, SeriesOrder, Summary,
+    SummaryOpts,
+};
 use pyo3::prelude::*;
 use pyo3::pybacked::PyBackedStr;
+use pyo3::sync::PyOnceLock;
 use pyo3::types::{PyDict, PyString, PyTuple};
 use pyo3::{PyClass, PyClassInitializer};
 
@@ -23,7 +27,7 @@ use crate::convert::{
     label_values, type_name, whole_option, whole_u64,
 };
 use crate::errors::{IntoPyResult, binding_error, type_error};
-use crate::registry::{PyRegistry, resolve_registry};
+use crate::registry::{FunctionGauges, PyRegistry, resolve_registry};
 use crate::snapshot::{PyHistogramSnapshot, snapshot_arg};
 
 /// The default `cardinality_limit=` in the constructors' signatures (written as a literal
@@ -57,7 +61,9 @@ fn metric_opts(
         .namespace(namespace)
         .subsystem(subsystem)
         .unit(unit)
-        .cardinality_limit(cardinality_limit);
+        .cardinality_limit(cardinality_limit)
+        // Children are exposed in the order they were first used, as prometheus_client does.
+        .series_order(SeriesOrder::FirstUse);
     if let Some(secs) = idle_ttl.filter(|v| !v.is_none()) {
         let secs = float_value(name, "idle_ttl", secs)?;
         let ttl = clock::duration_from_secs(name, "idle_ttl", secs).py(py)?;
@@ -125,31 +131,89 @@ fn remove<M: Metric>(
     family.remove(&vals).py(py).map(|_| ())
 }
 
+/// `remove_by_labels` for any kind: every child whose labels include all of `labels`.
+fn remove_by_labels<M: Metric>(
+    py: Python<'_>,
+    family: &Family<M>,
+    cache: Option<&Arc<ChildCache>>,
+    labels: &Bound<'_, PyAny>,
+) -> PyResult<()> {
+    if family.label_names().is_empty() {
+        return Err(binding_error(
+            py,
+            ErrorKind::InvalidLabels,
+            family.name(),
+            "has no label names; there is no child to remove",
+        ));
+    }
+    let Ok(labels) = labels.cast::<PyDict>() else {
+        return Err(type_error(
+            py,
+            family.name(),
+            &format!(
+                "remove_by_labels() takes a dict of label names to values, not {}",
+                type_name(labels)
+            ),
+        ));
+    };
+    let pairs = label_pairs(family.name(), labels)?;
+    let refs: Vec<(&str, &str)> = pairs.iter().map(|(k, v)| (&**k, &**v)).collect();
+    match cache {
+        Some(c) => c.invalidate(py, || family.remove_matching(&refs)),
+        None => family.remove_matching(&refs),
+    }
+    .py(py)
+    .map(|_| ())
+}
+
 #[cold]
-fn missing_labels(py: Python<'_>, name: &str, labels: &[String]) -> PyErr {
+fn missing_labels(py: Python<'_>, kind: &str, name: &str, labels: &[String]) -> PyErr {
     binding_error(
         py,
         ErrorKind::InvalidLabels,
         name,
         &format!(
-            "has label names ({}); call labels(...) and record on the child",
+            "{kind} metric is missing label values (label names: {}); call labels(...) and record on the child",
             labels.join(", ")
         ),
     )
 }
 
-/// A helper from the pure-Python skin (`metricore._context`), for context managers and
-/// decorators, which are clearer in Python and never on the hot path.
+/// The context managers behind `time()`, `track_inprogress()` and `count_exceptions()`:
+/// Python classes (clearer there, and never on the hot path) that the package hands over once
+/// at import (`set_context_managers`), so this module never imports its own package.
+static CONTEXT_MANAGERS: PyOnceLock<Py<PyAny>> = PyOnceLock::new();
+
+/// Hands over the object whose attributes `Timer`, `InprogressTracker` and `ExceptionCounter`
+/// are the context-manager classes the metrics return; called once by the package at import.
+///
+/// Raises:
+///     `InvalidConfigError`: already called.
+#[pyfunction]
+pub fn set_context_managers(namespace: Bound<'_, PyAny>) -> PyResult<()> {
+    let py = namespace.py();
+    CONTEXT_MANAGERS.set(py, namespace.unbind()).map_err(|_| {
+        crate::errors::unnamed_error(
+            py,
+            ErrorKind::InvalidConfig,
+            "the context managers were already set",
+        )
+    })
+}
+
 fn context_helper<'py>(
     py: Python<'py>,
     helper: &str,
     args: impl pyo3::call::PyCallArgs<'py>,
 ) -> PyResult<Py<PyAny>> {
-    Ok(py
-        .import("metricore._context")?
-        .getattr(helper)?
-        .call1(args)?
-        .unbind())
+    let Some(ns) = CONTEXT_MANAGERS.get(py) else {
+        return Err(crate::errors::unnamed_error(
+            py,
+            ErrorKind::InvalidConfig,
+            "metricore._native used without the metricore package: import metricore first",
+        ));
+    };
+    Ok(ns.bind(py).getattr(helper)?.call1(args)?.unbind())
 }
 
 fn repr(kind: &str, name: &str, child_labels: Option<Vec<String>>) -> String {
@@ -293,6 +357,7 @@ impl PyCounter {
             Some(c) => Ok(c),
             None => Err(missing_labels(
                 py,
+                "counter",
                 self.family.name(),
                 self.family.label_names(),
             )),
@@ -477,6 +542,40 @@ impl PyCounter {
             .unwrap_or_default()
     }
 
+    /// Removes every child whose labels include all of `labels` (a dict of label names to
+    /// values), as prometheus_client's `remove_by_labels`; `{}` removes nothing.
+    ///
+    /// Raises:
+    ///     `InvalidLabelsError`: a name that is not a label name, or no label names.
+    fn remove_by_labels(&self, py: Python<'_>, labels: &Bound<'_, PyAny>) -> PyResult<()> {
+        remove_by_labels(py, &self.family, self.cache.as_ref(), labels)
+    }
+
+    /// The family's name, as prometheus_client's private `_name` (libraries read it).
+    #[getter(_name)]
+    fn private_name(&self) -> &str {
+        self.family.name()
+    }
+
+    /// The label names, as prometheus_client's private `_labelnames`.
+    #[getter(_labelnames)]
+    fn private_labelnames<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyTuple>> {
+        PyTuple::new(py, self.family.label_names())
+    }
+
+    /// The help text, as prometheus_client's private `_documentation`.
+    #[getter(_documentation)]
+    fn private_documentation(&self) -> &str {
+        self.family.help()
+    }
+
+    /// The OpenMetrics type, as prometheus_client's private `_type`.
+    #[classattr]
+    #[pyo3(name = "_type")]
+    fn private_type() -> &'static str {
+        "counter"
+    }
+
     fn __repr__(&self) -> String {
         repr(
             "Counter",
@@ -495,6 +594,7 @@ pub struct PyGauge {
     family: Family<Gauge>,
     child: Option<Gauge>,
     cache: Option<Arc<ChildCache>>,
+    functions: Arc<FunctionGauges>,
 }
 
 impl PyGauge {
@@ -504,6 +604,7 @@ impl PyGauge {
             Some(g) => Ok(g),
             None => Err(missing_labels(
                 py,
+                "gauge",
                 self.family.name(),
                 self.family.label_names(),
             )),
@@ -563,10 +664,12 @@ impl PyGauge {
             Some(family.with_label_values::<&str>(&[]).py(py)?)
         };
         let cache = cache_for(py, &registry, family.name(), labelled, idle_ttl);
+        let functions = Arc::clone(&registry.get().functions);
         Ok(Self {
             family,
             child,
             cache,
+            functions,
         })
     }
 
@@ -617,7 +720,6 @@ impl PyGauge {
     /// A context manager and decorator that sets the gauge to the block's duration in seconds.
     fn time(slf: &Bound<'_, Self>) -> PyResult<Py<PyAny>> {
         let py = slf.py();
-        slf.get().handle(py)?;
         context_helper(py, "Timer", (slf, "set"))
     }
 
@@ -641,8 +743,26 @@ impl PyGauge {
                 family: self.family.clone(),
                 child: Some(c),
                 cache: None,
+                functions: Arc::clone(&self.functions),
             },
         )
+    }
+
+    /// Makes the gauge's value `f()` (a callable returning a number), called at every
+    /// collection, as prometheus_client's `set_function`; `set`, `inc` and `dec` are then
+    /// overwritten at the next collection.
+    fn set_function(&self, py: Python<'_>, f: Bound<'_, PyAny>) -> PyResult<()> {
+        let g = self.handle(py)?;
+        if !f.is_callable() {
+            return Err(type_error(
+                py,
+                self.family.name(),
+                &format!("set_function() takes a callable, not {}", type_name(&f)),
+            ));
+        }
+        self.functions
+            .set(self.family.name(), g.clone(), f.unbind());
+        Ok(())
     }
 
     /// Removes the child with these label values.
@@ -651,11 +771,21 @@ impl PyGauge {
         match &self.cache {
             Some(c) => c.invalidate(py, || remove(py, &self.family, labelvalues)),
             None => remove(py, &self.family, labelvalues),
-        }
+        }?;
+        let values: Vec<String> = labelvalues
+            .iter()
+            .map(|v| v.str().map(|s| s.to_string()))
+            .collect::<PyResult<_>>()?;
+        self.functions.forget(self.family.name(), Some(&values));
+        Ok(())
     }
 
     /// Removes every child.
     fn clear(&self, py: Python<'_>) {
+        // An unlabelled gauge keeps its one series, and so its function.
+        if !self.family.label_names().is_empty() {
+            self.functions.forget(self.family.name(), None);
+        }
         match &self.cache {
             Some(c) => c.invalidate(py, || self.family.clear()),
             None => self.family.clear(),
@@ -681,6 +811,40 @@ impl PyGauge {
             .as_ref()
             .map(|c| c.label_values().to_vec())
             .unwrap_or_default()
+    }
+
+    /// Removes every child whose labels include all of `labels` (a dict of label names to
+    /// values), as prometheus_client's `remove_by_labels`; `{}` removes nothing.
+    ///
+    /// Raises:
+    ///     `InvalidLabelsError`: a name that is not a label name, or no label names.
+    fn remove_by_labels(&self, py: Python<'_>, labels: &Bound<'_, PyAny>) -> PyResult<()> {
+        remove_by_labels(py, &self.family, self.cache.as_ref(), labels)
+    }
+
+    /// The family's name, as prometheus_client's private `_name` (libraries read it).
+    #[getter(_name)]
+    fn private_name(&self) -> &str {
+        self.family.name()
+    }
+
+    /// The label names, as prometheus_client's private `_labelnames`.
+    #[getter(_labelnames)]
+    fn private_labelnames<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyTuple>> {
+        PyTuple::new(py, self.family.label_names())
+    }
+
+    /// The help text, as prometheus_client's private `_documentation`.
+    #[getter(_documentation)]
+    fn private_documentation(&self) -> &str {
+        self.family.help()
+    }
+
+    /// The OpenMetrics type, as prometheus_client's private `_type`.
+    #[classattr]
+    #[pyo3(name = "_type")]
+    fn private_type() -> &'static str {
+        "gauge"
     }
 
     fn __repr__(&self) -> String {
@@ -757,6 +921,7 @@ impl PyHistogram {
             Some(h) => Ok(h),
             None => Err(missing_labels(
                 py,
+                "histogram",
                 self.family.name(),
                 self.family.label_names(),
             )),
@@ -766,6 +931,15 @@ impl PyHistogram {
 
 #[pymethods]
 impl PyHistogram {
+    /// prometheus_client's default bounds in seconds, `+Inf` last (`Histogram.DEFAULT_BUCKETS`).
+    #[classattr]
+    #[pyo3(name = "DEFAULT_BUCKETS")]
+    fn default_buckets(py: Python<'_>) -> PyResult<Py<PyTuple>> {
+        let mut buckets = DEFAULT_BUCKETS.to_vec();
+        buckets.push(f64::INFINITY);
+        Ok(PyTuple::new(py, buckets)?.unbind())
+    }
+
     /// Registers (or finds the identical) histogram family.
     ///
     /// `buckets` left out gives prometheus_client's defaults (0.005 .. 10 s), kept exact;
@@ -938,7 +1112,6 @@ impl PyHistogram {
     /// A context manager and decorator that observes the block's duration in seconds.
     fn time(slf: &Bound<'_, Self>) -> PyResult<Py<PyAny>> {
         let py = slf.py();
-        slf.get().handle(py)?;
         context_helper(py, "Timer", (slf, "observe"))
     }
 
@@ -1051,9 +1224,286 @@ impl PyHistogram {
             .unwrap_or_default()
     }
 
+    /// Removes every child whose labels include all of `labels` (a dict of label names to
+    /// values), as prometheus_client's `remove_by_labels`; `{}` removes nothing.
+    ///
+    /// Raises:
+    ///     `InvalidLabelsError`: a name that is not a label name, or no label names.
+    fn remove_by_labels(&self, py: Python<'_>, labels: &Bound<'_, PyAny>) -> PyResult<()> {
+        remove_by_labels(py, &self.family, self.cache.as_ref(), labels)
+    }
+
+    /// The family's name, as prometheus_client's private `_name` (libraries read it).
+    #[getter(_name)]
+    fn private_name(&self) -> &str {
+        self.family.name()
+    }
+
+    /// The label names, as prometheus_client's private `_labelnames`.
+    #[getter(_labelnames)]
+    fn private_labelnames<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyTuple>> {
+        PyTuple::new(py, self.family.label_names())
+    }
+
+    /// The help text, as prometheus_client's private `_documentation`.
+    #[getter(_documentation)]
+    fn private_documentation(&self) -> &str {
+        self.family.help()
+    }
+
+    /// The OpenMetrics type, as prometheus_client's private `_type`.
+    #[classattr]
+    #[pyo3(name = "_type")]
+    fn private_type() -> &'static str {
+        "histogram"
+    }
+
     fn __repr__(&self) -> String {
         repr(
             "Histogram",
+            self.family.name(),
+            self.child.as_ref().map(|c| c.label_values().to_vec()),
+        )
+    }
+}
+
+// ------------------------------------------------------------------------------------ Summary
+
+/// A summary (the core's summary kind): it records as a histogram does, any magnitude and
+/// sign, and is exposed as `_count`, `_sum` and one `{quantile="q"}` series per quantile in
+/// `quantiles`. Left out, there are none, which is exactly what prometheus_client's `Summary`
+/// exposes; `quantile()` and `latency_stats()` read any quantile either way.
+#[pyclass(frozen, module = "metricore._native", name = "Summary")]
+pub struct PySummary {
+    family: Family<Summary>,
+    child: Option<Summary>,
+    cache: Option<Arc<ChildCache>>,
+}
+
+impl PySummary {
+    #[inline]
+    fn handle(&self, py: Python<'_>) -> PyResult<&Summary> {
+        match &self.child {
+            Some(h) => Ok(h),
+            None => Err(missing_labels(
+                py,
+                "summary",
+                self.family.name(),
+                self.family.label_names(),
+            )),
+        }
+    }
+}
+
+#[pymethods]
+impl PySummary {
+    /// Registers (or finds the identical) summary family. `quantiles` (each within 0..=1)
+    /// are exposed over all time, or over the last `window_seconds` when given.
+    ///
+    /// Raises:
+    ///     `InvalidNameError`, `ConflictError`, `InvalidConfigError`, `MetricTypeError`.
+    #[new]
+    #[pyo3(signature = (name, documentation, labelnames = None, namespace = "", subsystem = "",
+        unit = "", registry = Arg::Missing, *, quantiles = Vec::new(), window_seconds = None,
+        sub_windows = None, cardinality_limit = None, idle_ttl = None))]
+    #[allow(
+        clippy::too_many_arguments,
+        reason = "prometheus_client's signature plus quantile options"
+    )]
+    fn new(
+        py: Python<'_>,
+        name: &str,
+        documentation: &str,
+        labelnames: Option<&Bound<'_, PyAny>>,
+        namespace: &str,
+        subsystem: &str,
+        unit: &str,
+        registry: Arg<'_>,
+        quantiles: Vec<f64>,
+        window_seconds: Option<&Bound<'_, PyAny>>,
+        sub_windows: Option<&Bound<'_, PyAny>>,
+        cardinality_limit: Option<&Bound<'_, PyAny>>,
+        idle_ttl: Option<&Bound<'_, PyAny>>,
+    ) -> PyResult<Self> {
+        let sub_windows =
+            sub_windows.map_or(Ok(6), |v| whole_option::<u32>(name, "sub_windows", v))?;
+        let opts = metric_opts(
+            py,
+            name,
+            documentation,
+            labelnames,
+            namespace,
+            subsystem,
+            unit,
+            cardinality_limit,
+            idle_ttl,
+        )?;
+        let mut sopts = SummaryOpts::new().quantiles(quantiles);
+        if let Some(secs) = window_seconds.filter(|v| !v.is_none()) {
+            let secs = float_value(name, "window_seconds", secs)?;
+            sopts = sopts.window(WindowOpts::from_secs(name, secs, sub_windows).py(py)?);
+        }
+        let registry = resolve_registry(py, name, registry)?;
+        let family = registry.get().inner.summary_family(opts, sopts).py(py)?;
+        let labelled = !family.label_names().is_empty();
+        let child = if labelled {
+            None
+        } else {
+            Some(family.with_label_values::<&str>(&[]).py(py)?)
+        };
+        let cache = cache_for(py, &registry, family.name(), labelled, idle_ttl);
+        Ok(Self {
+            family,
+            child,
+            cache,
+        })
+    }
+
+    /// Records `amount` (any number; infinities count as saturated, NaN is rejected).
+    ///
+    /// Raises:
+    ///     `InvalidValueError`: NaN (nothing is recorded).
+    ///     `MetricTypeError`: amount is not a number.
+    #[inline]
+    fn observe(&self, py: Python<'_>, amount: &Bound<'_, PyAny>) -> PyResult<()> {
+        let h = self.handle(py)?;
+        let x = float_value(self.family.name(), "an observation", amount)?;
+        h.observe(x).py(py)
+    }
+
+    /// A context manager and decorator that observes the block's duration in seconds.
+    fn time(slf: &Bound<'_, Self>) -> PyResult<Py<PyAny>> {
+        let py = slf.py();
+        context_helper(py, "Timer", (slf, "observe"))
+    }
+
+    /// The value at quantile `q` (0..=1) over all time.
+    fn quantile(&self, py: Python<'_>, q: &Bound<'_, PyAny>) -> PyResult<f64> {
+        let h = self.handle(py)?;
+        let name = self.family.name();
+        let q = check_quantile(Some(name), float_value(name, "a quantile", q)?).py(py)?;
+        Ok(py.detach(|| h.snapshot().quantile(q)))
+    }
+
+    /// Count, mean, min, max, stddev and p50..p999 in milliseconds (the `LatencyStats` shape).
+    fn latency_stats(&self, py: Python<'_>) -> PyResult<Py<PyAny>> {
+        let h = self.handle(py)?;
+        let stats = py.detach(|| h.snapshot().latency_stats());
+        crate::record::to_python(py, &stats)
+    }
+
+    /// A consistent copy of the counts.
+    fn snapshot(&self, py: Python<'_>) -> PyResult<PyHistogramSnapshot> {
+        let h = self.handle(py)?;
+        Ok(PyHistogramSnapshot {
+            inner: py.detach(|| h.snapshot()),
+        })
+    }
+
+    /// How many values were recorded.
+    fn count(&self, py: Python<'_>) -> PyResult<u64> {
+        Ok(self.handle(py)?.count())
+    }
+
+    /// The child for these label values, by position or by name; created on first use.
+    #[pyo3(signature = (*labelvalues, **labelkwargs))]
+    fn labels<'py>(
+        &self,
+        py: Python<'py>,
+        labelvalues: &Bound<'py, PyTuple>,
+        labelkwargs: Option<&Bound<'py, PyDict>>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        labels_impl(
+            py,
+            &self.family,
+            self.child.is_some(),
+            self.cache.as_ref(),
+            labelvalues,
+            labelkwargs,
+            |c| is_overflow(c.label_values()),
+            |c| Self {
+                family: self.family.clone(),
+                child: Some(c),
+                cache: None,
+            },
+        )
+    }
+
+    /// Removes the child with these label values.
+    #[pyo3(signature = (*labelvalues))]
+    fn remove(&self, py: Python<'_>, labelvalues: &Bound<'_, PyTuple>) -> PyResult<()> {
+        match &self.cache {
+            Some(c) => c.invalidate(py, || remove(py, &self.family, labelvalues)),
+            None => remove(py, &self.family, labelvalues),
+        }
+    }
+
+    /// Removes every child.
+    fn clear(&self, py: Python<'_>) {
+        match &self.cache {
+            Some(c) => c.invalidate(py, || self.family.clear()),
+            None => self.family.clear(),
+        }
+    }
+
+    /// The family's full name.
+    #[getter]
+    fn name(&self) -> &str {
+        self.family.name()
+    }
+
+    /// The label names.
+    #[getter]
+    fn labelnames<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyTuple>> {
+        PyTuple::new(py, self.family.label_names())
+    }
+
+    /// This child's label values.
+    #[getter]
+    fn labelvalues(&self) -> Vec<String> {
+        self.child
+            .as_ref()
+            .map(|c| c.label_values().to_vec())
+            .unwrap_or_default()
+    }
+
+    /// Removes every child whose labels include all of `labels` (a dict of label names to
+    /// values), as prometheus_client's `remove_by_labels`; `{}` removes nothing.
+    ///
+    /// Raises:
+    ///     `InvalidLabelsError`: a name that is not a label name, or no label names.
+    fn remove_by_labels(&self, py: Python<'_>, labels: &Bound<'_, PyAny>) -> PyResult<()> {
+        remove_by_labels(py, &self.family, self.cache.as_ref(), labels)
+    }
+
+    /// The family's name, as prometheus_client's private `_name` (libraries read it).
+    #[getter(_name)]
+    fn private_name(&self) -> &str {
+        self.family.name()
+    }
+
+    /// The label names, as prometheus_client's private `_labelnames`.
+    #[getter(_labelnames)]
+    fn private_labelnames<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyTuple>> {
+        PyTuple::new(py, self.family.label_names())
+    }
+
+    /// The help text, as prometheus_client's private `_documentation`.
+    #[getter(_documentation)]
+    fn private_documentation(&self) -> &str {
+        self.family.help()
+    }
+
+    /// The OpenMetrics type, as prometheus_client's private `_type`.
+    #[classattr]
+    #[pyo3(name = "_type")]
+    fn private_type() -> &'static str {
+        "summary"
+    }
+
+    fn __repr__(&self) -> String {
+        repr(
+            "Summary",
             self.family.name(),
             self.child.as_ref().map(|c| c.label_values().to_vec()),
         )

@@ -1,13 +1,13 @@
 //! `CollectorRegistry`: a core [`Registry`] and its exposition.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex, PoisonError};
 
 use metricore::registry::{FamilySnapshot, SeriesValue};
-use metricore::{Dialect, ErrorKind, Format, Registry};
+use metricore::{Dialect, ErrorKind, Format, Gauge, Registry};
 use pyo3::prelude::*;
 use pyo3::sync::PyOnceLock;
-use pyo3::types::{PyBytes, PyDict, PyList, PyString, PyTuple};
+use pyo3::types::{PyBytes, PyDict, PyFloat, PyList, PyString, PyTuple};
 
 use crate::convert::{Arg, type_name};
 use crate::errors::{IntoPyResult, type_error, unnamed_error};
@@ -20,13 +20,73 @@ use crate::snapshot::PyHistogramSnapshot;
 /// `CollectorRegistry`). Every metric registers into one at construction.
 ///
 /// Thread-safe; collection and rendering release the GIL.
-#[pyclass(frozen, module = "metricore._native", name = "CollectorRegistry")]
+#[pyclass(
+    frozen,
+    subclass,
+    module = "metricore._native",
+    name = "CollectorRegistry"
+)]
 pub struct PyRegistry {
     pub(crate) inner: Registry,
     /// Family name -> the family's child cache (see `metrics::ChildCache`), shared by every
     /// Python object of that family so that `remove()` and `clear()` through any of them
     /// empty it.
     caches: Mutex<HashMap<String, Arc<ChildCache>>>,
+    /// Gauges whose value is a Python callable's result (`Gauge.set_function`), read at every
+    /// collection; shared with the gauges of this registry.
+    pub(crate) functions: Arc<FunctionGauges>,
+    /// Whether `inner` is the core's default registry.
+    core_default: bool,
+}
+
+/// `Gauge.set_function`'s callables, keyed by family name and label values. Each is called
+/// under the GIL before a collection and its result set on the core gauge, so every reader of
+/// the registry (renders, `gather`) sees the value prometheus_client would report.
+#[derive(Default)]
+pub struct FunctionGauges {
+    entries: Mutex<HashMap<SeriesKey, (Gauge, Py<PyAny>)>>,
+}
+
+/// A series of a registry: family name and label values.
+type SeriesKey = (String, Vec<String>);
+
+impl FunctionGauges {
+    /// Makes `gauge` read `f()` at every collection (replacing an earlier function).
+    pub(crate) fn set(&self, name: &str, gauge: Gauge, f: Py<PyAny>) {
+        let key = (name.to_owned(), gauge.label_values().to_vec());
+        self.entries
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .insert(key, (gauge, f));
+    }
+
+    /// Drops the functions of family `name` (all of them, or those of one child).
+    pub(crate) fn forget(&self, name: &str, labels: Option<&[String]>) {
+        self.entries
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .retain(|(n, l), _| n != name || labels.is_some_and(|want| want != l.as_slice()));
+    }
+
+    /// Calls every function (of the families in `only`, if given) and sets its gauge; a
+    /// function that raises propagates, as in prometheus_client (the collection fails).
+    fn refresh(&self, py: Python<'_>, only: Option<&HashSet<String>>) -> PyResult<()> {
+        let calls: Vec<(Gauge, Py<PyAny>)> = self
+            .entries
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .iter()
+            .filter(|((name, _), _)| only.is_none_or(|o| o.contains(name)))
+            .map(|(_, (g, f))| (g.clone(), f.clone_ref(py)))
+            .collect();
+        // `float(f())`, so a str or None raises as prometheus_client's does.
+        let float = py.get_type::<PyFloat>();
+        for (gauge, f) in calls {
+            let v: f64 = float.call1((f.bind(py).call0()?,))?.extract()?;
+            gauge.set(v);
+        }
+        Ok(())
+    }
 }
 
 impl PyRegistry {
@@ -34,6 +94,15 @@ impl PyRegistry {
         Self {
             inner,
             caches: Mutex::new(HashMap::new()),
+            functions: Arc::default(),
+            core_default: false,
+        }
+    }
+
+    fn core_default() -> Self {
+        Self {
+            core_default: true,
+            ..Self::wrap(metricore::default_registry().clone())
         }
     }
 
@@ -50,10 +119,34 @@ impl PyRegistry {
 
 static DEFAULT: PyOnceLock<Py<PyRegistry>> = PyOnceLock::new();
 
-/// The process-wide registry (`metricore.REGISTRY`), the core's default registry.
+/// The process-wide registry (`metricore.REGISTRY`): the Python object the package made over
+/// the core's default registry (`set_default_registry`), or, before that, a plain one.
 pub fn default_registry(py: Python<'_>) -> PyResult<&Py<PyRegistry>> {
-    DEFAULT.get_or_try_init(py, || {
-        Py::new(py, PyRegistry::wrap(metricore::default_registry().clone()))
+    DEFAULT.get_or_try_init(py, || Py::new(py, PyRegistry::core_default()))
+}
+
+/// Makes `registry` (an object of a `CollectorRegistry` subclass made with `_core_default=True`)
+/// the registry metrics join when no `registry=` is given. The package calls it once at
+/// import, before any metric exists; a later call fails.
+///
+/// Raises:
+///     `InvalidConfigError`: the default registry was already chosen.
+#[pyfunction]
+pub fn set_default_registry(registry: Bound<'_, PyRegistry>) -> PyResult<()> {
+    let py = registry.py();
+    if !registry.get().core_default {
+        return Err(unnamed_error(
+            py,
+            ErrorKind::InvalidConfig,
+            "the default registry must wrap the core's default registry (_core_default=True)",
+        ));
+    }
+    DEFAULT.set(py, registry.unbind()).map_err(|_| {
+        unnamed_error(
+            py,
+            ErrorKind::InvalidConfig,
+            "the default registry was already chosen",
+        )
     })
 }
 
@@ -96,7 +189,9 @@ fn series_value(py: Python<'_>, v: SeriesValue) -> PyResult<Py<PyAny>> {
         SeriesValue::SampledCounter { value } | SeriesValue::Gauge { value } => {
             value.into_pyobject(py)?.into_any().unbind()
         }
-        SeriesValue::Histogram(s) => Py::new(py, PyHistogramSnapshot { inner: s })?.into_any(),
+        SeriesValue::Histogram(s) | SeriesValue::Summary { snapshot: s, .. } => {
+            Py::new(py, PyHistogramSnapshot { inner: s })?.into_any()
+        }
         _ => py.None(),
     })
 }
@@ -124,9 +219,13 @@ fn family_dict(py: Python<'_>, f: FamilySnapshot) -> PyResult<Bound<'_, PyDict>>
 }
 
 /// The dialect a render names; prometheus_client's reads its environment.
-fn parse_dialect(py: Python<'_>, name: &str) -> PyResult<Dialect> {
+/// `created` overrides whether prometheus_client's writes `_created` samples.
+fn parse_dialect(py: Python<'_>, name: &str, created: Option<bool>) -> PyResult<Dialect> {
     match name {
-        "prometheus_client" => Ok(Dialect::prometheus_client_from_env()),
+        "prometheus_client" => Ok(match created {
+            Some(created) => Dialect::PrometheusClient { created },
+            None => Dialect::prometheus_client_from_env(),
+        }),
         "canonical" => Ok(Dialect::Canonical),
         "prom-client" => Ok(Dialect::PromClient),
         other => Err(unnamed_error(
@@ -139,6 +238,17 @@ fn parse_dialect(py: Python<'_>, name: &str) -> PyResult<Dialect> {
     }
 }
 
+/// The families named in `names` (all without it), less those named in `exclude`.
+fn select(
+    mut families: Vec<FamilySnapshot>,
+    names: Option<&HashSet<String>>,
+    exclude: Option<Vec<String>>,
+) -> Vec<FamilySnapshot> {
+    let exclude: HashSet<String> = exclude.into_iter().flatten().collect();
+    families.retain(|f| names.is_none_or(|n| n.contains(&f.name)) && !exclude.contains(&f.name));
+    families
+}
+
 /// The encoders write UTF-8 (they copy `str` pieces and ASCII).
 fn into_text(bytes: Vec<u8>) -> String {
     String::from_utf8(bytes).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned())
@@ -146,37 +256,87 @@ fn into_text(bytes: Vec<u8>) -> String {
 
 #[pymethods]
 impl PyRegistry {
-    /// An empty registry. `auto_describe` is accepted for prometheus_client compatibility and
-    /// has no effect: metricore checks names when a metric is made.
+    /// An empty registry, or with `_core_default=True` one over the core's default registry
+    /// (the package makes `REGISTRY` so). Other arguments are prometheus_client's
+    /// (`auto_describe`, `target_info`), read by the Python subclass; metricore checks names
+    /// when a metric is made.
     #[new]
-    #[pyo3(signature = (auto_describe = false))]
-    fn new(auto_describe: bool) -> Self {
-        let _ = auto_describe;
-        Self::wrap(Registry::new())
+    #[pyo3(signature = (*args, _core_default = false, **kwargs))]
+    #[allow(
+        clippy::used_underscore_binding,
+        reason = "the keyword is the package's own, so Python spells it with a leading underscore"
+    )]
+    fn new(
+        args: &Bound<'_, PyTuple>,
+        _core_default: bool,
+        kwargs: Option<&Bound<'_, PyDict>>,
+    ) -> Self {
+        let _ = (args, kwargs);
+        if _core_default {
+            Self::core_default()
+        } else {
+            Self::wrap(Registry::new())
+        }
     }
 
     /// Every family in the Prometheus text format 0.0.4, spelled as `dialect` spells it:
     /// `"prometheus_client"` (the default: byte for byte what prometheus_client writes,
-    /// `_created` samples included unless `PROMETHEUS_DISABLE_CREATED_SERIES` is true),
-    /// `"canonical"` (metricore's own) or `"prom-client"`.
+    /// `_created` samples included unless `created=False`, or, with `created` left out,
+    /// unless `PROMETHEUS_DISABLE_CREATED_SERIES` is true),
+    /// `"canonical"` (metricore's own) or `"prom-client"`. With `names`, only the families of
+    /// those names (counters without `_total`); with `exclude`, all but those.
     ///
     /// Raises:
     ///     `InvalidConfigError`: an unknown dialect.
-    #[pyo3(signature = (dialect = "prometheus_client"))]
-    fn render_text(&self, py: Python<'_>, dialect: &str) -> PyResult<String> {
-        let dialect = parse_dialect(py, dialect)?;
-        Ok(py.detach(|| into_text(self.inner.render_with(Format::Text, dialect))))
+    #[pyo3(signature = (dialect = "prometheus_client", created = None, names = None, exclude = None))]
+    fn render_text(
+        &self,
+        py: Python<'_>,
+        dialect: &str,
+        created: Option<bool>,
+        names: Option<Vec<String>>,
+        exclude: Option<Vec<String>>,
+    ) -> PyResult<String> {
+        self.functions.refresh(py, None)?;
+        let dialect = parse_dialect(py, dialect, created)?;
+        Ok(py.detach(|| {
+            into_text(match (names, exclude) {
+                (None, None) => self.inner.render_with(Format::Text, dialect),
+                (names, exclude) => {
+                    let names: Option<HashSet<String>> = names.map(|n| n.into_iter().collect());
+                    let families = select(self.inner.gather(), names.as_ref(), exclude);
+                    metricore::encode_with(&families, Format::Text, dialect)
+                }
+            })
+        }))
     }
 
-    /// Every family in the OpenMetrics 1.0.0 text format, ending with `# EOF`; `dialect` as
-    /// for `render_text`.
+    /// Every family in the OpenMetrics 1.0.0 text format, ending with `# EOF`; `dialect`,
+    /// `created` and `names` as for `render_text`.
     ///
     /// Raises:
     ///     `InvalidConfigError`: an unknown dialect.
-    #[pyo3(signature = (dialect = "prometheus_client"))]
-    fn render_openmetrics(&self, py: Python<'_>, dialect: &str) -> PyResult<String> {
-        let dialect = parse_dialect(py, dialect)?;
-        Ok(py.detach(|| into_text(self.inner.render_with(Format::OpenMetrics, dialect))))
+    #[pyo3(signature = (dialect = "prometheus_client", created = None, names = None, exclude = None))]
+    fn render_openmetrics(
+        &self,
+        py: Python<'_>,
+        dialect: &str,
+        created: Option<bool>,
+        names: Option<Vec<String>>,
+        exclude: Option<Vec<String>>,
+    ) -> PyResult<String> {
+        self.functions.refresh(py, None)?;
+        let dialect = parse_dialect(py, dialect, created)?;
+        Ok(py.detach(|| {
+            into_text(match (names, exclude) {
+                (None, None) => self.inner.render_with(Format::OpenMetrics, dialect),
+                (names, exclude) => {
+                    let names: Option<HashSet<String>> = names.map(|n| n.into_iter().collect());
+                    let families = select(self.inner.gather(), names.as_ref(), exclude);
+                    metricore::encode_with(&families, Format::OpenMetrics, dialect)
+                }
+            })
+        }))
     }
 
     /// Serves a scrape: the body in the format an HTTP `Accept` header asks for, and its
@@ -184,14 +344,16 @@ impl PyRegistry {
     ///
     /// Raises:
     ///     `InvalidConfigError`: an unknown dialect.
-    #[pyo3(signature = (accept = None, dialect = "prometheus_client"))]
+    #[pyo3(signature = (accept = None, dialect = "prometheus_client", created = None))]
     fn render_for_accept<'py>(
         &self,
         py: Python<'py>,
         accept: Option<&str>,
         dialect: &str,
+        created: Option<bool>,
     ) -> PyResult<(Bound<'py, PyBytes>, &'static str)> {
-        let dialect = parse_dialect(py, dialect)?;
+        self.functions.refresh(py, None)?;
+        let dialect = parse_dialect(py, dialect, created)?;
         let (body, content_type) = py.detach(|| self.inner.render_for_accept_with(accept, dialect));
         Ok((PyBytes::new(py, &body), content_type))
     }
@@ -222,9 +384,26 @@ impl PyRegistry {
     /// Collects every family: a list of dicts with `name`, `help`, `unit`, `kind`
     /// (`"counter"`, `"gauge"`, `"histogram"`), `label_names` and `series`, each series a dict
     /// with `labels` (a tuple of values), `created` (Unix seconds) and `value` (an int for
-    /// counters, a float for gauges, a `HistogramSnapshot` for histograms).
-    fn gather<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyList>> {
-        let families = py.detach(|| self.inner.gather());
+    /// counters, a float for gauges, a `HistogramSnapshot` for histograms and summaries).
+    /// With `names`, only the families of those names (and only their `set_function`s are
+    /// called).
+    #[pyo3(signature = (names = None))]
+    fn gather<'py>(
+        &self,
+        py: Python<'py>,
+        names: Option<Vec<String>>,
+    ) -> PyResult<Bound<'py, PyList>> {
+        let families = match names {
+            None => {
+                self.functions.refresh(py, None)?;
+                py.detach(|| self.inner.gather())
+            }
+            Some(names) => {
+                let names: HashSet<String> = names.into_iter().collect();
+                self.functions.refresh(py, Some(&names))?;
+                py.detach(|| select(self.inner.gather(), Some(&names), None))
+            }
+        };
         let out = PyList::empty(py);
         for f in families {
             out.append(family_dict(py, f)?)?;
@@ -235,6 +414,12 @@ impl PyRegistry {
     /// Names of the registered families, in registration order (counters without `_total`).
     fn family_names(&self) -> Vec<String> {
         self.inner.family_names()
+    }
+
+    /// Each family's name with the sample names it exposes (`x`, `x_total`, `x_bucket`, …),
+    /// in registration order.
+    fn sample_names(&self) -> Vec<(String, Vec<String>)> {
+        self.inner.sample_names()
     }
 
     /// Removes a metric (or a family by name) from the registry; returns whether it was there.
@@ -248,6 +433,7 @@ impl PyRegistry {
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
             .remove(&name);
+        self.functions.forget(&name, None);
         Ok(self.inner.unregister(&name))
     }
 
@@ -261,21 +447,6 @@ impl PyRegistry {
     fn sampler(&self, py: Python<'_>) -> PyResult<PySampler> {
         let s = self.inner.sampler().py(py)?;
         Ok(PySampler { inner: s })
-    }
-
-    /// The value of one sample as a scrape would show it, or `None` (prometheus_client's
-    /// `get_sample_value`), e.g. `get_sample_value("requests_total", {"method": "GET"})`.
-    #[pyo3(signature = (name, labels = None))]
-    fn get_sample_value(
-        slf: &Bound<'_, Self>,
-        name: &str,
-        labels: Option<&Bound<'_, PyDict>>,
-    ) -> PyResult<Py<PyAny>> {
-        let py = slf.py();
-        let helper = py
-            .import("metricore._collect")?
-            .getattr("get_sample_value")?;
-        Ok(helper.call1((slf, name, labels))?.unbind())
     }
 
     fn __repr__(&self) -> String {

@@ -39,7 +39,7 @@ def test_snapshot_is_the_json_of_every_family(registry: CollectorRegistry) -> No
     h = snap["latency_seconds"]["series"][0]["value"]
     assert h["count"] == 2 and type(h["count"]) is int
     assert h["buckets"] == [["0.1", 1], ["1", 1], ["+Inf", 2]], "pairs are lists, as JSON has no tuples"
-    assert snap["empty_summary"]["series"][0]["value"]["count"] == 0
+    assert snap["empty_summary"]["series"][0]["value"]["snapshot"]["count"] == 0
 
 
 def test_summary_types(registry: CollectorRegistry) -> None:

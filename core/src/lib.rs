@@ -96,7 +96,7 @@ pub use histogram::{
 };
 pub use labels::LabelValues;
 pub use meter::{Ewma, Meter, MeterSnapshot, Throughput, ThroughputStats};
-pub use registry::{Family, MetricKind, MetricOpts, Registry, default_registry};
+pub use registry::{Family, MetricKind, MetricOpts, Registry, SeriesOrder, default_registry};
 pub use sampler::{OperationProfile, Probe, ResourceMetrics, Sample, Sampler, profile_operation};
 pub use stats::{HistogramSummary, LatencyStats, RegistrySummary};
 pub use summary::{Summary, SummaryOpts};

@@ -16,8 +16,13 @@ pub struct Series<M> {
     /// Milliseconds on the registry's clock (the coarse monotonic clock by default) of the
     /// last lookup by label values.
     pub(crate) touched_ms: AtomicU64,
+    /// Process-wide creation number: the first-use order of a family's series.
+    pub(crate) seq: u64,
     pub(crate) metric: M,
 }
+
+/// The next series' creation number.
+static NEXT_SEQ: AtomicU64 = AtomicU64::new(0);
 
 impl<M> Series<M> {
     pub(crate) fn new(labels: LabelValues, metric: M) -> Arc<Self> {
@@ -30,6 +35,9 @@ impl<M> Series<M> {
             labels,
             created: AtomicU64::new(clock::unix_seconds().to_bits()),
             touched_ms: AtomicU64::new(touched_ms),
+            // Relaxed: the numbers only need to be distinct and increase along each thread's
+            // creations; series made at once by two threads have no order to keep.
+            seq: NEXT_SEQ.fetch_add(1, Ordering::Relaxed),
             metric,
         })
     }

@@ -188,3 +188,34 @@ fn prom_client_openmetrics() {
         Dialect::PromClient,
     );
 }
+
+/// prometheus_client writes no `_sum` for a histogram whose lowest bound is negative (its
+/// own tests show the exposition below); the canonical dialect keeps it.
+#[test]
+fn prometheus_client_leaves_out_the_sum_of_histograms_with_negative_bounds() {
+    let registry = Registry::new();
+    let h = registry
+        .histogram(
+            MetricOpts::new("hh", "A histogram"),
+            HistogramOpts::new().buckets(vec![-1.0, -0.5, 0.0, 0.5, 1.0]),
+        )
+        .unwrap();
+    h.observe(-0.5).unwrap();
+    let families = registry.gather();
+    let text = String::from_utf8(encode_with(
+        &families,
+        Format::OpenMetrics,
+        Dialect::PrometheusClient { created: false },
+    ))
+    .unwrap();
+    assert_eq!(
+        text,
+        "# HELP hh A histogram\n# TYPE hh histogram\n\
+         hh_bucket{le=\"-1.0\"} 0.0\nhh_bucket{le=\"-0.5\"} 1.0\nhh_bucket{le=\"0.0\"} 1.0\n\
+         hh_bucket{le=\"0.5\"} 1.0\nhh_bucket{le=\"1.0\"} 1.0\nhh_bucket{le=\"+Inf\"} 1.0\n\
+         hh_count 1.0\n# EOF\n"
+    );
+    let canonical =
+        String::from_utf8(encode_with(&families, Format::Text, Dialect::Canonical)).unwrap();
+    assert!(canonical.contains("hh_sum -0.5\n"), "{canonical}");
+}

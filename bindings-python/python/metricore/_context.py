@@ -101,6 +101,8 @@ class Timer(_Decorator):
         self._metric = metric
         self._method = method
         self._start = 0.0
+        #: The last block's duration in seconds (``None`` until one ends).
+        self.duration: Optional[float] = None
 
     def _copy(self) -> "Timer":
         return Timer(self._metric, self._method)
@@ -115,5 +117,9 @@ class Timer(_Decorator):
         value: Optional[BaseException],
         tb: Optional[TracebackType],
     ) -> None:
-        duration = max(time.perf_counter() - self._start, 0.0)
-        getattr(self._metric, self._method)(duration)
+        self.duration = max(time.perf_counter() - self._start, 0.0)
+        getattr(self._metric, self._method)(self.duration)
+
+    def labels(self, *args: Any, **kwargs: Any) -> None:
+        """Chooses the labelled child to record on, inside the block."""
+        self._metric = self._metric.labels(*args, **kwargs)

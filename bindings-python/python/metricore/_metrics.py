@@ -1,40 +1,63 @@
-"""The prometheus_client metric types the core has no kind for, built on core families.
+"""``Info`` and ``Enum``: prometheus_client's metric types the core has no kind for.
 
-- ``Summary`` is a ``Histogram`` whose bounds are derived from its HDR counts: it exposes the
-  ``_count`` and ``_sum`` a prometheus_client summary has (so ``rate(x_sum) / rate(x_count)``
-  keeps working), typed ``histogram``, plus ``_bucket`` lines, and answers any quantile.
-- ``Info`` is a gauge family ``NAME_info`` whose series carry the info as labels and the value
-  1, which is what prometheus_client writes in the 0.0.4 text format.
-- ``Enum`` is a gauge family ``NAME`` with one series per state, labelled ``NAME="state"``,
-  1 for the current state and 0 for the others, as prometheus_client writes it in 0.0.4.
-
-In OpenMetrics, Info and Enum stay gauges (prometheus_client says ``info`` and ``stateset``).
+Both keep their few values in Python and join their registry as collectors, so they are
+exposed exactly as prometheus_client exposes them: an ``info`` family whose ``NAME_info``
+series carry the info as labels with the value 1, and a ``stateset`` family with one series
+per state (declared order), labelled ``NAME="state"``, 1 for the current state; the 0.0.4
+text format writes both as gauges. Children are kept in the order they were first used.
 """
 
 from __future__ import annotations
 
+import re
 import threading
 from typing import Any, Dict, Iterable, List, Optional, Sequence, Tuple
 
 from . import _native
 from ._errors import make
+from ._families import Metric, Sample
+from ._registry import REGISTRY
 
 _MISSING: Any = object()
+_METRIC_NAME = re.compile(r"^[a-zA-Z_:][a-zA-Z0-9_:]*$")
+_LABEL_NAME = re.compile(r"^[a-zA-Z_][a-zA-Z0-9_]*$")
 
 
-def _full_name(name: str, namespace: str, subsystem: str, unit: str) -> str:
-    full = "_".join(p for p in (namespace, subsystem, name) if p)
-    if unit and not full.endswith("_" + unit):
-        full += "_" + unit
-    return full
+def _bad(cls: Any, kind: str, metric: Optional[str], rule: str) -> _native.MetricoreError:
+    return make(cls, kind, metric, rule)
 
 
 def _label_error(metric: str, rule: str) -> _native.MetricoreError:
     return make(_native.InvalidLabelsError, "invalid_labels", metric, rule)
 
 
-def _registry_kw(registry: Any) -> Dict[str, Any]:
-    return {} if registry is _MISSING else {"registry": registry}
+def _full_name(kind: str, name: str, namespace: str, subsystem: str, unit: str) -> str:
+    if not name:
+        raise _bad(_native.InvalidNameError, "invalid_name", name, "a metric name must not be empty")
+    full = "_".join(p for p in (namespace, subsystem, name) if p)
+    if unit:
+        raise _bad(_native.InvalidConfigError, "invalid_config", full, f"an {kind} has no unit")
+    if not _METRIC_NAME.match(full):
+        raise _bad(
+            _native.InvalidNameError, "invalid_name", full,
+            "a metric name must match [a-zA-Z_:][a-zA-Z0-9_:]*",
+        )
+    return full
+
+
+def _check_label_names(metric: str, labelnames: Iterable[str]) -> Tuple[str, ...]:
+    names = tuple(labelnames)
+    for n in names:
+        if not isinstance(n, str):
+            raise make(_native.MetricTypeError, "invalid_type", metric, f"label names must be str, not {type(n).__name__}")
+        if not _LABEL_NAME.match(n) or n.startswith("__"):
+            raise _bad(
+                _native.InvalidNameError, "invalid_name", metric,
+                f"label name '{n}' must match [a-zA-Z_][a-zA-Z0-9_]* and not start with '__'",
+            )
+    if len(set(names)) != len(names):
+        raise _label_error(metric, "label names must be distinct")
+    return names
 
 
 def _resolve_labels(
@@ -45,55 +68,26 @@ def _resolve_labels(
     if values and kw:
         raise _label_error(name, "give label values either by position or by name, not both")
     if kw:
-        unknown = set(kw) - set(labelnames)
-        if unknown:
-            raise _label_error(
-                name, f"unknown label '{sorted(unknown)[0]}' (label names are: {', '.join(labelnames)})"
-            )
-        missing = [n for n in labelnames if n not in kw]
-        if missing:
-            raise _label_error(name, f"label '{missing[0]}' is missing")
+        if set(kw) != set(labelnames):
+            raise _label_error(name, f"label names must be exactly: {', '.join(labelnames)}")
         return tuple(str(kw[n]) for n in labelnames)
     if len(values) != len(labelnames):
         raise _label_error(
-            name,
-            f"expected {len(labelnames)} label values ({', '.join(labelnames)}), got {len(values)}",
+            name, f"expected {len(labelnames)} label values ({', '.join(labelnames)}), got {len(values)}"
         )
     return tuple(str(v) for v in values)
 
 
-class Summary(_native.Histogram):
-    """prometheus_client's ``Summary``: ``observe``, ``time()``, ``labels()``; backed by an HDR
-    histogram, so ``quantile()`` and ``latency_stats()`` work too (see the module docs for how
-    it is exposed)."""
+class _PythonMetric:
+    """What Info and Enum share: children by label values, registration as a collector."""
 
-    def __new__(
-        cls,
-        name: str,
-        documentation: str,
-        labelnames: Iterable[str] = (),
-        namespace: str = "",
-        subsystem: str = "",
-        unit: str = "",
-        registry: Any = _MISSING,
-        **kwargs: Any,
-    ) -> "Summary":
-        kwargs.update(_registry_kw(registry))
-        return super().__new__(  # type: ignore[no-any-return]
-            cls, name, documentation, labelnames, namespace, subsystem, unit, buckets=None, **kwargs
-        )
-
-
-class Info:
-    """prometheus_client's ``Info``: ``info({"version": "1.2"})`` publishes
-    ``NAME_info{version="1.2"} 1``.
-
-    The info keys become label names, so every child of a labelled ``Info`` must use the same
-    keys; an unlabelled ``Info`` may change its keys (the family is registered again).
-    """
-
-    _root: "_InfoFamily"
+    _kind = ""
+    _name: str
+    _documentation: str
+    _labelnames: Tuple[str, ...]
     _labelvalues: Tuple[str, ...]
+    _lock: threading.Lock
+    _children: Dict[Tuple[str, ...], Any]
 
     def __init__(
         self,
@@ -105,118 +99,148 @@ class Info:
         unit: str = "",
         registry: Any = _MISSING,
         _labelvalues: Optional[Tuple[str, ...]] = None,
-        _parent: Optional["Info"] = None,
+        _parent: Optional["_PythonMetric"] = None,
     ) -> None:
         if _parent is not None:
-            self._root = _parent._root
+            self._name = _parent._name
+            self._documentation = _parent._documentation
+            self._labelnames = _parent._labelnames
             self._labelvalues = _labelvalues or ()
+            self._lock = _parent._lock
+            self._children = _parent._children
             return
-        self._root = _InfoFamily(
-            _full_name(name, namespace, subsystem, unit),
-            documentation,
-            tuple(labelnames),
-            registry,
-        )
+        self._name = _full_name(self._kind, name, namespace, subsystem, unit)
+        self._documentation = documentation
+        self._labelnames = _check_label_names(self._name, labelnames)
         self._labelvalues = ()
+        self._lock = threading.Lock()
+        self._children = {}
+        self._validate()
+        if not self._labelnames:
+            self._children[()] = self._initial()
+        registry = REGISTRY if registry is _MISSING else registry
+        if registry is not None:
+            registry.register(self)
+
+    def _validate(self) -> None:
+        """Checks the kind's own options."""
+
+    def _initial(self) -> Any:
+        raise NotImplementedError
 
     @property
     def name(self) -> str:
-        """The family name, without the ``_info`` suffix the samples carry."""
-        return self._root.name
+        """The family name."""
+        return self._name
 
-    def labels(self, *labelvalues: Any, **labelkwargs: Any) -> "Info":
-        """The child for these label values."""
+    @property
+    def _type(self) -> str:
+        return self._kind
+
+    def labels(self, *labelvalues: Any, **labelkwargs: Any) -> Any:
+        """The child for these label values, created on first use."""
         if self._labelvalues:
-            raise _label_error(self._root.name, "labels() was already applied to this child")
-        values = _resolve_labels(self._root.name, self._root.labelnames, labelvalues, labelkwargs)
-        return Info(self._root.name, "", _labelvalues=values, _parent=self)
+            raise _label_error(self._name, "labels() was already applied to this child")
+        values = _resolve_labels(self._name, self._labelnames, labelvalues, labelkwargs)
+        with self._lock:
+            if values not in self._children:
+                self._children[values] = self._initial()
+        return type(self)(self._name, "", _labelvalues=values, _parent=self)
+
+    def remove(self, *labelvalues: Any) -> None:
+        """Removes the child with these label values (nothing if there is none)."""
+        if not self._labelnames:
+            raise _label_error(self._name, "has no label names; there is no child to remove")
+        values = tuple(str(v) for v in labelvalues)
+        if len(values) != len(self._labelnames):
+            raise _label_error(self._name, f"expected {len(self._labelnames)} label values, got {len(values)}")
+        with self._lock:
+            self._children.pop(values, None)
+
+    def remove_by_labels(self, labels: Dict[str, str]) -> None:
+        """Removes every child whose labels include all of ``labels``."""
+        if not self._labelnames:
+            raise _label_error(self._name, "has no label names; there is no child to remove")
+        if not isinstance(labels, dict):
+            raise make(
+                _native.MetricTypeError, "invalid_type", self._name,
+                "remove_by_labels() takes a dict of label names to values",
+            )
+        unknown = [k for k in labels if k not in self._labelnames]
+        if unknown:
+            raise _label_error(self._name, f"unknown label '{unknown[0]}' (label names are: {', '.join(self._labelnames)})")
+        if not labels:
+            return
+        want = {self._labelnames.index(k): str(v) for k, v in labels.items()}
+        with self._lock:
+            for values in list(self._children):
+                if all(values[i] == v for i, v in want.items()):
+                    del self._children[values]
+
+    def clear(self) -> None:
+        """Removes every child (an unlabelled metric keeps its value)."""
+        if not self._labelnames:
+            return
+        with self._lock:
+            self._children.clear()
+
+    def _observable(self) -> Tuple[str, ...]:
+        if self._labelnames and not self._labelvalues:
+            raise _label_error(
+                self._name, f"{self._kind} metric is missing label values; call labels(...) first"
+            )
+        return self._labelvalues
+
+    def describe(self) -> List[Metric]:
+        return [Metric(self._name, self._documentation, self._kind)]
+
+    def collect(self) -> List[Metric]:
+        m = Metric(self._name, self._documentation, self._kind)
+        with self._lock:
+            children = list(self._children.items())
+        for values, value in children:
+            m.samples.extend(self._samples(dict(zip(self._labelnames, values)), value))
+        return [m]
+
+    def _samples(self, labels: Dict[str, str], value: Any) -> List[Sample]:
+        raise NotImplementedError
+
+    def __repr__(self) -> str:
+        return f"metricore.{type(self).__name__}({self._name})"
+
+
+class Info(_PythonMetric):
+    """prometheus_client's ``Info``: ``info({"version": "1.2"})`` publishes
+    ``NAME_info{version="1.2"} 1``."""
+
+    _kind = "info"
+
+    def _initial(self) -> Dict[str, str]:
+        return {}
 
     def info(self, val: Dict[str, str]) -> None:
         """Publishes ``val`` (str keys and values) as this series' labels."""
-        if self._root.labelnames and not self._labelvalues:
-            raise _label_error(self._root.name, "has label names; call labels(...) first")
-        self._root.publish(self._labelvalues, val)
+        values = self._observable()
+        if not isinstance(val, dict):
+            raise make(_native.InvalidValueError, "invalid_value", self._name, "info() takes a dict of str to str")
+        overlap = set(self._labelnames) & set(val)
+        if overlap:
+            raise _label_error(self._name, f"info key '{sorted(overlap)[0]}' is also a label name")
+        if any(not isinstance(v, str) for v in val.values()) or any(not isinstance(k, str) for k in val):
+            raise make(_native.InvalidValueError, "invalid_value", self._name, "info() takes a dict of str to str")
+        with self._lock:
+            self._children[values] = dict(val)
 
-    def remove(self, *labelvalues: Any) -> None:
-        """Removes the child with these label values."""
-        self._root.remove(tuple(str(v) for v in labelvalues))
-
-    def clear(self) -> None:
-        """Removes every child."""
-        self._root.clear()
-
-
-class _InfoFamily:
-    def __init__(self, name: str, documentation: str, labelnames: Tuple[str, ...], registry: Any) -> None:
-        self.name = name
-        self.documentation = documentation
-        self.labelnames = labelnames
-        self.registry = _native.REGISTRY if registry is _MISSING else registry
-        self.keys: Optional[Tuple[str, ...]] = None
-        self.values: Dict[Tuple[str, ...], Dict[str, str]] = {}
-        self.lock = threading.Lock()
-        self.gauge = self._register(())
-        if not labelnames:
-            self.gauge.set(1)
-
-    def _register(self, keys: Tuple[str, ...]) -> _native.Gauge:
-        return _native.Gauge(
-            self.name + "_info", self.documentation, self.labelnames + keys, registry=self.registry
-        )
-
-    def publish(self, labelvalues: Tuple[str, ...], val: Dict[str, str]) -> None:
-        if not isinstance(val, dict) or not all(
-            isinstance(k, str) and isinstance(v, str) for k, v in val.items()
-        ):
-            raise make(_native.MetricTypeError, "invalid_type", self.name, "info() takes a dict of str to str")
-        clash = set(val) & set(self.labelnames)
-        if clash:
-            raise _label_error(self.name, f"info key '{sorted(clash)[0]}' is also a label name")
-        keys = tuple(sorted(val))
-        with self.lock:
-            if keys != self.keys:
-                if self.labelnames and self.keys is not None:
-                    raise _label_error(
-                        self.name, f"info keys must stay {list(self.keys)} for every child, not {list(keys)}"
-                    )
-                # The first info(), or an unlabelled Info changing its keys: the keys are label
-                # names, so the family is registered again with them.
-                if self.registry is not None:
-                    self.registry.unregister(self.name + "_info")
-                self.gauge = self._register(keys)
-                self.keys = keys
-                self.values = {}
-            if not self.labelnames and not keys:
-                self.gauge.set(1)
-                return
-            old = self.values.get(labelvalues)
-            if old is not None:
-                self.gauge.remove(*(labelvalues + tuple(old[k] for k in keys)))
-            self.values[labelvalues] = dict(val)
-            self.gauge.labels(*(labelvalues + tuple(val[k] for k in keys))).set(1)
-
-    def remove(self, labelvalues: Tuple[str, ...]) -> None:
-        with self.lock:
-            old = self.values.pop(labelvalues, None)
-            if old is not None and self.keys is not None:
-                self.gauge.remove(*(labelvalues + tuple(old[k] for k in self.keys)))
-
-    def clear(self) -> None:
-        with self.lock:
-            self.values.clear()
-            self.gauge.clear()
+    def _samples(self, labels: Dict[str, str], value: Dict[str, str]) -> List[Sample]:
+        return [Sample(self._name + "_info", {**labels, **value}, 1.0)]
 
 
-class Enum:
-    """prometheus_client's ``Enum``: one of ``states`` at a time, exposed as a gauge per state
-    (1 for the current one)."""
+class Enum(_PythonMetric):
+    """prometheus_client's ``Enum``: one of ``states`` at a time, each state a series (1 for
+    the current one)."""
 
-    _gauge: _native.Gauge
-    _name: str
-    _labelnames: Tuple[str, ...]
+    _kind = "stateset"
     _states: List[str]
-    _labelvalues: Tuple[str, ...]
-    _lock: threading.Lock
 
     def __init__(
         self,
@@ -227,59 +251,43 @@ class Enum:
         subsystem: str = "",
         unit: str = "",
         registry: Any = _MISSING,
-        states: Optional[Sequence[str]] = None,
+        _labelvalues: Optional[Tuple[str, ...]] = None,
         _parent: Optional["Enum"] = None,
-        _labelvalues: Tuple[str, ...] = (),
+        states: Optional[Sequence[str]] = None,
     ) -> None:
         if _parent is not None:
-            self._gauge = _parent._gauge
-            self._name = _parent._name
-            self._labelnames = _parent._labelnames
             self._states = _parent._states
-            self._labelvalues = _labelvalues
-            self._lock = _parent._lock
-            self._set_state(self._states[0])
-            return
-        full = _full_name(name, namespace, subsystem, unit)
-        self._name = full
-        self._labelnames = tuple(labelnames)
-        if full in self._labelnames:
-            raise _label_error(full, f"an Enum cannot have a label named after itself ('{full}')")
-        if not states:
-            raise make(_native.InvalidConfigError, "invalid_config", full, "an Enum needs at least one state")
-        self._states = [str(s) for s in states]
-        if len(set(self._states)) != len(self._states):
-            raise make(_native.InvalidConfigError, "invalid_config", full, "Enum states must be distinct")
-        self._gauge = _native.Gauge(full, documentation, self._labelnames + (full,), **_registry_kw(registry))
-        self._labelvalues = ()
-        self._lock = threading.Lock()
-        if not self._labelnames:
-            self._set_state(self._states[0])
+        else:
+            self._states = [str(s) for s in (states or [])]
+        super().__init__(
+            name, documentation, labelnames, namespace, subsystem, unit, registry,
+            _labelvalues=_labelvalues, _parent=_parent,
+        )
 
-    @property
-    def name(self) -> str:
-        """The family name."""
-        return self._name
+    def _validate(self) -> None:
+        if self._name in self._labelnames:
+            raise _label_error(self._name, f"an Enum cannot have a label named after itself ('{self._name}')")
+        if not self._states:
+            raise make(_native.InvalidConfigError, "invalid_config", self._name, "an Enum needs at least one state")
 
-    def labels(self, *labelvalues: Any, **labelkwargs: Any) -> "Enum":
-        """The child for these label values (starting in the first state)."""
-        if self._labelvalues:
-            raise _label_error(self._name, "labels() was already applied to this child")
-        values = _resolve_labels(self._name, self._labelnames, labelvalues, labelkwargs)
-        return Enum(self._name, "", _parent=self, _labelvalues=values)
+    def _initial(self) -> int:
+        return 0
 
     def state(self, state: str) -> None:
         """Sets the current state."""
-        if self._labelnames and not self._labelvalues:
-            raise _label_error(self._name, "has label names; call labels(...) first")
-        if state not in self._states:
+        values = self._observable()
+        try:
+            index = self._states.index(state)
+        except ValueError:
             raise make(
                 _native.InvalidValueError, "invalid_value", self._name,
                 f"unknown state '{state}' (states are: {', '.join(self._states)})",
-            )
-        self._set_state(state)
-
-    def _set_state(self, state: str) -> None:
+            ) from None
         with self._lock:
-            for s in self._states:
-                self._gauge.labels(*(self._labelvalues + (s,))).set(1 if s == state else 0)
+            self._children[values] = index
+
+    def _samples(self, labels: Dict[str, str], value: int) -> List[Sample]:
+        return [
+            Sample(self._name, {**labels, self._name: s}, 1.0 if i == value else 0.0)
+            for i, s in enumerate(self._states)
+        ]

@@ -29,7 +29,10 @@ __all__ = [
     "CorruptBlobError",
     "CollectorFailedError",
     "MetricTypeError",
-    "REGISTRY",
+    "Summary",
+    "render_samples",
+    "set_context_managers",
+    "set_default_registry",
     "DEFAULT_BUCKETS",
     "CONTENT_TYPE_TEXT",
     "CONTENT_TYPE_OPENMETRICS",
@@ -46,8 +49,18 @@ CONTENT_TYPE_TEXT: str
 """``text/plain; version=0.0.4; charset=utf-8``."""
 CONTENT_TYPE_OPENMETRICS: str
 """``application/openmetrics-text; version=1.0.0; charset=utf-8``."""
-REGISTRY: CollectorRegistry
-"""The process-wide registry every metric goes into unless given ``registry=``."""
+
+def render_samples(metrics: Any, openmetrics: bool = False) -> bytes:
+    """Writes prometheus_client ``Metric`` objects as prometheus_client does: OpenMetrics
+    without the closing ``# EOF`` when ``openmetrics``, else the text format 0.0.4."""
+
+def set_context_managers(namespace: Any) -> None:
+    """Hands over the object whose attributes ``Timer``, ``InprogressTracker`` and
+    ``ExceptionCounter`` are the context-manager classes the metrics return (once, at import)."""
+
+def set_default_registry(registry: CollectorRegistry) -> None:
+    """Makes ``registry`` (made with ``_core_default=True``) the registry metrics join when no
+    ``registry=`` is given (once, at import)."""
 
 class MetricoreError(Exception):
     """Root of every error metricore raises. ``kind``, ``metric`` and ``rule`` say what went wrong."""
@@ -88,19 +101,30 @@ class _Decorator:
     def __exit__(self, typ: Any, value: Any, tb: Any) -> None: ...
     def __call__(self, func: _F) -> _F: ...
 
-@final
+@disjoint_base
 class CollectorRegistry:
     """A set of metric families, collected and exposed together (prometheus_client's
     ``CollectorRegistry``). Thread-safe; collection and rendering release the GIL."""
 
-    def __new__(cls, auto_describe: bool = False) -> Self:
-        """An empty registry (``auto_describe`` is accepted and has no effect)."""
-    def render_text(self, dialect: str = "prometheus_client") -> str:
+    def __new__(cls, *args: Any, _core_default: bool = False, **kwargs: Any) -> Self:
+        """An empty registry, or with ``_core_default=True`` one over the core's default
+        registry; other arguments are for the Python subclass."""
+    def render_text(
+        self, dialect: str = "prometheus_client", created: Optional[bool] = None, names: Optional[List[str]] = None,
+        exclude: Optional[List[str]] = None,
+    ) -> str:
         """Every family in the Prometheus text format 0.0.4, spelled as ``dialect`` spells it
-        (``"prometheus_client"``, ``"canonical"`` or ``"prom-client"``)."""
-    def render_openmetrics(self, dialect: str = "prometheus_client") -> str:
+        (``"prometheus_client"``, ``"canonical"`` or ``"prom-client"``); ``created`` overrides
+        whether ``_created`` samples are written, ``names`` keeps only those families and
+        ``exclude`` leaves those out."""
+    def render_openmetrics(
+        self, dialect: str = "prometheus_client", created: Optional[bool] = None, names: Optional[List[str]] = None,
+        exclude: Optional[List[str]] = None,
+    ) -> str:
         """Every family in the OpenMetrics 1.0.0 text format, ending with ``# EOF``."""
-    def render_for_accept(self, accept: Optional[str] = None, dialect: str = "prometheus_client") -> Tuple[bytes, str]:
+    def render_for_accept(
+        self, accept: Optional[str] = None, dialect: str = "prometheus_client", created: Optional[bool] = None
+    ) -> Tuple[bytes, str]:
         """The body in the format an HTTP ``Accept`` header asks for, and its Content-Type."""
     def to_json(self) -> str:
         """Every family as a JSON array."""
@@ -108,18 +132,20 @@ class CollectorRegistry:
         """Every series at a glance: counters, gauges, sampled_counters, histograms, collected_at."""
     def snapshot(self) -> Dict[str, Dict[str, Any]]:
         """The registry as a dict: family name -> the family's record, as ``to_json()`` writes it."""
-    def gather(self) -> List[Dict[str, Any]]:
-        """Collects every family: dicts with name, help, unit, kind, label_names and series."""
+    def gather(self, names: Optional[List[str]] = None) -> List[Dict[str, Any]]:
+        """Collects every family (or those named in ``names``): dicts with name, help, unit,
+        kind, label_names and series."""
     def family_names(self) -> List[str]:
         """Names of the registered families, in registration order."""
+    def sample_names(self) -> List[Tuple[str, List[str]]]:
+        """Each family's name with the sample names it exposes (``x``, ``x_total``,
+        ``x_bucket``, …), in registration order."""
     def unregister(self, metric: Any) -> bool:
         """Removes a metric (or a family by name); returns whether it was there."""
     def evict_idle(self) -> int:
         """Evicts series idle past their metric's ``idle_ttl``; returns how many."""
     def sampler(self) -> Sampler:
         """This registry's resource sampler (made stopped on the first call)."""
-    def get_sample_value(self, name: str, labels: Optional[Mapping[str, str]] = None) -> Optional[float]:
-        """The value of one sample as a scrape would show it, or ``None``."""
 
 @final
 class Counter:
@@ -142,6 +168,19 @@ class Counter:
         """Registers (or finds the identical) counter family."""
     def inc(self, amount: Optional[Union[int, float]] = None, exemplar: Optional[Mapping[str, str]] = None) -> None:
         """Adds ``amount`` (any finite number from 0 up, 1 by default)."""
+    def remove_by_labels(self, labels: Dict[str, str]) -> None:
+        """Removes every child whose labels include all of ``labels``."""
+    @property
+    def _name(self) -> str:
+        """The family's name (prometheus_client's private ``_name``)."""
+    @property
+    def _labelnames(self) -> Tuple[str, ...]:
+        """The label names (prometheus_client's private ``_labelnames``)."""
+    @property
+    def _documentation(self) -> str:
+        """The help text (prometheus_client's private ``_documentation``)."""
+    _type: str
+    """The OpenMetrics type (prometheus_client's private ``_type``)."""
     def labels(self, *labelvalues: Any, **labelkwargs: Any) -> Self:
         """The child for these label values, by position or by name."""
     def remove(self, *labelvalues: Any) -> None:
@@ -195,8 +234,23 @@ class Gauge:
         """The current value."""
     def track_inprogress(self) -> _Decorator:
         """Context manager and decorator: +1 on entry, -1 on exit."""
+    def set_function(self, f: Callable[[], float]) -> None:
+        """Makes the value ``f()``, called at every collection."""
     def time(self) -> _Decorator:
         """Context manager and decorator setting the gauge to the duration in seconds."""
+    def remove_by_labels(self, labels: Dict[str, str]) -> None:
+        """Removes every child whose labels include all of ``labels``."""
+    @property
+    def _name(self) -> str:
+        """The family's name (prometheus_client's private ``_name``)."""
+    @property
+    def _labelnames(self) -> Tuple[str, ...]:
+        """The label names (prometheus_client's private ``_labelnames``)."""
+    @property
+    def _documentation(self) -> str:
+        """The help text (prometheus_client's private ``_documentation``)."""
+    _type: str
+    """The OpenMetrics type (prometheus_client's private ``_type``)."""
     def labels(self, *labelvalues: Any, **labelkwargs: Any) -> Self:
         """The child for these label values."""
     def remove(self, *labelvalues: Any) -> None:
@@ -217,6 +271,9 @@ class Gauge:
 class Histogram:
     """A distribution (prometheus_client's ``Histogram``), HDR-backed: exact buckets plus any
     quantile within 0.1 %, mergeable through HdrHistogram V2 blobs."""
+
+    DEFAULT_BUCKETS: Tuple[float, ...]
+    """prometheus_client's default bounds in seconds, ``+Inf`` last."""
 
     def __new__(
         cls,
@@ -259,6 +316,19 @@ class Histogram:
         """How many values were recorded."""
     def merge(self, other: Union[HistogramSnapshot, bytes, str]) -> None:
         """Adds another histogram's counts (a snapshot or a V2 blob)."""
+    def remove_by_labels(self, labels: Dict[str, str]) -> None:
+        """Removes every child whose labels include all of ``labels``."""
+    @property
+    def _name(self) -> str:
+        """The family's name (prometheus_client's private ``_name``)."""
+    @property
+    def _labelnames(self) -> Tuple[str, ...]:
+        """The label names (prometheus_client's private ``_labelnames``)."""
+    @property
+    def _documentation(self) -> str:
+        """The help text (prometheus_client's private ``_documentation``)."""
+    _type: str
+    """The OpenMetrics type (prometheus_client's private ``_type``)."""
     def labels(self, *labelvalues: Any, **labelkwargs: Any) -> Histogram:
         """The child for these label values."""
     def remove(self, *labelvalues: Any) -> None:
@@ -416,3 +486,66 @@ def profile_operation(func: Callable[[], Any]) -> Tuple[Any, Dict[str, Any]]:
 
 def negotiate(accept: Optional[str] = None) -> Tuple[str, str]:
     """``(format, content_type)`` for an HTTP ``Accept`` header."""
+
+@final
+class Summary:
+    """A summary (the core's summary kind): ``_count``, ``_sum`` and one series per quantile in
+    ``quantiles`` (none by default, as prometheus_client's ``Summary``)."""
+
+    def __new__(
+        cls,
+        name: str,
+        documentation: str,
+        labelnames: Optional[Iterable[str]] = None,
+        namespace: str = "",
+        subsystem: str = "",
+        unit: str = "",
+        registry: Optional[CollectorRegistry] = ...,
+        *,
+        quantiles: List[float] = ...,
+        window_seconds: Optional[float] = None,
+        sub_windows: int = 6,
+        cardinality_limit: int = 10000,
+        idle_ttl: Optional[float] = None,
+    ) -> Self:
+        """Registers (or finds the identical) summary family."""
+    def observe(self, amount: Union[int, float]) -> None:
+        """Records ``amount``."""
+    def time(self) -> _Decorator:
+        """A context manager and decorator that observes the block's duration in seconds."""
+    def quantile(self, q: float) -> float:
+        """The value at quantile ``q`` (0..=1) over all time."""
+    def latency_stats(self) -> Dict[str, Any]:
+        """Count, mean, min, max, stddev and p50..p999 in milliseconds."""
+    def snapshot(self) -> HistogramSnapshot:
+        """A consistent copy of the counts."""
+    def count(self) -> int:
+        """How many values were recorded."""
+    def remove_by_labels(self, labels: Dict[str, str]) -> None:
+        """Removes every child whose labels include all of ``labels``."""
+    @property
+    def _name(self) -> str:
+        """The family's name (prometheus_client's private ``_name``)."""
+    @property
+    def _labelnames(self) -> Tuple[str, ...]:
+        """The label names (prometheus_client's private ``_labelnames``)."""
+    @property
+    def _documentation(self) -> str:
+        """The help text (prometheus_client's private ``_documentation``)."""
+    _type: str
+    """The OpenMetrics type (prometheus_client's private ``_type``)."""
+    def labels(self, *labelvalues: Any, **labelkwargs: Any) -> Self:
+        """The child for these label values."""
+    def remove(self, *labelvalues: Any) -> None:
+        """Removes the child with these label values."""
+    def clear(self) -> None:
+        """Removes every child."""
+    @property
+    def name(self) -> str:
+        """The family's full name."""
+    @property
+    def labelnames(self) -> Tuple[str, ...]:
+        """The label names."""
+    @property
+    def labelvalues(self) -> List[str]:
+        """This child's label values."""

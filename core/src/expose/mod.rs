@@ -70,8 +70,13 @@
 mod openmetrics;
 mod prom_client;
 mod prometheus_client;
+mod samples;
 mod text;
 mod write;
+
+pub use samples::{
+    Sample, SampleExemplar, SampleFamily, SampleTime, encode_samples_prometheus_client,
+};
 
 use crate::registry::{FamilySnapshot, MetricKind, Registry, SeriesValue};
 

@@ -16,7 +16,7 @@
 //! counter family is named `…_total` and the `_created` samples of a family
 //! follow it as a gauge family `…_created` (unless the dialect leaves them
 //! out, as `PROMETHEUS_DISABLE_CREATED_SERIES` does); histograms write
-//! `_count` before `_sum`. OpenMetrics writes HELP, TYPE, UNIT in that order
+//! `_count` before `_sum`, and no `_sum` when the lowest bound is negative. OpenMetrics writes HELP, TYPE, UNIT in that order
 //! and each series' `_created` right after its samples.
 
 use super::write::{write_escaped, write_f64_python, write_label_pairs, write_repr_python};
@@ -259,8 +259,12 @@ fn write_samples(
             }
             write_start(out, name, "_count", family, labels, own, None);
             line_count(out, buckets.last().map_or(0, |b| b.cumulative_count));
-            write_start(out, name, "_sum", family, labels, own, None);
-            line_f64(out, h.sum());
+            // prometheus_client leaves `_sum` out when the lowest bound is negative (a sum
+            // of signed values tells nothing about rates).
+            if buckets.first().is_none_or(|b| b.le >= 0.0) {
+                write_start(out, name, "_sum", family, labels, own, None);
+                line_f64(out, h.sum());
+            }
         }
         SeriesValue::Summary {
             snapshot,

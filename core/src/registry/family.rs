@@ -243,6 +243,11 @@ impl<M: Metric> Family<M> {
         &self.inner.desc.label_names
     }
 
+    /// The help text.
+    pub fn help(&self) -> &str {
+        &self.inner.desc.help
+    }
+
     pub(super) fn new_series(&self, labels: LabelValues) -> Arc<Series<M::Cell>> {
         Series::new_at(
             labels,

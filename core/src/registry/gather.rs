@@ -8,13 +8,14 @@ use std::sync::{MutexGuard, PoisonError};
 use super::Registry;
 use super::collectors::SELF_FAMILIES;
 use super::family::{Family, Metric, SortedSeries, each_family};
+use super::options::SeriesOrder;
 use crate::collect::MetricKind;
 use crate::collect::{FamilySnapshot, Gathered, SeriesSnapshot, SeriesValue};
 use crate::fork;
 use crate::labels::LabelValues;
 
 impl<M: Metric> Family<M> {
-    /// The labelled series in label-value order, sorted again only when series were added
+    /// The labelled series in the family's order (label values, or first use), sorted again only when series were added
     /// or removed since the last call. The guard keeps concurrent collections apart; lookups
     /// and updates never take it.
     fn sorted_series(&self) -> MutexGuard<'_, SortedSeries<M::Cell>> {
@@ -31,9 +32,12 @@ impl<M: Metric> Family<M> {
                 let table = shard.read().unwrap_or_else(PoisonError::into_inner);
                 sorted.series.extend(table.iter().cloned());
             }
-            sorted
-                .series
-                .sort_unstable_by(|a, b| a.labels.cmp(&b.labels));
+            match inner.desc.series_order {
+                SeriesOrder::Labels => sorted
+                    .series
+                    .sort_unstable_by(|a, b| a.labels.cmp(&b.labels)),
+                SeriesOrder::FirstUse => sorted.series.sort_unstable_by_key(|s| s.seq),
+            }
             sorted.generation = Some(generation);
         }
         sorted

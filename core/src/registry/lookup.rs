@@ -178,6 +178,52 @@ impl<M: Metric> Family<M> {
         }
     }
 
+    /// Removes every series whose labels include all of `pairs` (name, value), as
+    /// prometheus_client's `remove_by_labels`; no pairs remove nothing. Returns how many
+    /// series were removed.
+    ///
+    /// # Errors
+    /// [`ErrorKind::InvalidLabels`] if a name is not one of the family's label names
+    /// (nothing is removed).
+    pub fn remove_matching(&self, pairs: &[(&str, &str)]) -> Result<usize> {
+        let names = &self.inner.desc.label_names;
+        let mut wanted = Vec::with_capacity(pairs.len());
+        for &(name, value) in pairs {
+            let Some(index) = names.iter().position(|n| n == name) else {
+                return Err(Error::for_metric(
+                    ErrorKind::InvalidLabels,
+                    &self.inner.desc.name,
+                    format!(
+                        "unknown label '{name}' (label names are: {})",
+                        names.join(", ")
+                    ),
+                ));
+            };
+            wanted.push((index, value));
+        }
+        if wanted.is_empty() {
+            return Ok(0);
+        }
+        let matching: Vec<Vec<String>> = {
+            let _fork = fork::section();
+            let mut out = Vec::new();
+            for shard in &*self.inner.shards {
+                let table = shard.read().unwrap_or_else(PoisonError::into_inner);
+                for s in table.iter() {
+                    let values: Vec<&str> = s.labels.iter().collect();
+                    if wanted.iter().all(|&(i, v)| values.get(i) == Some(&v)) {
+                        out.push(values.iter().map(|v| (*v).to_owned()).collect());
+                    }
+                }
+            }
+            out
+        };
+        Ok(matching
+            .iter()
+            .filter(|values| self.remove_if(values, |_| true))
+            .count())
+    }
+
     /// Removes every series (prometheus_client's `clear()`).
     pub fn clear(&self) {
         let _fork = fork::section();

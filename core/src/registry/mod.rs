@@ -44,7 +44,7 @@ use self::family::{AnyFamily, Registrable};
 pub use self::family::{Family, Metric};
 pub use self::lookup::OVERFLOW_LABEL_VALUE;
 pub(crate) use self::options::Desc;
-pub use self::options::{DEFAULT_CARDINALITY_LIMIT, MetricOpts};
+pub use self::options::{DEFAULT_CARDINALITY_LIMIT, MetricOpts, SeriesOrder};
 use crate::clock::{Clock, TimeSource};
 pub use crate::collect::{
     CollectResult, Collector, FamilySnapshot, Gathered, MetricKind, SeriesSnapshot, SeriesValue,
@@ -261,6 +261,19 @@ impl Registry {
             .families
             .iter()
             .map(|f| f.desc().name.clone())
+            .collect()
+    }
+
+    /// Each registered family's name with the sample names it exposes (`x`, `x_total`,
+    /// `x_bucket`, …), as claimed at registration, in registration order: what a name
+    /// another source adds must not clash with.
+    pub fn sample_names(&self) -> Vec<(String, Vec<String>)> {
+        let _fork = fork::section();
+        let state = self.state.read().unwrap_or_else(PoisonError::into_inner);
+        state
+            .families
+            .iter()
+            .map(|f| (f.desc().name.clone(), f.desc().sample_names()))
             .collect()
     }
 }

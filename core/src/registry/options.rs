@@ -10,6 +10,17 @@ use crate::labels::{validate_label_name, validate_metric_name};
 /// Default per-family cap on distinct label sets (the TypeScript era's limit).
 pub const DEFAULT_CARDINALITY_LIMIT: usize = 10_000;
 
+/// The order a family's labelled series are collected in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum SeriesOrder {
+    /// Sorted by label values (every exposition is then the same for the same series).
+    #[default]
+    Labels,
+    /// The order the series were first looked up in, as prometheus_client and prom-client
+    /// write them.
+    FirstUse,
+}
+
 /// Name, help, unit and labels of a family to register.
 #[derive(Debug, Clone, PartialEq)]
 pub struct MetricOpts {
@@ -21,6 +32,7 @@ pub struct MetricOpts {
     label_names: Vec<String>,
     cardinality_limit: usize,
     idle_ttl: Option<Duration>,
+    series_order: SeriesOrder,
 }
 
 impl MetricOpts {
@@ -35,6 +47,7 @@ impl MetricOpts {
             label_names: Vec::new(),
             cardinality_limit: DEFAULT_CARDINALITY_LIMIT,
             idle_ttl: None,
+            series_order: SeriesOrder::Labels,
         }
     }
     /// Label names, in the order values will be given.
@@ -71,6 +84,14 @@ impl MetricOpts {
     #[must_use]
     pub fn idle_ttl(mut self, ttl: Duration) -> Self {
         self.idle_ttl = Some(ttl);
+        self
+    }
+
+    /// The order the labelled series are collected (and exposed) in; by label values unless
+    /// set.
+    #[must_use]
+    pub fn series_order(mut self, order: SeriesOrder) -> Self {
+        self.series_order = order;
         self
     }
 
@@ -144,6 +165,7 @@ impl MetricOpts {
             label_names: self.label_names,
             cardinality_limit: self.cardinality_limit,
             idle_ttl: self.idle_ttl,
+            series_order: self.series_order,
         })
     }
 }
@@ -162,6 +184,7 @@ pub(crate) struct Desc {
     pub(crate) named_total: bool,
     pub(super) cardinality_limit: usize,
     pub(super) idle_ttl: Option<Duration>,
+    pub(super) series_order: SeriesOrder,
 }
 
 /// Two descriptions of one family: how a counter's name was spelled (`x` or `x_total`) is

@@ -73,3 +73,62 @@ fn sample_names_cannot_collide() {
     assert!(r.unregister("jobs"));
     let _g = r.gauge(MetricOpts::new("jobs_total", "h")).unwrap();
 }
+
+#[test]
+fn series_come_in_label_order_or_first_use_order() {
+    use crate::{MetricOpts, SeriesOrder};
+    let registry = Registry::new();
+    let sorted = registry
+        .counter_family(MetricOpts::new("by_labels", "B.").labels(["k"]))
+        .unwrap();
+    let first_use = registry
+        .counter_family(
+            MetricOpts::new("by_first_use", "F.")
+                .labels(["k"])
+                .series_order(SeriesOrder::FirstUse),
+        )
+        .unwrap();
+    for v in ["b", "c", "a"] {
+        sorted.with_label_values(&[v]).unwrap().inc();
+        first_use.with_label_values(&[v]).unwrap().inc();
+    }
+    // A removed and re-made series counts as new.
+    first_use.remove(&["b"]).unwrap();
+    first_use.with_label_values(&["b"]).unwrap().inc();
+    let order = |name: &str| -> Vec<String> {
+        registry
+            .gather()
+            .into_iter()
+            .find(|f| f.name == name)
+            .unwrap()
+            .series
+            .iter()
+            .map(|s| s.labels.iter().next().unwrap().to_owned())
+            .collect()
+    };
+    assert_eq!(order("by_labels"), ["a", "b", "c"]);
+    assert_eq!(order("by_first_use"), ["c", "a", "b"]);
+}
+
+#[test]
+fn remove_matching_removes_every_series_with_those_labels() {
+    let r = Registry::new();
+    let f = r
+        .counter_family(MetricOpts::new("hits", "h").labels(["tenant", "path"]))
+        .unwrap();
+    for (t, p) in [("acme", "/"), ("acme", "/buy"), ("globex", "/")] {
+        f.with_label_values(&[t, p]).unwrap().inc();
+    }
+    assert_eq!(f.remove_matching(&[]).unwrap(), 0);
+    let e = f.remove_matching(&[("nope", "x")]).unwrap_err();
+    assert_eq!(e.kind(), crate::ErrorKind::InvalidLabels);
+    assert_eq!(f.len(), 3, "a refused call removes nothing");
+    assert_eq!(f.remove_matching(&[("tenant", "acme")]).unwrap(), 2);
+    assert_eq!(f.len(), 1);
+    assert_eq!(
+        f.remove_matching(&[("tenant", "globex"), ("path", "/buy")])
+            .unwrap(),
+        0
+    );
+    assert_eq!(f.with_label_values(&["globex", "/"]).unwrap().get(), 1);
+}

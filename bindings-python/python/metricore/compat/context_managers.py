@@ -1,0 +1,5 @@
+"""``prometheus_client.context_managers``."""
+
+from .._context import ExceptionCounter, InprogressTracker, Timer
+
+__all__ = ("ExceptionCounter", "InprogressTracker", "Timer")

@@ -1,0 +1,1 @@
+"""``prometheus_client.openmetrics``."""
