@@ -5,7 +5,7 @@
 #
 # Usage: scripts/test.sh [GROUP|STEP ...]
 #   no argument   run every step
-#   rust          fmt clippy doc test loom soak bench
+#   rust          fmt clippy doc test loom soak bench server
 #   expo          exposition sample openmetrics
 #   python        py-build py-test py-stubtest py-bench (the `metricore` Python package)
 #   c             c-header c-test c-install c-bench (the C ABI: libmetricore, include/metricore.h)
@@ -23,8 +23,8 @@ cd "$(dirname "$0")/.." || exit 2
 # shellcheck source=scripts/lib.sh
 . scripts/lib.sh
 
-ALL_STEPS=(setup fmt clippy doc test loom soak bench exposition sample openmetrics py-build py-test py-stubtest py-bench c-header c-test c-install c-bench node-build dialect-goldens node-typings node-types node-lint node-test node-pack node-bench)
-RUST_STEPS=(fmt clippy doc test loom soak bench)
+ALL_STEPS=(setup fmt clippy doc test loom soak bench server exposition sample openmetrics py-build py-test py-stubtest py-bench c-header c-test c-install c-bench node-build dialect-goldens node-typings node-types node-lint node-test node-pack node-bench)
+RUST_STEPS=(fmt clippy doc test loom soak bench server)
 EXPO_STEPS=(exposition sample openmetrics)
 PY_STEPS=(py-build py-test py-stubtest py-bench)
 C_STEPS=(c-header c-test c-install c-bench)
@@ -197,6 +197,16 @@ py_bench() {
     "${VENV_DIR}/bin/python" -m metricore.bench --quick
 }
 
+# The HTTP server and `metricore serve` (features server, tls, cli; off in the steps above):
+# lint, docs, its unit tests, the server's integration tests (real HTTP, WebSocket and TLS
+# clients on loopback) and the program run as a process. One feature set, so one build.
+server_tests() {
+    cargo clippy -p metricore --features cli --all-targets -- -D warnings &&
+        RUSTDOCFLAGS=-Dwarnings cargo doc -p metricore --features cli --no-deps &&
+        cargo test -p metricore --features cli --lib server:: &&
+        cargo test -p metricore --features cli --test server --test cli
+}
+
 loom_tests() {
     # A separate target dir: --cfg loom would otherwise invalidate the normal build cache.
     # LOOM_MAX_PREEMPTIONS bounds models that do not set their own bound (CI has 2 cores).
@@ -332,6 +342,7 @@ step loom loom_tests
 # A day of traffic, accelerated (core/tests/soak.rs; METRICORE_SOAK_SCALE, METRICORE_SOAK_FULL=1).
 step soak cargo test --release -p metricore --test soak -- --ignored --nocapture
 step bench cargo bench -p metricore -- --test
+step server server_tests
 step exposition check_exposition
 step sample check_sample_exposition
 step openmetrics check_openmetrics

@@ -13,6 +13,14 @@ use clap::{Args, Parser, Subcommand};
 use metricore::server::{Auth, ServeOptions, TlsOptions, serve};
 use metricore::{HistogramOpts, MetricOpts, Registry};
 
+/// Writes a line to stderr; a closed stderr (the reader went away) is no reason to fail.
+macro_rules! say {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        let _ = writeln!(std::io::stderr(), $($arg)*);
+    }};
+}
+
 const SERVE_LONG_ABOUT: &str = "\
 Runs in the foreground until interrupted (Ctrl-C, SIGINT or SIGTERM) or until --duration \
 has passed: samples the process's and the machine's CPU, memory, disk, network, threads \
@@ -372,7 +380,7 @@ fn demo(
 fn run(args: &ServeArgs) -> Result<(), String> {
     let settings = settings(args)?;
     if !settings.enabled {
-        eprintln!("metricore: disabled by the configuration file (enabled = false)");
+        say!("metricore: disabled by the configuration file (enabled = false)");
         return Ok(());
     }
     let duration = match args.duration {
@@ -411,7 +419,7 @@ fn run(args: &ServeArgs) -> Result<(), String> {
         "http"
     };
     let addr = server.local_addr();
-    eprintln!(
+    say!(
         "metricore: serving {scheme}://{addr}{} and the dashboard on {scheme}://{addr}/ (Ctrl-C stops)",
         settings.path
     );
@@ -423,7 +431,7 @@ fn run(args: &ServeArgs) -> Result<(), String> {
     }
     server.shutdown();
     sampler.stop();
-    eprintln!("metricore: stopped ({why})");
+    say!("metricore: stopped ({why})");
     Ok(())
 }
 
@@ -433,7 +441,7 @@ fn main() -> ExitCode {
         Command::Serve(args) => match run(&args) {
             Ok(()) => ExitCode::SUCCESS,
             Err(message) => {
-                eprintln!("metricore: {message}");
+                say!("metricore: {message}");
                 ExitCode::FAILURE
             }
         },

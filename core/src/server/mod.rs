@@ -118,9 +118,9 @@ pub struct TlsOptions {
     pub client_cert_required: bool,
 }
 
-/// Bounds on what clients can make the server hold.
+/// Bounds on what clients can make the server hold. Set the fields you need and take the
+/// rest from `..Limits::default()`.
 #[derive(Debug, Clone, PartialEq, Eq)]
-#[non_exhaustive]
 pub struct Limits {
     /// Open connections at once (WebSocket clients included); one more is answered `503`
     /// and closed. Default 256.
