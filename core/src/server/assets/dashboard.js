@@ -134,7 +134,8 @@
   function renderTop(totals) {
     const then = history[0].totals.families;
     const dt = view.lastT - history[0].t;
-    const rows = Object.entries(totals.families).map(([f, e]) => ({
+    // The application's families; the sampler's process_* and node_* have their own charts.
+    const rows = Object.entries(totals.families).filter(([f]) => !/^(node|process)_/.test(f)).map(([f, e]) => ({
       f, series: e.series, total: e.total,
       rate: dt > 0 && then[f] ? (e.total - then[f].total) / dt : 0,
     }));
@@ -154,7 +155,11 @@
 
   // ------------------------------------------------------------------ charts
   const width = () => Math.max(320, Math.min(900, $("chart-requests").parentElement.clientWidth - 24));
-  const line = (label, stroke, scale) => ({ label, stroke, width: 1.5, scale, spanGaps: false });
+  const line = (label, stroke, scale) => {
+    const series = { label, stroke, width: 1.5, spanGaps: false };
+    if (scale) series.scale = scale;
+    return series;
+  };
   const charts = {};
   function makeCharts() {
     const w = width();
@@ -178,6 +183,7 @@
       series: [{}, { label: "band", stroke: "transparent", points: { show: false } }],
       scales: { y: { auto: false, range: [0, 34] } },
       axes: [{}, {
+        size: 64,
         values: (u, splits) => splits.map((s) => bandLabel(s)),
         splits: () => [0, 4, 8, 12, 16, 20, 24, 28, 32],
       }],
