@@ -186,26 +186,32 @@ impl View {
     }
 }
 
-/// The entries of `now` that are new or changed since `before`.
-fn changed<'a, V: PartialEq>(
+/// The entries of `now` that are new or changed since `before`, and the ids of `before`
+/// that are gone: one walk over both maps in key order.
+fn diff<'a, V: PartialEq>(
     now: &'a BTreeMap<String, V>,
-    before: Option<&BTreeMap<String, V>>,
+    before: Option<&'a BTreeMap<String, V>>,
+    removed: &mut Vec<&'a str>,
 ) -> BTreeMap<&'a str, &'a V> {
-    now.iter()
-        .filter(|(id, v)| before.and_then(|b| b.get(*id)) != Some(*v))
-        .map(|(id, v)| (id.as_str(), v))
-        .collect()
-}
-
-/// The ids in `before` that are not in `now`.
-fn gone<'a, V>(
-    now: &BTreeMap<String, V>,
-    before: &'a BTreeMap<String, V>,
-) -> impl Iterator<Item = &'a str> {
-    before
-        .keys()
-        .filter(|id| !now.contains_key(*id))
-        .map(String::as_str)
+    let Some(before) = before else {
+        return now.iter().map(|(id, v)| (id.as_str(), v)).collect();
+    };
+    let mut changed = BTreeMap::new();
+    let mut old = before.iter().peekable();
+    for (id, v) in now {
+        // Ids before this one in the old map are gone.
+        while let Some((gone, _)) = old.next_if(|(o, _)| *o < id) {
+            removed.push(gone.as_str());
+        }
+        match old.next_if(|(o, _)| *o == id) {
+            Some((_, was)) if was == v => {}
+            _ => {
+                changed.insert(id.as_str(), v);
+            }
+        }
+    }
+    removed.extend(old.map(|(gone, _)| gone.as_str()));
+    changed
 }
 
 #[derive(serde::Serialize)]
@@ -224,20 +230,18 @@ struct Frame<'a> {
 
 fn frame_json(seq: u64, fps: u32, now: &View, before: Option<&View>) -> String {
     let mut removed = Vec::new();
-    if let Some(b) = before {
-        removed.extend(gone(&now.counters, &b.counters));
-        removed.extend(gone(&now.gauges, &b.gauges));
-        removed.extend(gone(&now.histograms, &b.histograms));
-    }
+    let counters = diff(&now.counters, before.map(|b| &b.counters), &mut removed);
+    let gauges = diff(&now.gauges, before.map(|b| &b.gauges), &mut removed);
+    let histograms = diff(&now.histograms, before.map(|b| &b.histograms), &mut removed);
     let frame = Frame {
         seq,
         t: now.t,
         fps,
         full: before.is_none(),
         bands: before.is_none().then_some(BANDS.as_slice()),
-        counters: changed(&now.counters, before.map(|b| &b.counters)),
-        gauges: changed(&now.gauges, before.map(|b| &b.gauges)),
-        histograms: changed(&now.histograms, before.map(|b| &b.histograms)),
+        counters,
+        gauges,
+        histograms,
         removed,
     };
     // Maps with string keys and plain numbers serialize infallibly (NaN becomes null).
@@ -330,7 +334,10 @@ pub(crate) fn upgrade(state: &Arc<State>, mut req: Request<Incoming>) -> Respons
     tokio::spawn(async move {
         let slot = Slot(&state.live.clients);
         if let Ok(upgraded) = on_upgrade.await {
+            // Clients only ever send a rate: a small read buffer (tungstenite zeroes its read
+            // buffer's spare room on every read, 128 KiB by default) and small messages.
             let config = WebSocketConfig::default()
+                .read_buffer_size(4096)
                 .max_message_size(Some(1024))
                 .max_frame_size(Some(1024))
                 .max_write_buffer_size(1 << 20);
@@ -443,7 +450,9 @@ mod tests {
         a.counters.insert("x".into(), 1.0);
         a.counters.insert("y".into(), 2.0);
         a.gauges.insert("g".into(), 0.5);
+        a.counters.insert("w".into(), 9.0);
         let mut b = View::default();
+        b.counters.insert("v".into(), 4.0);
         b.counters.insert("x".into(), 1.0);
         b.counters.insert("y".into(), 3.0);
         let first: serde_json::Value = serde_json::from_str(&frame_json(0, 10, &a, None)).unwrap();
@@ -453,8 +462,8 @@ mod tests {
         let next: serde_json::Value =
             serde_json::from_str(&frame_json(1, 10, &b, Some(&a))).unwrap();
         assert_eq!(next["full"], false);
-        assert_eq!(next["counters"], serde_json::json!({"y": 3.0}));
-        assert_eq!(next["removed"], serde_json::json!(["g"]));
+        assert_eq!(next["counters"], serde_json::json!({"v": 4.0, "y": 3.0}));
+        assert_eq!(next["removed"], serde_json::json!(["w", "g"]));
         assert!(next.get("bands").is_none());
     }
 
