@@ -517,12 +517,24 @@ fn bearer_token_is_required_when_set() {
     assert_eq!(ok.status, StatusCode::OK);
     assert!(ok.text().contains("http_requests_total"));
     assert_eq!(
-        get(addr, "/?access_token=s3cret", &[]).status,
+        get(addr, "/metrics?access_token=s3cret", &[]).status,
         StatusCode::OK
     );
     assert_eq!(
-        get(addr, "/?access_token=nope", &[]).status,
+        get(addr, "/metrics?access_token=nope", &[]).status,
         StatusCode::UNAUTHORIZED
+    );
+    // The dashboard's static files load without credentials (they hold no data); its
+    // stream does not.
+    assert_eq!(get(addr, "/", &[]).status, StatusCode::OK);
+    assert_eq!(
+        get(addr, "/assets/dashboard.js", &[]).status,
+        StatusCode::OK
+    );
+    assert_eq!(get(addr, "/live", &[]).status, StatusCode::UNAUTHORIZED);
+    assert_eq!(
+        get(addr, "/assets/../metrics", &[]).status,
+        StatusCode::NOT_FOUND
     );
 }
 

@@ -272,7 +272,12 @@ async fn route(state: &Arc<State>, req: Request<Incoming>) -> Response<Body> {
             .insert(header::CONNECTION, HeaderValue::from_static("close"));
         return r;
     }
-    if let Some(credentials) = &state.credentials {
+    let path = req.uri().path();
+    // The dashboard's page and scripts are the same public files in every build and hold
+    // no data; they load without credentials so that a browser given `?access_token=` can
+    // open the page, which then passes the token to /live.
+    let public = matches!(path, "/" | "/index.html") || path.starts_with("/assets/");
+    if let Some(credentials) = state.credentials.as_ref().filter(|_| !public) {
         let token = query_values(req.uri().query(), "access_token").next();
         let header = req
             .headers()
@@ -287,7 +292,6 @@ async fn route(state: &Arc<State>, req: Request<Incoming>) -> Response<Body> {
             return r;
         }
     }
-    let path = req.uri().path();
     if path == state.opts.metrics_path {
         return metrics(state, &req).await;
     }

@@ -76,7 +76,8 @@ pub const MAX_FPS: u32 = 60;
 /// A readiness check: `Ok(())` when ready, `Err(reason)` otherwise.
 pub type ReadyCheck = Arc<dyn Fn() -> std::result::Result<(), String> + Send + Sync>;
 
-/// Credentials every request must carry.
+/// Credentials every request must carry, but those for the dashboard's static page and
+/// scripts (`/`, `/assets/…`), which hold no data.
 #[derive(Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum Auth {
@@ -220,7 +221,7 @@ impl ServeOptions {
         self
     }
 
-    /// Credentials every request must carry.
+    /// Credentials every request but the dashboard's static files must carry.
     pub fn auth(mut self, auth: Auth) -> Self {
         self.auth = Some(auth);
         self
