@@ -262,32 +262,61 @@ fn settings(args: &ServeArgs) -> Result<Settings, String> {
     })
 }
 
-/// Waits for SIGINT or SIGTERM, or for `duration` to pass.
-fn wait_for_stop(duration: Option<Duration>) -> Result<&'static str, String> {
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .map_err(|e| format!("cannot wait for signals: {e}"))?;
-    runtime.block_on(async {
-        let timer = async {
-            match duration {
-                Some(d) => tokio::time::sleep(d).await,
-                None => std::future::pending().await,
-            }
+/// SIGINT and SIGTERM, caught from its creation on: made before the program says it is
+/// serving, so that a signal sent as soon as it does stops it cleanly rather than killing it.
+struct Signals {
+    runtime: tokio::runtime::Runtime,
+    #[cfg(unix)]
+    interrupt: tokio::signal::unix::Signal,
+    #[cfg(unix)]
+    terminate: tokio::signal::unix::Signal,
+}
+
+impl Signals {
+    fn catch() -> Result<Self, String> {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .map_err(|e| format!("cannot wait for signals: {e}"))?;
+        #[cfg(unix)]
+        let (interrupt, terminate) = {
+            use tokio::signal::unix::{SignalKind, signal};
+            let _context = runtime.enter();
+            let catch = |kind| signal(kind).map_err(|e| format!("cannot catch signals: {e}"));
+            (
+                catch(SignalKind::interrupt())?,
+                catch(SignalKind::terminate())?,
+            )
         };
-        #[cfg(unix)]
-        let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
-            .map_err(|e| format!("cannot wait for SIGTERM: {e}"))?;
-        #[cfg(unix)]
-        let terminate = term.recv();
-        #[cfg(not(unix))]
-        let terminate = std::future::pending::<Option<()>>();
-        tokio::select! {
-            () = timer => Ok("duration reached"),
-            _ = tokio::signal::ctrl_c() => Ok("interrupted"),
-            _ = terminate => Ok("terminated"),
-        }
-    })
+        Ok(Self {
+            runtime,
+            #[cfg(unix)]
+            interrupt,
+            #[cfg(unix)]
+            terminate,
+        })
+    }
+
+    /// Waits for SIGINT or SIGTERM, or for `duration` to pass; says which.
+    fn wait(mut self, duration: Option<Duration>) -> &'static str {
+        self.runtime.block_on(async {
+            let timer = async {
+                match duration {
+                    Some(d) => tokio::time::sleep(d).await,
+                    None => std::future::pending().await,
+                }
+            };
+            #[cfg(unix)]
+            let (interrupt, terminate) = (self.interrupt.recv(), self.terminate.recv());
+            #[cfg(not(unix))]
+            let (interrupt, terminate) = (tokio::signal::ctrl_c(), std::future::pending::<()>());
+            tokio::select! {
+                () = timer => "duration reached",
+                _ = interrupt => "interrupted",
+                _ = terminate => "terminated",
+            }
+        })
+    }
 }
 
 /// A synthetic service: requests on a few routes at a rate that drifts, latencies with a
@@ -392,6 +421,7 @@ fn run(args: &ServeArgs) -> Result<(), String> {
             ));
         }
     };
+    let signals = Signals::catch()?;
     let registry = Registry::new();
     let sampler = registry.sampler().map_err(|e| e.to_string())?;
     sampler
@@ -423,7 +453,7 @@ fn run(args: &ServeArgs) -> Result<(), String> {
         "metricore: serving {scheme}://{addr}{} and the dashboard on {scheme}://{addr}/ (Ctrl-C stops)",
         settings.path
     );
-    let why = wait_for_stop(duration)?;
+    let why = signals.wait(duration);
     // Relaxed: a flag polled by the demo loop; it is joined below.
     stop.store(true, Ordering::Relaxed);
     if let Some(t) = demo_thread {
