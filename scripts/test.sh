@@ -203,6 +203,7 @@ py_bench() {
 # clients on loopback) and the program run as a process. One feature set, so one build.
 server_tests() {
     cargo clippy -p metricore --features cli --all-targets -- -D warnings &&
+        cargo clippy -p metricore-c --features server,testing --all-targets -- -D warnings &&
         RUSTDOCFLAGS=-Dwarnings cargo doc -p metricore --features cli --no-deps &&
         cargo test -p metricore --features cli --lib server:: &&
         cargo test -p metricore --features cli --test server --test cli
