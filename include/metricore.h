@@ -114,6 +114,11 @@ enum metricore_status
      * A custom collector's callback failed (while registering it, its first collection).
      */
     METRICORE_STATUS_COLLECTOR_FAILED = 16,
+    /**
+     * The operating system refused something: an address that cannot be bound (in use, not
+     * local, no permission), a file that cannot be read.
+     */
+    METRICORE_STATUS_IO = 17,
 };
 #ifndef __cplusplus
 #if __STDC_VERSION__ >= 202311L
@@ -328,6 +333,26 @@ typedef struct metricore_registry metricore_registry;
  * `fork()` the child sees the sampler as stopped and may start its own.
  */
 typedef struct metricore_sampler metricore_sampler;
+
+#if defined(METRICORE_SERVER)
+/**
+ * A running server. Under the hood a `Box`; `metricore_server_stop` stops it and frees it.
+ * The calls that read it are safe from any thread; stop it from one thread, once.
+ */
+typedef struct metricore_server metricore_server;
+#endif
+
+#if defined(METRICORE_SERVER)
+/**
+ * How to serve: the address, the metrics path, credentials and TLS files.
+ *
+ * Under the hood a `Box`. Made by `metricore_server_options_new` (127.0.0.1:9090,
+ * `/metrics`, no credentials, no TLS), changed by the `metricore_server_options_set_*`
+ * calls, read (not consumed) by `metricore_server_start`, and freed with
+ * `metricore_server_options_free`. Not safe for concurrent use.
+ */
+typedef struct metricore_server_options metricore_server_options;
+#endif
 
 /**
  * A running timer on a histogram, from `metricore_histogram_start_timer`.
@@ -1334,6 +1359,137 @@ const struct metricore_sampler *metricore_sampler_clone(const struct metricore_s
  * sampler. Thread-safe.
  */
 void metricore_sampler_free(const struct metricore_sampler *sampler);
+
+#if defined(METRICORE_SERVER)
+/**
+ * New server options with the defaults, stored in `*options_out`. The caller frees them
+ * with `metricore_server_options_free`.
+ *
+ * Errors: `NULL_PARAMETER`. Thread-safe.
+ */
+metricore_status metricore_server_options_new(struct metricore_server_options **options_out);
+#endif
+
+#if defined(METRICORE_SERVER)
+/**
+ * Frees server options. NULL does nothing. A server started with them keeps its own copy.
+ */
+void metricore_server_options_free(struct metricore_server_options *options);
+#endif
+
+#if defined(METRICORE_SERVER)
+/**
+ * Sets the address to listen on, `"IP:PORT"` (`addr_len` bytes of UTF-8), e.g.
+ * `"127.0.0.1:0"` for a free loopback port or `"[::1]:9090"`.
+ *
+ * Errors: `NULL_PARAMETER`, `INVALID_UTF8`, `INVALID_ARGUMENT` when it is not an IP address
+ * and port. Not thread-safe for the same options.
+ */
+metricore_status metricore_server_options_set_listen(struct metricore_server_options *options,
+                                                     const char *addr,
+                                                     size_t addr_len);
+#endif
+
+#if defined(METRICORE_SERVER)
+/**
+ * Sets the path of the scrape endpoint (default `/metrics`); it is checked when the server
+ * starts.
+ *
+ * Errors: `NULL_PARAMETER`, `INVALID_UTF8`. Not thread-safe for the same options.
+ */
+metricore_status metricore_server_options_set_metrics_path(struct metricore_server_options *options,
+                                                           const char *path,
+                                                           size_t path_len);
+#endif
+
+#if defined(METRICORE_SERVER)
+/**
+ * Requires `Authorization: Bearer TOKEN` (or `?access_token=TOKEN`) on every request.
+ *
+ * Errors: `NULL_PARAMETER`, `INVALID_UTF8`, `INVALID_ARGUMENT` for an empty token. Not
+ * thread-safe for the same options.
+ */
+metricore_status metricore_server_options_set_bearer_token(struct metricore_server_options *options,
+                                                           const char *token,
+                                                           size_t token_len);
+#endif
+
+#if defined(METRICORE_SERVER)
+/**
+ * Requires HTTP Basic credentials `user`:`password` on every request.
+ *
+ * Errors: `NULL_PARAMETER`, `INVALID_UTF8`, `INVALID_ARGUMENT` for a user holding `:`.
+ * Not thread-safe for the same options.
+ */
+metricore_status metricore_server_options_set_basic_auth(struct metricore_server_options *options,
+                                                         const char *user,
+                                                         size_t user_len,
+                                                         const char *password,
+                                                         size_t password_len);
+#endif
+
+#if defined(METRICORE_SERVER)
+/**
+ * Serves HTTPS only, with the certificate chain and private key in these PEM files (read
+ * when the server starts).
+ *
+ * Errors: `NULL_PARAMETER`, `INVALID_UTF8`. Not thread-safe for the same options.
+ */
+metricore_status metricore_server_options_set_tls(struct metricore_server_options *options,
+                                                  const char *cert_path,
+                                                  size_t cert_path_len,
+                                                  const char *key_path,
+                                                  size_t key_path_len);
+#endif
+
+#if defined(METRICORE_SERVER)
+/**
+ * Starts serving `registry` (and its collectors) on a thread of its own and stores the
+ * server in `*server_out`. `options` may be NULL for the defaults (127.0.0.1:9090); the
+ * server copies what it needs from them. The address is bound before this returns.
+ *
+ * The caller owns the server and stops it with `metricore_server_stop`.
+ *
+ * Errors: `NULL_PARAMETER` (`registry`, `server_out`); `IO` when the address cannot be
+ * bound (the message names it: in use, not local, no permission) or a TLS file cannot be
+ * read; `INVALID_CONFIG` for a bad metrics path or unusable TLS files. Thread-safe.
+ */
+metricore_status metricore_server_start(const struct metricore_registry *registry,
+                                        const struct metricore_server_options *options,
+                                        struct metricore_server **server_out);
+#endif
+
+#if defined(METRICORE_SERVER)
+/**
+ * Stores in `*port_out` the port the server listens on (the one picked, when port 0 was
+ * asked for).
+ *
+ * Errors: `NULL_PARAMETER`. Thread-safe.
+ */
+metricore_status metricore_server_port(const struct metricore_server *server, uint16_t *port_out);
+#endif
+
+#if defined(METRICORE_SERVER)
+/**
+ * Writes the address the server listens on, `"IP:PORT"`, into `buf` (`len` bytes, no NUL
+ * written); `*out_n` gets its length.
+ *
+ * Errors: `NULL_PARAMETER`, `BUFFER_TOO_SMALL` (with the size needed in `*out_n`).
+ * Thread-safe.
+ */
+metricore_status metricore_server_local_addr(const struct metricore_server *server,
+                                             uint8_t *buf,
+                                             size_t len,
+                                             size_t *out_n);
+#endif
+
+#if defined(METRICORE_SERVER)
+/**
+ * Stops the server: stops accepting, closes every connection, joins its thread, and frees
+ * it. NULL does nothing. Do not use `server` afterwards.
+ */
+void metricore_server_stop(struct metricore_server *server);
+#endif
 
 #if defined(METRICORE_TESTING)
 /**

@@ -165,6 +165,25 @@ ensure_node_deps() {
     printf '%s\n' "${want}" >"${stamp}"
 }
 
+# ensure_dashboard_deps: Debian's chromium and tests/dashboard's pinned puppeteer-core (it
+# drives the system browser and downloads none), installed as ensure_node_deps installs
+# bindings-node's.
+ensure_dashboard_deps() {
+    command -v chromium >/dev/null 2>&1 || apt_install chromium || return 1
+    if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then
+        apt_install nodejs npm || return 1
+    fi
+    local dir=tests/dashboard stamp want
+    stamp="${dir}/node_modules/.metricore-lock-stamp"
+    want="$(sha256sum "${dir}/package-lock.json" | cut -d' ' -f1)" || return 1
+    if [ -d "${dir}/node_modules" ] && [ "$(cat "${stamp}" 2>/dev/null)" = "${want}" ]; then
+        return 0
+    fi
+    log "npm ci in ${dir}"
+    (cd "${dir}" && npm ci --no-audit --no-fund </dev/null) || return 1
+    printf '%s\n' "${want}" >"${stamp}"
+}
+
 # Everything the scripts need beyond the Rust toolchain.
 ensure_all() {
     ensure_cargo || return 1

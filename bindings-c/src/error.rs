@@ -53,6 +53,9 @@ pub enum metricore_status {
     Unknown = 15,
     /// A custom collector's callback failed (while registering it, its first collection).
     CollectorFailed = 16,
+    /// The operating system refused something: an address that cannot be bound (in use, not
+    /// local, no permission), a file that cannot be read.
+    Io = 17,
 }
 
 impl metricore_status {
@@ -81,6 +84,7 @@ impl metricore_status {
             14 => "wrong metric kind\0",
             15 => "unknown error\0",
             16 => "a custom collector failed\0",
+            17 => "the operating system refused (address in use, unreadable file)\0",
             _ => "unrecognised status code\0",
         }
     }
@@ -97,6 +101,7 @@ pub(crate) fn status_of(kind: ErrorKind) -> metricore_status {
         ErrorKind::InvalidExemplar => metricore_status::InvalidExemplar,
         ErrorKind::CorruptBlob => metricore_status::CorruptBlob,
         ErrorKind::CollectorFailed => metricore_status::CollectorFailed,
+        ErrorKind::Io => metricore_status::Io,
         _ => metricore_status::Unknown,
     }
 }

@@ -46,6 +46,8 @@ mod histogram;
 mod hostile_tests;
 mod registry;
 mod sampler;
+#[cfg(feature = "server")]
+mod server;
 #[cfg(feature = "testing")]
 mod testing;
 #[cfg(test)]

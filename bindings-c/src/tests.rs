@@ -80,6 +80,7 @@ fn status_values_never_change() {
         (metricore_status::WrongKind, 14),
         (metricore_status::Unknown, 15),
         (metricore_status::CollectorFailed, 16),
+        (metricore_status::Io, 17),
     ];
     let fallback = metricore_status_str(u32::MAX);
     // SAFETY: metricore_status_str returns static NUL-terminated strings.

@@ -25,6 +25,9 @@ pub enum ErrorKind {
     /// A custom collector failed, or yielded a family that breaks the exposition rules; the
     /// rest of the scrape was gathered without it.
     CollectorFailed,
+    /// The operating system refused something the server needs: an address that cannot be
+    /// bound (in use, not local, no permission), a file that cannot be read.
+    Io,
 }
 
 /// An error from metricore. `Display` gives a complete sentence naming the

@@ -76,6 +76,9 @@ pub mod registry;
 pub mod sampler;
 #[doc(hidden)]
 pub mod series;
+#[cfg(feature = "server")]
+#[cfg_attr(docsrs, doc(cfg(feature = "server")))]
+pub mod server;
 pub mod stats;
 pub mod summary;
 mod sync;

@@ -271,7 +271,7 @@ impl Registry {
 }
 
 /// `name{a="x",b="y"}`, or `name` when there are no labels.
-fn series_id(name: &str, label_names: &[String], values: &LabelValues) -> String {
+pub(crate) fn series_id(name: &str, label_names: &[String], values: &LabelValues) -> String {
     if label_names.is_empty() {
         return name.to_owned();
     }

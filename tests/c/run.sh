@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Builds libmetricore (release, with the `testing` feature) and runs the C test programs
+# Builds libmetricore (release, with the `testing` and `server` features) and runs the C test programs
 # against the committed include/metricore.h, each one:
 #   static    linked with libmetricore.a
 #   shared    linked with libmetricore.so
@@ -13,7 +13,7 @@
 #
 # Usage: tests/c/run.sh [test|bench|example] [--quick]
 #   test     (default) the matrix above for test_api, test_threads, test_fixtures,
-#            test_collector, test_fork (not under valgrind), example
+#            test_collector, test_server, test_fork (not under valgrind), example
 #   bench    tests/c/bench.c: ns/op through the ABI beside the same loop in Rust
 #   example  build tests/c/example.c and print its exposition
 # The last line of `test` is `N passed, M failed` over the runs; the exit code is non-zero
@@ -32,19 +32,19 @@ for a in "$@"; do [ "${a}" = "--quick" ] && quick=1; done
 # The system libraries libmetricore.a needs (rustc --print native-static-libs on Linux);
 # scripts/install-c.sh writes the same list into metricore.pc's Libs.private.
 NATIVE_STATIC_LIBS="-lgcc_s -lutil -lrt -lpthread -lm -ldl -lc"
-CFLAGS=(-std=c11 -Wall -Wextra -Werror -g -I"${ROOT}/include" -I"${ROOT}/tests/c" -DMETRICORE_TESTING)
+CFLAGS=(-std=c11 -Wall -Wextra -Werror -g -I"${ROOT}/include" -I"${ROOT}/tests/c" -DMETRICORE_TESTING -DMETRICORE_SERVER)
 
 log() { printf '==> %s\n' "$*" >&2; }
 
 build_lib() {
-    log "cargo build --release -p metricore-c --features testing"
-    cargo build --release -q -p metricore-c --features testing </dev/null || return 1
+    log "cargo build --release -p metricore-c --features testing,server"
+    cargo build --release -q -p metricore-c --features testing,server </dev/null || return 1
     mkdir -p "${LIB}" "${BIN}"
     # Copied at once: a later build of the release library without the feature (the
     # install step) overwrites target/release.
     cp -f target/release/libmetricore.so target/release/libmetricore.a "${LIB}/" || return 1
     ln -sf libmetricore.so "${LIB}/libmetricore.so.1" # the SONAME the programs ask for
-    tests/c/check-exports.sh "${LIB}/libmetricore.so" include/metricore.h -DMETRICORE_TESTING
+    tests/c/check-exports.sh "${LIB}/libmetricore.so" include/metricore.h -DMETRICORE_TESTING -DMETRICORE_SERVER
 }
 
 # compile NAME VARIANT SOURCES...: tests/c programs in three link variants.
@@ -116,6 +116,7 @@ run_tests() {
         compile test_threads "${v}" tests/c/test_threads.c || return 1
         compile test_collector "${v}" tests/c/test_collector.c || return 1
         compile test_fork "${v}" tests/c/test_fork.c || return 1
+        compile test_server "${v}" tests/c/test_server.c || return 1
         compile test_fixtures "${v}" tests/c/test_fixtures.c tests/c/json.c || return 1
         compile example "${v}" tests/c/example.c || return 1
     done
@@ -148,6 +149,7 @@ run_tests() {
         fi
         run "test_fixtures.${v}" "${pre[@]}" "${BIN}/test_fixtures.${b}" tests/fixtures
         run "test_collector.${v}" "${pre[@]}" "${BIN}/test_collector.${b}"
+        run "test_server.${v}" "${pre[@]}" "${BIN}/test_server.${b}"
         # Under valgrind every fork runs the child through the whole emulator: minutes for
         # what the other runs check in seconds. Under ASan a few children in a hundred hang
         # inside ASan's own allocator: the child's first malloc waits in
