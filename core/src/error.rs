@@ -25,6 +25,9 @@ pub enum ErrorKind {
     /// A custom collector failed, or yielded a family that breaks the exposition rules; the
     /// rest of the scrape was gathered without it.
     CollectorFailed,
+    /// The multiprocess directory cannot be used: missing, not writable, full, or holding
+    /// files of an incompatible version. The message names the directory and the cause.
+    ArenaUnavailable,
 }
 
 /// An error from metricore. `Display` gives a complete sentence naming the
