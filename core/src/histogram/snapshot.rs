@@ -177,8 +177,14 @@ impl HistogramSnapshot {
     /// As [`HistogramOpts::buckets`](super::HistogramOpts::buckets) validation: bad bounds, or
     /// a count list that is not one longer than the bounds.
     #[doc(hidden)]
-    pub fn from_exact_buckets(name: &str, bounds: &[f64], counts: Vec<u64>, sum: f64) -> Result<Self> {
-        let shape = HistogramShape::new(name, &super::HistogramOpts::new().buckets(bounds.to_vec()))?;
+    pub fn from_exact_buckets(
+        name: &str,
+        bounds: &[f64],
+        counts: Vec<u64>,
+        sum: f64,
+    ) -> Result<Self> {
+        let shape =
+            HistogramShape::new(name, &super::HistogramOpts::new().buckets(bounds.to_vec()))?;
         if counts.len() != shape.bounds.len() + 1 {
             return Err(Error::for_metric(
                 ErrorKind::InvalidConfig,

@@ -239,7 +239,13 @@ impl RecordBuf {
     }
 
     /// Appends a series record; returns the offset of its first cell within the buffer.
-    pub(crate) fn series(&mut self, family: u32, pid: u32, labels: &[String], cells: &[u64]) -> usize {
+    pub(crate) fn series(
+        &mut self,
+        family: u32,
+        pid: u32,
+        labels: &[String],
+        cells: &[u64],
+    ) -> usize {
         let at = self.start(TAG_SERIES);
         self.u32(family);
         self.u32(pid);

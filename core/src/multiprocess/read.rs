@@ -16,7 +16,9 @@ use super::{
     ARCHIVE_FILE, ARCHIVE_TMP, LOCK_FILE, SCHEMA_FILE, SEGMENT_PREFIX, SUFFIX, TMP_PREFIX,
     conflict, open_lock,
 };
-use crate::collect::{CollectResult, Collector, FamilySnapshot, MetricKind, SeriesSnapshot, SeriesValue};
+use crate::collect::{
+    CollectResult, Collector, FamilySnapshot, MetricKind, SeriesSnapshot, SeriesValue,
+};
 use crate::error::Result;
 use crate::histogram::HistogramSnapshot;
 use crate::labels::LabelValues;
@@ -73,7 +75,13 @@ impl Value {
     /// Merges `other` (same kind) into `self`; gauges by `mode`.
     fn merge(&mut self, other: &Self, mode: GaugeMode) {
         match (self, other) {
-            (Self::Counter { whole, fraction }, Self::Counter { whole: w, fraction: f }) => {
+            (
+                Self::Counter { whole, fraction },
+                Self::Counter {
+                    whole: w,
+                    fraction: f,
+                },
+            ) => {
                 *whole = whole.wrapping_add(*w);
                 *fraction += f;
             }
@@ -148,7 +156,13 @@ impl Source<'_> {
 impl Aggregate {
     /// Adds the records of one file (`bytes[..end]`). `live` is false for a dead process's
     /// segment and for the archive: their live-only gauges are dropped.
-    fn add(&mut self, bytes: &[u8], end: usize, source: &Source<'_>, live: bool) -> Result<(), FormatError> {
+    fn add(
+        &mut self,
+        bytes: &[u8],
+        end: usize,
+        source: &Source<'_>,
+        live: bool,
+    ) -> Result<(), FormatError> {
         let header = format::read_header(bytes)?;
         let mut defs: Vec<FamilyDef> = Vec::new();
         format::for_each_record(bytes, end, |r| {
@@ -165,18 +179,26 @@ impl Aggregate {
                     if def.kind == Kind::Gauge && def.mode.live_only() && !live {
                         return Ok(());
                     }
-                    let value = Value::from_cells(def.kind, &source.cells(cells_at, cells_for(def)));
-                    let fam = self.families.entry(def.name.clone()).or_insert_with(|| FamilyAgg {
-                        def: def.clone(),
-                        created: header.start_nanos,
-                        series: BTreeMap::new(),
-                    });
+                    let value =
+                        Value::from_cells(def.kind, &source.cells(cells_at, cells_for(def)));
+                    let fam = self
+                        .families
+                        .entry(def.name.clone())
+                        .or_insert_with(|| FamilyAgg {
+                            def: def.clone(),
+                            created: header.start_nanos,
+                            series: BTreeMap::new(),
+                        });
                     if !fam.def.same_shape(def) {
                         // The schema file prevents this; a hand-edited directory could not.
                         return Ok(());
                     }
                     fam.created = fam.created.min(header.start_nanos);
-                    let pid = if def.kind == Kind::Gauge && def.mode.per_process() { pid } else { 0 };
+                    let pid = if def.kind == Kind::Gauge && def.mode.per_process() {
+                        pid
+                    } else {
+                        0
+                    };
                     match fam.series.entry((labels, pid)) {
                         std::collections::btree_map::Entry::Vacant(e) => {
                             e.insert(value);
@@ -206,7 +228,16 @@ impl Aggregate {
                 buf.series(ordinal as u32, *pid, labels, &value.to_cells());
             }
         }
-        let header = format::header(0, 0, buf.bytes.len() as u64, if created == u64::MAX { sys::now_nanos() } else { created });
+        let header = format::header(
+            0,
+            0,
+            buf.bytes.len() as u64,
+            if created == u64::MAX {
+                sys::now_nanos()
+            } else {
+                created
+            },
+        );
         buf.bytes[..HEADER_LEN].copy_from_slice(&header);
         buf.bytes
     }
@@ -237,7 +268,13 @@ impl Aggregate {
                         },
                         Value::Gauge { value, .. } => SeriesValue::Gauge { value: *value },
                         Value::Histogram { counts, sum } => SeriesValue::Histogram(
-                            HistogramSnapshot::from_exact_buckets(&def.name, &def.bounds, counts.clone(), *sum).ok()?,
+                            HistogramSnapshot::from_exact_buckets(
+                                &def.name,
+                                &def.bounds,
+                                counts.clone(),
+                                *sum,
+                            )
+                            .ok()?,
                         ),
                         Value::Summary { count, sum } => SeriesValue::Summary {
                             snapshot: HistogramSnapshot::from_exact_buckets(
@@ -332,14 +369,25 @@ pub(crate) fn check_versions(dir: &Path) -> Result<()> {
         let mut file = match File::open(&path) {
             Ok(f) => f,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => continue,
-            Err(e) => return Err(dir_error(dir, &format!("cannot read {}", path.display()), e)),
+            Err(e) => {
+                return Err(dir_error(
+                    dir,
+                    &format!("cannot read {}", path.display()),
+                    e,
+                ));
+            }
         };
         if file.read_exact(&mut head).is_err() {
             // A segment whose creator died before writing its header is still a tmp file;
             // anything else this short is not ours.
-            return Err(dir_error(dir, &format!("{} is not a metricore arena file", path.display()), "too short"));
+            return Err(dir_error(
+                dir,
+                &format!("{} is not a metricore arena file", path.display()),
+                "too short",
+            ));
         }
-        format::read_header(&head).map_err(|e| dir_error(dir, &format!("{}", path.display()), e))?;
+        format::read_header(&head)
+            .map_err(|e| dir_error(dir, &format!("{}", path.display()), e))?;
     }
     Ok(())
 }
@@ -347,7 +395,11 @@ pub(crate) fn check_versions(dir: &Path) -> Result<()> {
 /// Folds the segments of dead processes into the archive (see the module docs). With
 /// `wait` false, gives up at once when another process holds the directory lock.
 pub(crate) fn fold_dead(dir: &Path, lock: &File, wait: bool) -> Result<()> {
-    let op = if wait { libc::LOCK_EX } else { libc::LOCK_EX | libc::LOCK_NB };
+    let op = if wait {
+        libc::LOCK_EX
+    } else {
+        libc::LOCK_EX | libc::LOCK_NB
+    };
     if !sys::flock(lock, op).map_err(|e| dir_error(dir, "cannot take the directory lock", e))? {
         return Ok(());
     }
@@ -364,7 +416,9 @@ fn fold_locked(dir: &Path) -> Result<()> {
     let mut dead: Vec<(PathBuf, File)> = Vec::new();
     let mut added = false;
     for (path, tmp) in list(dir).map_err(|e| dir_error(dir, "cannot list", e))? {
-        let Ok(file) = File::open(&path) else { continue };
+        let Ok(file) = File::open(&path) else {
+            continue;
+        };
         if !sys::flock(&file, libc::LOCK_EX | libc::LOCK_NB).unwrap_or(false) {
             continue; // live
         }
@@ -372,13 +426,18 @@ fn fold_locked(dir: &Path) -> Result<()> {
             dead.push((path, file));
             continue;
         }
-        let Ok(bytes) = std::fs::read(&path) else { continue };
+        let Ok(bytes) = std::fs::read(&path) else {
+            continue;
+        };
         let Ok(header) = format::read_header(&bytes) else {
             continue; // another version's file: reported at open, left alone
         };
         if !absorbed.contains(&header.id) {
             let end = committed_of(&bytes);
-            if agg.add(&bytes, end, &Source::Copied(&bytes), false).is_err() {
+            if agg
+                .add(&bytes, end, &Source::Copied(&bytes), false)
+                .is_err()
+            {
                 continue;
             }
             agg.absorbed.push(header.id);
@@ -413,12 +472,15 @@ fn committed_of(bytes: &[u8]) -> usize {
     bytes
         .get(format::COMMITTED_AT..format::COMMITTED_AT + 8)
         .and_then(|s| s.try_into().ok())
-        .map_or(0, |b| usize::try_from(u64::from_le_bytes(b)).unwrap_or(usize::MAX))
+        .map_or(0, |b| {
+            usize::try_from(u64::from_le_bytes(b)).unwrap_or(usize::MAX)
+        })
 }
 
 /// Checks `def` against the schema file and adds it when new, under the directory lock.
 pub(crate) fn declare(dir: &Path, lock: &File, def: &FamilyDef) -> Result<()> {
-    sys::flock(lock, libc::LOCK_EX).map_err(|e| dir_error(dir, "cannot take the directory lock", e))?;
+    sys::flock(lock, libc::LOCK_EX)
+        .map_err(|e| dir_error(dir, "cannot take the directory lock", e))?;
     let result = declare_locked(dir, def);
     sys::unlock(lock);
     result
@@ -463,7 +525,8 @@ fn declare_locked(dir: &Path, def: &FamilyDef) -> Result<()> {
             file.write_all_at(&buf.bytes, end as u64).map_err(fail)?;
             file.sync_data().map_err(fail)?;
             let committed = (end + buf.bytes.len()) as u64;
-            file.seek(SeekFrom::Start(format::COMMITTED_AT as u64)).map_err(fail)?;
+            file.seek(SeekFrom::Start(format::COMMITTED_AT as u64))
+                .map_err(fail)?;
             file.write_all(&committed.to_le_bytes()).map_err(fail)?;
             Ok(())
         }
@@ -509,7 +572,9 @@ impl ArenaCollector {
             if tmp {
                 continue;
             }
-            let Ok(file) = File::open(&path) else { continue };
+            let Ok(file) = File::open(&path) else {
+                continue;
+            };
             let live = match sys::flock(&file, libc::LOCK_SH | libc::LOCK_NB) {
                 Ok(true) => {
                     sys::unlock(&file);
@@ -522,7 +587,9 @@ impl ArenaCollector {
             if len < HEADER_LEN {
                 continue;
             }
-            let Ok(map) = Mapping::new(&file, len, false) else { continue };
+            let Ok(map) = Mapping::new(&file, len, false) else {
+                continue;
+            };
             open.push((map, len, live));
         }
         let mut agg = Aggregate::default();
@@ -530,7 +597,9 @@ impl ArenaCollector {
         let absorbed: HashSet<u64> = agg.absorbed.iter().copied().collect();
         for (map, len, live) in &open {
             let bytes = map.bytes(*len);
-            let Ok(header) = format::read_header(bytes) else { continue };
+            let Ok(header) = format::read_header(bytes) else {
+                continue;
+            };
             if absorbed.contains(&header.id) {
                 continue;
             }
@@ -550,10 +619,15 @@ impl ArenaCollector {
     /// When the directory cannot be listed.
     pub fn disk_bytes(&self) -> Result<u64> {
         let mut total = 0;
-        for entry in std::fs::read_dir(&self.dir).map_err(|e| dir_error(&self.dir, "cannot list", e))? {
+        for entry in
+            std::fs::read_dir(&self.dir).map_err(|e| dir_error(&self.dir, "cannot list", e))?
+        {
             let entry = entry.map_err(|e| dir_error(&self.dir, "cannot list", e))?;
             let name = entry.file_name();
-            if name.to_str().is_some_and(|n| n.ends_with(SUFFIX) || n == LOCK_FILE) {
+            if name
+                .to_str()
+                .is_some_and(|n| n.ends_with(SUFFIX) || n == LOCK_FILE)
+            {
                 total += entry.metadata().map_or(0, |m| m.len());
             }
         }

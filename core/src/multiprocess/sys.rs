@@ -47,7 +47,8 @@ pub(crate) fn unlock(file: &File) {
 /// Makes `file` at least `len` bytes with its blocks allocated now, so that a full disk is
 /// an error here rather than a SIGBUS when a mapped page is first written.
 pub(crate) fn reserve(file: &File, len: usize) -> io::Result<()> {
-    let len = libc::off_t::try_from(len).map_err(|_| io::Error::from(io::ErrorKind::InvalidInput))?;
+    let len =
+        libc::off_t::try_from(len).map_err(|_| io::Error::from(io::ErrorKind::InvalidInput))?;
     loop {
         // SAFETY: posix_fallocate on an open descriptor; no memory is passed.
         let r = unsafe { libc::posix_fallocate(file.as_raw_fd(), 0, len) };
@@ -122,7 +123,10 @@ impl Mapping {
 
     /// The atomic cell at byte `at` (8-aligned, within the mapped file).
     pub(crate) fn cell(&self, at: usize) -> &std::sync::atomic::AtomicU64 {
-        assert!(at % 8 == 0 && at + 8 <= self.len, "cell outside the mapping");
+        assert!(
+            at % 8 == 0 && at + 8 <= self.len,
+            "cell outside the mapping"
+        );
         // SAFETY: in bounds and aligned (checked above; the mapping is page-aligned); the
         // memory lives as long as `self`, and AtomicU64 has u64's layout.
         unsafe { &*self.ptr.add(at).cast::<std::sync::atomic::AtomicU64>() }
