@@ -28,6 +28,9 @@ pub enum ErrorKind {
     /// The operating system refused something the server needs: an address that cannot be
     /// bound (in use, not local, no permission), a file that cannot be read.
     Io,
+    /// The multiprocess directory cannot be used: missing, not writable, full, or holding
+    /// files of an incompatible version. The message names the directory and the cause.
+    ArenaUnavailable,
 }
 
 /// An error from metricore. `Display` gives a complete sentence naming the

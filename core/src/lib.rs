@@ -72,6 +72,7 @@ pub mod histogram;
 pub mod labels;
 mod lazy;
 pub mod meter;
+pub mod multiprocess;
 pub mod registry;
 pub mod sampler;
 #[doc(hidden)]

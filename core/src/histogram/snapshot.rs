@@ -164,6 +164,36 @@ impl HistogramSnapshot {
         }
     }
 
+    /// A snapshot that has only exact Prometheus bucket counts (non-cumulative, `+Inf`
+    /// last) and a sum in base units, without HDR counts: what the multiprocess arena keeps
+    /// per process. Its quantiles are unknown (NaN), its buckets and `_count` exact.
+    ///
+    /// # Errors
+    /// As [`HistogramOpts::buckets`](super::HistogramOpts::buckets) validation: bad bounds, or
+    /// a count list that is not one longer than the bounds.
+    #[doc(hidden)]
+    pub fn from_exact_buckets(
+        name: &str,
+        bounds: &[f64],
+        counts: Vec<u64>,
+        sum: f64,
+    ) -> Result<Self> {
+        let shape =
+            HistogramShape::new(name, &super::HistogramOpts::new().buckets(bounds.to_vec()))?;
+        if counts.len() != shape.bounds.len() + 1 {
+            return Err(Error::for_metric(
+                ErrorKind::InvalidConfig,
+                name,
+                "bucket counts must be one per bound plus +Inf",
+            ));
+        }
+        let mut s = Self::empty(&shape);
+        s.count = counts.iter().fold(0u64, |a, &c| a.wrapping_add(c));
+        s.sum = sum;
+        s.exact = Some(counts);
+        Ok(s)
+    }
+
     /// Adds `other`'s counts, which must share this layout (window sub-windows do).
     pub(super) fn merge_same_layout(&mut self, other: &Self) {
         self.rejected = self.rejected.wrapping_add(other.rejected);
