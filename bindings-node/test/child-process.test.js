@@ -84,9 +84,9 @@ test('children spawned while every kind of background work runs start clean and 
   assert.deepEqual(hung, [], `children hung: ${hung}`)
   for (const [i, r] of results.entries()) {
     assert.equal(r.code, 0, `child ${i} exited ${r.code}: ${r.stderr}`)
-    assert.equal(r.report.before, '', `child ${i} started with metrics: ${r.report.before}`)
+    assert.equal(r.report.before.trim(), '', `child ${i} started with metrics: ${r.report.before}`)
     assert.equal(r.report.running, false, `child ${i} found a sampler running`)
-    assert.match(r.report.after, /^child_jobs_total\{k="x"\} 2$/m)
+    assert.match(r.report.after, /^child_jobs\{k="x"\} 2$/m)
     assert.doesNotMatch(r.report.after, /parent_/)
   }
 })

@@ -77,8 +77,8 @@ def cases(registry: CollectorRegistry) -> List[Case]:
         ("Histogram", "sub_windows", lambda **kw: Histogram("h8", "H.", registry=registry, window_seconds=60, **kw), "h8"),
         (
             "Summary",
-            "significant_figures",
-            lambda **kw: metricore.Summary("s1", "S.", registry=registry, **kw),
+            "cardinality_limit",
+            lambda **kw: metricore.Summary("s1", "S.", ["a"], registry=registry, **kw),
             "s1",
         ),
     ]

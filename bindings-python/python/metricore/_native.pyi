@@ -504,8 +504,8 @@ class Summary:
         *,
         quantiles: List[float] = ...,
         window_seconds: Optional[float] = None,
-        sub_windows: int = 6,
-        cardinality_limit: int = 10000,
+        sub_windows: Optional[int] = None,
+        cardinality_limit: Optional[int] = None,
         idle_ttl: Optional[float] = None,
     ) -> Self:
         """Registers (or finds the identical) summary family."""
