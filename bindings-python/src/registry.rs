@@ -90,6 +90,31 @@ impl FunctionGauges {
 }
 
 impl PyRegistry {
+    /// The registry in `format`, after the function gauges are read; only the families named
+    /// (or all but those excluded) when asked.
+    fn render(
+        &self,
+        py: Python<'_>,
+        format: Format,
+        dialect: &str,
+        created: Option<bool>,
+        names: Option<Vec<String>>,
+        exclude: Option<Vec<String>>,
+    ) -> PyResult<String> {
+        self.functions.refresh(py, None)?;
+        let dialect = parse_dialect(py, dialect, created)?;
+        Ok(py.detach(|| {
+            into_text(match (names, exclude) {
+                (None, None) => self.inner.render_with(format, dialect),
+                (names, exclude) => {
+                    let names: Option<HashSet<String>> = names.map(|n| n.into_iter().collect());
+                    let families = select(self.inner.gather(), names.as_ref(), exclude);
+                    metricore::encode_with(&families, format, dialect)
+                }
+            })
+        }))
+    }
+
     fn wrap(inner: Registry) -> Self {
         Self {
             inner,
@@ -297,18 +322,7 @@ impl PyRegistry {
         names: Option<Vec<String>>,
         exclude: Option<Vec<String>>,
     ) -> PyResult<String> {
-        self.functions.refresh(py, None)?;
-        let dialect = parse_dialect(py, dialect, created)?;
-        Ok(py.detach(|| {
-            into_text(match (names, exclude) {
-                (None, None) => self.inner.render_with(Format::Text, dialect),
-                (names, exclude) => {
-                    let names: Option<HashSet<String>> = names.map(|n| n.into_iter().collect());
-                    let families = select(self.inner.gather(), names.as_ref(), exclude);
-                    metricore::encode_with(&families, Format::Text, dialect)
-                }
-            })
-        }))
+        self.render(py, Format::Text, dialect, created, names, exclude)
     }
 
     /// Every family in the OpenMetrics 1.0.0 text format, ending with `# EOF`; `dialect`,
@@ -325,18 +339,7 @@ impl PyRegistry {
         names: Option<Vec<String>>,
         exclude: Option<Vec<String>>,
     ) -> PyResult<String> {
-        self.functions.refresh(py, None)?;
-        let dialect = parse_dialect(py, dialect, created)?;
-        Ok(py.detach(|| {
-            into_text(match (names, exclude) {
-                (None, None) => self.inner.render_with(Format::OpenMetrics, dialect),
-                (names, exclude) => {
-                    let names: Option<HashSet<String>> = names.map(|n| n.into_iter().collect());
-                    let families = select(self.inner.gather(), names.as_ref(), exclude);
-                    metricore::encode_with(&families, Format::OpenMetrics, dialect)
-                }
-            })
-        }))
+        self.render(py, Format::OpenMetrics, dialect, created, names, exclude)
     }
 
     /// Serves a scrape: the body in the format an HTTP `Accept` header asks for, and its

@@ -19,7 +19,9 @@
 //! `_count` before `_sum`, and no `_sum` when the lowest bound is negative. OpenMetrics writes HELP, TYPE, UNIT in that order
 //! and each series' `_created` right after its samples.
 
-use super::write::{write_escaped, write_f64_python, write_label_pairs, write_repr_python};
+use super::write::{
+    write_escaped, write_f64_python, write_label_pairs, write_repr_python, write_sorted_pairs,
+};
 use crate::exemplar::Exemplar;
 use crate::labels::LabelValues;
 use crate::registry::{FamilySnapshot, MetricKind, SeriesValue};
@@ -287,18 +289,8 @@ fn write_samples(
 /// Appends ` # {k="v",…} value timestamp` as prometheus_client writes an exemplar: labels
 /// sorted by name, the value as a sample value, the timestamp as Python's `repr`.
 fn write_exemplar(out: &mut Vec<u8>, e: &Exemplar) {
-    let mut order: Vec<&(String, String)> = e.labels.iter().collect();
-    order.sort_by(|a, b| a.0.cmp(&b.0));
     out.extend_from_slice(b" # {");
-    for (i, (k, v)) in order.into_iter().enumerate() {
-        if i > 0 {
-            out.push(b',');
-        }
-        out.extend_from_slice(k.as_bytes());
-        out.extend_from_slice(b"=\"");
-        write_escaped(out, v, true);
-        out.push(b'"');
-    }
+    write_sorted_pairs(out, &e.labels);
     out.extend_from_slice(b"} ");
     write_f64_python(out, e.value);
     out.push(b' ');

@@ -15,7 +15,7 @@
 //!   exemplars only on a histogram's `_bucket` or a counter's `_total` samples (anything
 //!   else is refused, as prometheus_client refuses it).
 
-use super::write::{write_escaped, write_f64_python};
+use super::write::{write_escaped, write_f64_python, write_sorted_pairs};
 use crate::error::{Error, ErrorKind, Result};
 
 /// One family of [`Sample`]s.
@@ -94,18 +94,8 @@ fn labels(out: &mut Vec<u8>, pairs: &[(String, String)]) {
     if pairs.is_empty() {
         return;
     }
-    let mut sorted: Vec<&(String, String)> = pairs.iter().collect();
-    sorted.sort_by(|a, b| a.0.cmp(&b.0));
     out.push(b'{');
-    for (i, (k, v)) in sorted.into_iter().enumerate() {
-        if i > 0 {
-            out.push(b',');
-        }
-        out.extend_from_slice(k.as_bytes());
-        out.extend_from_slice(b"=\"");
-        write_escaped(out, v, true);
-        out.push(b'"');
-    }
+    write_sorted_pairs(out, pairs);
     out.push(b'}');
 }
 

@@ -663,6 +663,22 @@ pub(super) fn write_label_pairs(out: &mut Vec<u8>, names: &[String], values: &La
     }
 }
 
+/// Appends `name="value",…` for free-standing pairs (an exemplar's, a collected sample's),
+/// sorted by name as prometheus_client writes them; no braces.
+pub(super) fn write_sorted_pairs(out: &mut Vec<u8>, pairs: &[(String, String)]) {
+    let mut sorted: Vec<&(String, String)> = pairs.iter().collect();
+    sorted.sort_by(|a, b| a.0.cmp(&b.0));
+    for (i, (name, value)) in sorted.into_iter().enumerate() {
+        if i > 0 {
+            out.push(b',');
+        }
+        out.extend_from_slice(name.as_bytes());
+        out.extend_from_slice(b"=\"");
+        write_escaped(out, value, true);
+        out.push(b'"');
+    }
+}
+
 /// A label added after a series' own: a bucket's `le` or a summary's `quantile`, with
 /// its value already formatted.
 pub(super) type Extra<'a> = Option<(&'static str, &'a [u8])>;
