@@ -371,6 +371,19 @@ class ChildCache {
     node.set(values[last], child)
   }
 
+  /** The child kept under `values`, if any. */
+  get(values) {
+    if (values.length !== this.depth || this.depth === 0) return undefined
+    let node = this.root
+    for (let i = 0; i < this.depth && node !== undefined; i++) node = node.get(values[i])
+    return node
+  }
+
+  /** Whether `set` would keep one more child. */
+  hasRoom() {
+    return this.size < this.limit
+  }
+
   /** Forgets the child under `values`, and the maps that held only it; returns the child. */
   delete(values) {
     if (values.length !== this.depth || this.depth === 0) return undefined
@@ -644,12 +657,28 @@ class Metric {
     return this._childOf(this._valuesFor(labels))
   }
 
-  /** The child for label values in label-name order, kept while there is room. */
+  /**
+   * The child for label values in label-name order, kept while there is room. Past the
+   * cardinality limit each call makes a child that is not kept (see `_unkeptChild`).
+   */
   _childOf(values) {
     if (values.length === 0 && this._one !== null) return this._one
-    const child = this._child(this._family.labels(values))
+    const kept = this._cache.get(values)
+    if (kept !== undefined) return kept
+    const series = this._family.labels(values)
+    if (!this._cache.hasRoom()) return this._unkeptChild(series)
+    const child = this._child(series)
     this._cache.set(values, child)
     return child
+  }
+
+  /**
+   * A child that is not kept: several may write to one series at once, so a kind whose
+   * writes do not commute (a gauge's set) writes straight to the series instead of into a
+   * lane of its own.
+   */
+  _unkeptChild(series) {
+    return this._child(series)
   }
 
   _valuesOf(args) {
@@ -904,10 +933,11 @@ const GAUGE_ADD = 2
 
 /** One gauge series; its lane is a mode (nothing, set, add) and a value. */
 class GaugeChild {
-  constructor(series, name) {
-    const lane = lanes.gauges.bind(series, this)
+  constructor(series, name, withLane = true) {
     this._series = series
     this._name = name
+    if (!withLane) return
+    const lane = lanes.gauges.bind(series, this)
     this._cells = lane.cells
     this._index = lane.index
     this._page = lane.pageNo
@@ -976,6 +1006,31 @@ class GaugeChild {
   }
 }
 
+/**
+ * A gauge series' child that is not kept (past the cardinality limit): it writes straight
+ * to the series, so that sets through several such children land in the order made.
+ */
+class UnkeptGaugeChild extends GaugeChild {
+  constructor(series, name) {
+    super(series, name, false)
+  }
+
+  set(value) {
+    if (typeof value !== 'number') throw valueError(this._name, value)
+    this._series.set(value)
+  }
+
+  _add(delta) {
+    this._series.inc(delta)
+  }
+
+  get() {
+    return this._series.get()
+  }
+
+  _unbind() {}
+}
+
 class Gauge extends Metric {
   constructor(config) {
     super(config, 'gauge')
@@ -983,6 +1038,10 @@ class Gauge extends Metric {
 
   _child(series) {
     return new GaugeChild(series, this.name)
+  }
+
+  _unkeptChild(series) {
+    return new UnkeptGaugeChild(series, this.name)
   }
 
   /** set(value) or set(labels, value). */

@@ -91,6 +91,33 @@ test('reset and remove clear pending lane values with the series', () => {
   assert.equal(h.snapshot().count, 1)
 })
 
+test('gauge sets land in the order made, whichever lanes earlier series freed', () => {
+  const reg = new m.Registry()
+  // A reset releases lanes: the next children get them back, highest slot first.
+  const churn = new m.Gauge({ name: 'lane_order_churn', help: 'C.', labelNames: ['k'], registers: [reg] })
+  churn.set({ k: 'a' }, 1)
+  churn.set({ k: 'b' }, 1)
+  churn.reset()
+  // A labels object that leaves a name out goes to the same series each time.
+  const g = new m.Gauge({ name: 'lane_order', help: 'O.', labelNames: ['method'], registers: [reg] })
+  g.set({}, -0.5)
+  g.set({}, 3.25)
+  assert.match(reg.metricsSync(), /^lane_order\{method=""\} 3.25$/m)
+  // Past the cardinality limit children are not kept: several write to one (overflow) series.
+  const over = new m.Gauge({ name: 'lane_order_over', help: 'O.', labelNames: ['k'], cardinalityLimit: 1, registers: [reg] })
+  over.set({ k: 'kept' }, 1)
+  churn.set({ k: 'a' }, 1)
+  churn.set({ k: 'b' }, 1)
+  churn.reset()
+  const first = over.labels('past')
+  const second = over.labels('past')
+  first.set(1)
+  second.set(2)
+  first.inc(10)
+  assert.equal(over.labels('past').get(), 12)
+  assert.match(reg.metricsSync(), /^lane_order_over\{k="__overflow__"\} 12$/m)
+})
+
 test('lanes of collected children are released: label churn past the cardinality limit stays bounded', () => {
   // A child process with --expose-gc, so collection can be forced.
   const script = `
